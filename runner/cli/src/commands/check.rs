@@ -1,0 +1,66 @@
+//! `fabula check`: load the project for context, check the named files, render.
+
+use crate::Outcome;
+use crate::args::{CheckArgs, Format};
+use crate::project;
+use crate::render;
+use anyhow::bail;
+use fabula_core::check;
+use fabula_core::workspace::Workspace;
+use std::collections::BTreeSet;
+use std::io::Write;
+
+pub fn run(args: &CheckArgs) -> anyhow::Result<Outcome> {
+    let start = match (&args.root, args.paths.first()) {
+        (Some(root), _) => root.clone(),
+        (None, Some(first)) => first.clone(),
+        (None, None) => std::env::current_dir()?,
+    };
+    let root = match &args.root {
+        Some(root) if !root.join("fabula.yaml").is_file() => {
+            bail!("--root {}: no fabula.yaml there", root.display())
+        }
+        Some(root) => Some(std::path::absolute(root)?),
+        None => project::find_root(&start),
+    };
+    let context = match &root {
+        Some(root) => project::project_files(root)?,
+        None => Vec::new(),
+    };
+    let named = project::named_files(root.as_deref(), &args.paths)?;
+    if args.paths.is_empty() && root.is_none() {
+        bail!("no fabula.yaml in this folder or above; name files to check, or pass --root DIR");
+    }
+    let reported: BTreeSet<String> = if args.paths.is_empty() {
+        context.iter().map(|f| f.name.clone()).collect()
+    } else {
+        named.iter().map(|f| f.name.clone()).collect()
+    };
+    let files = project::merge([context, named]);
+    let ws = Workspace::new(project::load(&files));
+    let results: Vec<render::FileReport<'_>> = ws
+        .documents()
+        .iter()
+        .filter(|d| reported.contains(&d.path))
+        .map(|doc| render::FileReport {
+            doc,
+            diagnostics: check::diagnostics(&ws, doc),
+        })
+        .collect();
+    let summary = render::Summary::of(&results);
+    let mut stdout = std::io::stdout().lock();
+    match args.format {
+        Format::Human => {
+            render::human::write(&mut stdout, &ws, &results, &summary, render::color_wanted())?
+        }
+        Format::Json => render::json::write(&mut stdout, &results, &summary)?,
+        Format::Github => render::github::write(&mut stdout, &results)?,
+    }
+    stdout.flush()?;
+    let failing = summary.errors > 0 || (args.strict && summary.warnings > 0);
+    Ok(if failing {
+        Outcome::Findings
+    } else {
+        Outcome::Success
+    })
+}

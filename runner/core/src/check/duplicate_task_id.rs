@@ -1,0 +1,49 @@
+//! `duplicate-task-id`: two task files share an id.
+//!
+//! Why: results are keyed by task id; two tasks with one id overwrite each other's
+//! results and leaderboard rows.
+
+use super::{Check, Context};
+use crate::diagnostic::{Diagnostic, Related};
+use crate::path;
+
+pub const CHECK: Check = Check {
+    code: "duplicate-task-id",
+    doc: "Two task files share an id; results are keyed by id, so they would overwrite each other.",
+    run,
+};
+
+fn run(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    let Some(task) = cx.task() else { return };
+    let others: Vec<_> = cx
+        .ws
+        .tasks_with_id(&task.id)
+        .filter(|d| d.path != cx.doc.path)
+        .collect();
+    if others.is_empty() {
+        return;
+    }
+    let mut d = Diagnostic::error(
+        CHECK.code,
+        cx.value(&path!["id"]),
+        format!(
+            "task id `{}` is also used by {}",
+            task.id,
+            others
+                .iter()
+                .map(|d| d.path.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    );
+    for other in others {
+        if let Some(spans) = &other.spans {
+            d = d.with_related(Related {
+                path: other.path.clone(),
+                range: spans.value_range(&path!["id"]),
+                message: "the same id here".to_owned(),
+            });
+        }
+    }
+    out.push(d);
+}

@@ -1,0 +1,50 @@
+//! `unknown-theory`: a task names a theory that has no file in `dataset/theories/`.
+//!
+//! Why: the task's beats, the prompt and the judges' rubric all come from the theory;
+//! without it the task cannot run.
+
+use super::{Check, Context};
+use crate::diagnostic::Diagnostic;
+use crate::model::TaskBody;
+use crate::path;
+use crate::path::Path;
+use crate::suggest;
+
+pub const CHECK: Check = Check {
+    code: "unknown-theory",
+    doc: "A task names a theory that has no file in dataset/theories/; the task's beats, prompt and rubric come from it.",
+    run,
+};
+
+fn run(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    let Some(task) = cx.task() else { return };
+    let mut names: Vec<(&str, Path)> = vec![(task.theory.as_str(), path!["theory"])];
+    if let TaskBody::TheoryConversion(t) = &task.body {
+        names.push((t.source.theory.as_str(), path!["source", "theory"]));
+    }
+    for (name, at) in names {
+        if cx.ws.theory(name).is_some() {
+            continue;
+        }
+        let mut d = Diagnostic::error(
+            CHECK.code,
+            cx.value(&at),
+            format!("unknown theory `{name}`"),
+        );
+        match suggest::closest(name, cx.ws.theory_ids()) {
+            Some(near) => {
+                d.message.push_str(&format!("; did you mean `{near}`?"));
+                d = d.with_replacement(format!("replace with `{near}`"), near);
+            }
+            None => {
+                let mut ids: Vec<&str> = cx.ws.theory_ids().collect();
+                ids.sort_unstable();
+                if !ids.is_empty() {
+                    d.message
+                        .push_str(&format!("; known theories: {}", ids.join(", ")));
+                }
+            }
+        }
+        out.push(d);
+    }
+}

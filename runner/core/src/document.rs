@@ -1,0 +1,221 @@
+//! One file of a project, loaded: its kind, text, value tree, span tree, typed model and
+//! the diagnostics that need no other file (syntax, then schema).
+//!
+//! Loading never fails: broken input is ordinary input and comes back as diagnostics.
+
+use crate::diagnostic::Diagnostic;
+use crate::model::{Config, SlopList, Task, Theory};
+use crate::schema::{self, SchemaKind};
+use crate::syntax::{MAX_FILE_BYTES, Parsed, SpanTree, parse_value, too_large};
+use crate::text::TextRange;
+use serde_json::Value;
+
+/// The typed content of a file that passed its schema.
+#[derive(Clone, Debug)]
+pub enum Model {
+    Task(Box<Task>),
+    Theory(Theory),
+    Config(Config),
+    Slop(SlopList),
+}
+
+#[derive(Clone, Debug)]
+pub struct Document {
+    /// Path as given (relative to the project root, `/`-separated, when it is inside it).
+    pub path: String,
+    /// The text (lossily decoded if the bytes were not UTF-8).
+    pub text: String,
+    pub kind: Option<SchemaKind>,
+    /// Present when the text parsed as YAML.
+    pub value: Option<Value>,
+    pub spans: Option<SpanTree>,
+    pub model: Option<Model>,
+    /// Syntax and schema diagnostics.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+const BOM: &str = "\u{feff}";
+
+impl Document {
+    /// Loads a file from raw bytes: invalid UTF-8 is a diagnostic, not an error.
+    pub fn from_bytes(path: &str, bytes: &[u8]) -> Document {
+        if bytes.len() > MAX_FILE_BYTES {
+            // Keep only a head for display: memory stays bounded whatever the size.
+            let head = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]).into_owned();
+            let mut doc = Document::empty(path, head, kind_from_path(path));
+            doc.diagnostics.push(too_large(bytes.len()));
+            return doc;
+        }
+        match std::str::from_utf8(bytes) {
+            Ok(text) => Document::load(path, text),
+            Err(err) => {
+                let at = err.valid_up_to();
+                let text = String::from_utf8_lossy(bytes).into_owned();
+                let mut doc = Document::empty(path, text, kind_from_path(path));
+                doc.diagnostics.push(Diagnostic::error(
+                    "invalid-utf8",
+                    TextRange::new(at, at + 1),
+                    format!("file is not valid UTF-8 (bad byte at offset {at}); is it binary?"),
+                ));
+                doc
+            }
+        }
+    }
+
+    /// Loads a file from text. The kind comes from the path, else from the content.
+    pub fn load(path: &str, text: &str) -> Document {
+        let mut doc = Document::empty(path, text.to_owned(), kind_from_path(path));
+        let base = if text.starts_with(BOM) { BOM.len() } else { 0 };
+        let body = &text[base..];
+        let value = match parse_value(body) {
+            Parsed::Value(v) => v,
+            Parsed::Invalid(mut d) => {
+                d.range =
+                    TextRange::new(d.range.start as usize + base, d.range.end as usize + base);
+                doc.diagnostics.push(d);
+                return doc;
+            }
+        };
+        let spans = SpanTree::parse(body, base);
+        if doc.kind.is_none() {
+            doc.kind = kind_from_content(&value);
+        }
+        match doc.kind {
+            None => doc.diagnostics.push(Diagnostic::warning(
+                "unknown-file",
+                spans.root().key_or_value(),
+                "not a Fabula file: expected a task, a theory, fabula.yaml or a slop list",
+            )),
+            Some(kind) if value.is_null() => doc.diagnostics.push(Diagnostic::error(
+                "empty-file",
+                TextRange::empty(base),
+                format!("file is empty; expected {}", describe_kind(kind)),
+            )),
+            Some(kind) => {
+                let found = schema::validate(kind, &value, &spans);
+                if found.is_empty() {
+                    match read_model(kind, &value) {
+                        Ok(model) => doc.model = Some(model),
+                        Err(err) => doc.diagnostics.push(Diagnostic::error(
+                            "schema",
+                            spans.root().key_or_value(),
+                            format!("could not read {}: {err}", describe_kind(kind)),
+                        )),
+                    }
+                }
+                doc.diagnostics.extend(found);
+            }
+        }
+        doc.value = Some(value);
+        doc.spans = Some(spans);
+        doc
+    }
+
+    /// A file that could not be read: one diagnostic says why.
+    pub fn unreadable(path: &str, reason: &str) -> Document {
+        let mut doc = Document::empty(path, String::new(), kind_from_path(path));
+        doc.diagnostics
+            .push(Diagnostic::error("unreadable", TextRange::empty(0), reason));
+        doc
+    }
+
+    fn empty(path: &str, text: String, kind: Option<SchemaKind>) -> Document {
+        Document {
+            path: path.to_owned(),
+            text,
+            kind,
+            value: None,
+            spans: None,
+            model: None,
+            diagnostics: Vec::new(),
+        }
+    }
+
+    pub fn task(&self) -> Option<&Task> {
+        match &self.model {
+            Some(Model::Task(t)) => Some(t),
+            _ => None,
+        }
+    }
+
+    pub fn theory(&self) -> Option<&Theory> {
+        match &self.model {
+            Some(Model::Theory(t)) => Some(t),
+            _ => None,
+        }
+    }
+
+    pub fn config(&self) -> Option<&Config> {
+        match &self.model {
+            Some(Model::Config(c)) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// The file name without `.yaml` / `.yml`.
+    pub fn stem(&self) -> &str {
+        let name = self.path.rsplit(['/', '\\']).next().unwrap_or(&self.path);
+        name.strip_suffix(".yaml")
+            .or_else(|| name.strip_suffix(".yml"))
+            .unwrap_or(name)
+    }
+
+    /// The name of the folder holding the file.
+    pub fn folder(&self) -> Option<&str> {
+        let mut parts = self.path.rsplit(['/', '\\']);
+        parts.next();
+        parts.next()
+    }
+}
+
+/// The kind a path implies: `fabula.yaml`, `…/theories/*.yaml`, `…/tasks/**.yaml`,
+/// `slop.yaml`. Other paths are classified by their content.
+pub fn kind_from_path(path: &str) -> Option<SchemaKind> {
+    let parts: Vec<&str> = path.split(['/', '\\']).collect();
+    let name = *parts.last()?;
+    let dirs = &parts[..parts.len() - 1];
+    if name == "fabula.yaml" || name == "fabula.yml" {
+        Some(SchemaKind::Config)
+    } else if dirs.last() == Some(&"theories") {
+        Some(SchemaKind::Theory)
+    } else if dirs.contains(&"tasks") {
+        Some(SchemaKind::Task)
+    } else if name == "slop.yaml" {
+        Some(SchemaKind::Slop)
+    } else {
+        None
+    }
+}
+
+fn kind_from_content(value: &Value) -> Option<SchemaKind> {
+    let map = value.as_object()?;
+    if map.contains_key("providers") || map.contains_key("models") {
+        Some(SchemaKind::Config)
+    } else if map.contains_key("phrases") {
+        Some(SchemaKind::Slop)
+    } else if map.contains_key("type") {
+        Some(SchemaKind::Task)
+    } else if map.contains_key("beats") && map.contains_key("summary") {
+        Some(SchemaKind::Theory)
+    } else {
+        None
+    }
+}
+
+fn describe_kind(kind: SchemaKind) -> &'static str {
+    match kind {
+        SchemaKind::Task => "a task",
+        SchemaKind::Theory => "a theory",
+        SchemaKind::Config => "a project configuration",
+        SchemaKind::Slop => "a slop list",
+    }
+}
+
+fn read_model(kind: SchemaKind, value: &Value) -> Result<Model, serde_json::Error> {
+    Ok(match kind {
+        SchemaKind::Task => Model::Task(Box::new(serde_json::from_value(value.clone())?)),
+        SchemaKind::Theory => Model::Theory(serde_json::from_value(value.clone())?),
+        SchemaKind::Config => Model::Config(serde_json::from_value(value.clone())?),
+        SchemaKind::Slop => Model::Slop(serde_json::from_value(value.clone())?),
+    })
+}

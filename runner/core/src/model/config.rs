@@ -1,0 +1,105 @@
+//! `fabula.yaml`: providers, model configs, judges, oracle, critic and run settings.
+
+use super::task::TaskType;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Config {
+    pub version: u32,
+    pub providers: BTreeMap<String, ProviderConfig>,
+    pub models: BTreeMap<String, ModelConfig>,
+    pub judges: Vec<String>,
+    #[serde(default)]
+    pub oracle: Option<String>,
+    #[serde(default)]
+    pub critic: Option<String>,
+    #[serde(default)]
+    pub settings: Settings,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProviderKind {
+    Openai,
+    Anthropic,
+    Sim,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct ProviderConfig {
+    pub kind: ProviderKind,
+    #[serde(default)]
+    pub base_url: Option<String>,
+    #[serde(default)]
+    pub base_url_env: Option<String>,
+    #[serde(default)]
+    pub api_key_env: Option<String>,
+    #[serde(default)]
+    pub concurrency: Option<u32>,
+    #[serde(default)]
+    pub requests_per_minute: Option<u32>,
+    #[serde(default)]
+    pub timeout_secs: Option<u64>,
+    #[serde(default)]
+    pub max_retries: Option<u32>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct ModelConfig {
+    pub provider: String,
+    pub model: String,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    #[serde(default)]
+    pub temperature: Option<f64>,
+    #[serde(default)]
+    pub reasoning: Option<Reasoning>,
+    #[serde(default)]
+    pub verbosity: Option<String>,
+    #[serde(default)]
+    pub max_tokens: Option<u32>,
+    #[serde(default)]
+    pub price: Option<Price>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Reasoning control: an effort level or a token budget (the schema allows one of them).
+#[derive(Clone, Debug, Deserialize)]
+pub struct Reasoning {
+    #[serde(default)]
+    pub effort: Option<String>,
+    #[serde(default)]
+    pub max_tokens: Option<u32>,
+}
+
+/// USD per million tokens.
+#[derive(Clone, Copy, Debug, Deserialize)]
+pub struct Price {
+    pub input: f64,
+    pub output: f64,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct Settings {
+    #[serde(default)]
+    pub samples: Option<u32>,
+    #[serde(default)]
+    pub judge_retries: Option<u32>,
+    #[serde(default)]
+    pub budgets: BTreeMap<TaskType, TokenBudget>,
+}
+
+/// Token budget: `max_reasoning` must leave room for the answer inside `max_tokens`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+pub struct TokenBudget {
+    #[serde(default)]
+    pub max_tokens: Option<u32>,
+    #[serde(default)]
+    pub max_reasoning: Option<u32>,
+}

@@ -1,0 +1,79 @@
+//! Paths into a YAML document (`beats/2/requirements`), shared by the schema layer
+//! (JSON-Schema instance paths) and the semantic checks.
+
+use std::fmt;
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Segment {
+    Key(String),
+    Index(usize),
+}
+
+/// A path from the document root to a node.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Path(pub Vec<Segment>);
+
+impl Path {
+    pub fn root() -> Self {
+        Self(Vec::new())
+    }
+
+    pub fn key(mut self, key: &str) -> Self {
+        self.0.push(Segment::Key(key.to_owned()));
+        self
+    }
+
+    pub fn index(mut self, index: usize) -> Self {
+        self.0.push(Segment::Index(index));
+        self
+    }
+
+    pub fn segments(&self) -> &[Segment] {
+        &self.0
+    }
+}
+
+/// Builds a [`Path`] from keys (string literals) and indexes (usize expressions).
+#[macro_export]
+macro_rules! path {
+    ($($seg:expr),* $(,)?) => {{
+        let p = $crate::path::Path::root();
+        $( let p = $crate::path::PathPush::push_onto($seg, p); )*
+        p
+    }};
+}
+
+/// What may appear in [`path!`].
+pub trait PathPush {
+    fn push_onto(self, path: Path) -> Path;
+}
+
+impl PathPush for &str {
+    fn push_onto(self, path: Path) -> Path {
+        path.key(self)
+    }
+}
+
+impl PathPush for usize {
+    fn push_onto(self, path: Path) -> Path {
+        path.index(self)
+    }
+}
+
+impl fmt::Display for Path {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return f.write_str("(root)");
+        }
+        for (i, seg) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(".")?;
+            }
+            match seg {
+                Segment::Key(k) => f.write_str(k)?,
+                Segment::Index(n) => write!(f, "[{n}]")?,
+            }
+        }
+        Ok(())
+    }
+}

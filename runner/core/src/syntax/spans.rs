@@ -1,0 +1,291 @@
+//! A position-carrying tree built from tree-sitter-yaml: for every mapping key, mapping
+//! value and sequence item, its byte range, so that a path (`beats/1/beat`) leads to the
+//! exact token to underline.
+
+use crate::path::{Path, Segment};
+use crate::text::TextRange;
+use tree_sitter::{Node, Parser};
+
+/// What a span node holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SpanKind {
+    Mapping,
+    Sequence,
+    Scalar,
+    /// `*anchor`: the content lives elsewhere; paths below it resolve to the alias.
+    Alias,
+    /// `key:` with nothing after it.
+    Missing,
+}
+
+#[derive(Clone, Debug)]
+pub struct SpanNode {
+    /// The key's range, for mapping values.
+    pub key: Option<TextRange>,
+    /// The value's range (for a missing value, the key's range).
+    pub value: TextRange,
+    pub kind: SpanKind,
+    /// Mapping entries (`Some(key)`) or sequence items (`None`), as node indexes.
+    children: Vec<(Option<String>, u32)>,
+}
+
+impl SpanNode {
+    /// The key if there is one, else the value: what to underline for "this entry".
+    pub fn key_or_value(&self) -> TextRange {
+        self.key.unwrap_or(self.value)
+    }
+}
+
+/// The span tree of one document.
+#[derive(Clone, Debug)]
+pub struct SpanTree {
+    nodes: Vec<SpanNode>,
+}
+
+impl SpanTree {
+    /// Builds the tree for `text`, adding `base` to every offset (for a stripped BOM).
+    pub fn parse(text: &str, base: usize) -> Self {
+        let mut parser = Parser::new();
+        let root_node = parser
+            .set_language(&tree_sitter_yaml::LANGUAGE.into())
+            .ok()
+            .and_then(|()| parser.parse(text, None));
+        let whole = TextRange::new(base, base + text.len());
+        let mut tree = SpanTree {
+            nodes: vec![SpanNode {
+                key: None,
+                value: whole,
+                kind: SpanKind::Missing,
+                children: Vec::new(),
+            }],
+        };
+        let Some(ts_tree) = root_node else {
+            return tree;
+        };
+        if let Some(top) = document_content(ts_tree.root_node()) {
+            tree.nodes[0].value = shifted(top, base);
+            tree.build(text, base, top);
+        }
+        tree
+    }
+
+    pub fn root(&self) -> &SpanNode {
+        &self.nodes[0]
+    }
+
+    /// The node at `path`, or the deepest ancestor that exists (aliases, or paths the
+    /// text does not have). The second value says whether the whole path was found.
+    pub fn find(&self, path: &Path) -> (&SpanNode, bool) {
+        let mut node = &self.nodes[0];
+        for seg in path.segments() {
+            let next = match seg {
+                Segment::Key(k) => node
+                    .children
+                    .iter()
+                    .find(|(name, _)| name.as_deref() == Some(k.as_str())),
+                Segment::Index(i) => node.children.get(*i).filter(|(name, _)| name.is_none()),
+            };
+            match next {
+                Some(&(_, idx)) => node = &self.nodes[idx as usize],
+                None => return (node, false),
+            }
+        }
+        (node, true)
+    }
+
+    /// Range of the value at `path` (or of its nearest existing ancestor).
+    pub fn value_range(&self, path: &Path) -> TextRange {
+        self.find(path).0.value
+    }
+
+    /// Range of the key at `path`, falling back to the value.
+    pub fn key_range(&self, path: &Path) -> TextRange {
+        self.find(path).0.key_or_value()
+    }
+
+    /// Mapping keys of the node at `path`, in document order, with their ranges.
+    pub fn keys(&self, path: &Path) -> Vec<(&str, TextRange)> {
+        let (node, found) = self.find(path);
+        if !found {
+            return Vec::new();
+        }
+        node.children
+            .iter()
+            .filter_map(|(name, idx)| {
+                let child = &self.nodes[*idx as usize];
+                Some((name.as_deref()?, child.key?))
+            })
+            .collect()
+    }
+
+    /// Walks with an explicit stack: nesting depth must not become stack depth.
+    fn build(&mut self, text: &str, base: usize, top: Node<'_>) {
+        let mut stack = vec![(top, 0u32)];
+        while let Some((ts, idx)) = stack.pop() {
+            let content = unwrap_node(ts);
+            let kind = match content.kind() {
+                "block_mapping" | "flow_mapping" => SpanKind::Mapping,
+                "block_sequence" | "flow_sequence" => SpanKind::Sequence,
+                "alias" => SpanKind::Alias,
+                _ => SpanKind::Scalar,
+            };
+            self.nodes[idx as usize].kind = kind;
+            let mut cursor = content.walk();
+            let children: Vec<Node<'_>> = content.named_children(&mut cursor).collect();
+            for child in children {
+                let (key, value) = match (kind, child.kind()) {
+                    (SpanKind::Mapping, "block_mapping_pair" | "flow_pair") => (
+                        child.child_by_field_name("key"),
+                        child.child_by_field_name("value"),
+                    ),
+                    // `{a, b}`: keys without values.
+                    (SpanKind::Mapping, "flow_node") => (Some(child), None),
+                    (SpanKind::Sequence, "block_sequence_item") => {
+                        let mut c = child.walk();
+                        let item = child
+                            .named_children(&mut c)
+                            .find(|n| matches!(n.kind(), "block_node" | "flow_node"));
+                        (None, item)
+                    }
+                    (SpanKind::Sequence, "flow_node" | "flow_pair") => (None, Some(child)),
+                    _ => continue,
+                };
+                if kind == SpanKind::Mapping && key.is_none() {
+                    continue;
+                }
+                let key_range = key.map(|k| shifted(k, base));
+                let name = key.map(|k| scalar_text(text, k));
+                let new_idx = u32::try_from(self.nodes.len()).unwrap_or(u32::MAX);
+                let (value_range, value_kind) = match value {
+                    Some(v) => (shifted(v, base), SpanKind::Scalar),
+                    None => (key_range.unwrap_or_default(), SpanKind::Missing),
+                };
+                self.nodes.push(SpanNode {
+                    key: key_range,
+                    value: value_range,
+                    kind: value_kind,
+                    children: Vec::new(),
+                });
+                self.nodes[idx as usize].children.push((name, new_idx));
+                if let Some(v) = value {
+                    stack.push((v, new_idx));
+                }
+            }
+        }
+    }
+}
+
+fn shifted(node: Node<'_>, base: usize) -> TextRange {
+    TextRange::new(base + node.start_byte(), base + node.end_byte())
+}
+
+/// The first block or flow node of the first document.
+fn document_content(root: Node<'_>) -> Option<Node<'_>> {
+    let mut cursor = root.walk();
+    let doc = root
+        .named_children(&mut cursor)
+        .find(|n| n.kind() == "document")?;
+    let mut cursor = doc.walk();
+    doc.named_children(&mut cursor)
+        .find(|n| matches!(n.kind(), "block_node" | "flow_node"))
+}
+
+/// Skips the wrappers (`block_node`, `flow_node`, `plain_scalar`), anchors and tags down
+/// to the node that holds the content.
+fn unwrap_node(mut node: Node<'_>) -> Node<'_> {
+    while matches!(node.kind(), "block_node" | "flow_node") {
+        let mut cursor = node.walk();
+        let inner = node
+            .named_children(&mut cursor)
+            .find(|n| !matches!(n.kind(), "anchor" | "tag" | "comment"));
+        match inner {
+            Some(inner) => node = inner,
+            None => break,
+        }
+    }
+    node
+}
+
+/// The text a scalar key stands for: quotes removed, simple escapes undone.
+fn scalar_text(text: &str, node: Node<'_>) -> String {
+    let node = unwrap_node(node);
+    let raw = text.get(node.byte_range()).unwrap_or("");
+    match node.kind() {
+        "double_quote_scalar" => unescape_double(raw.trim_matches('"')),
+        "single_quote_scalar" => raw
+            .strip_prefix('\'')
+            .and_then(|s| s.strip_suffix('\''))
+            .unwrap_or(raw)
+            .replace("''", "'"),
+        _ => raw.trim().to_owned(),
+    }
+}
+
+fn unescape_double(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some(other) => out.push(other),
+            None => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::path;
+
+    fn slice(text: &str, r: TextRange) -> &str {
+        &text[r.as_usize()]
+    }
+
+    #[test]
+    fn maps_paths_to_keys_and_values() {
+        let text = "id: x\nbeats:\n  - beat: midpoint\n    text: >\n      hi\nflow: {a: 1, \"b c\": [2, 3]}\nempty:\n";
+        let tree = SpanTree::parse(text, 0);
+        assert_eq!(slice(text, tree.value_range(&path!["id"])), "x");
+        assert_eq!(
+            slice(text, tree.key_range(&path!["beats", 0, "beat"])),
+            "beat"
+        );
+        assert_eq!(
+            slice(text, tree.value_range(&path!["beats", 0, "beat"])),
+            "midpoint"
+        );
+        assert_eq!(slice(text, tree.value_range(&path!["flow", "b c", 1])), "3");
+        let (empty, found) = tree.find(&path!["empty"]);
+        assert!(found);
+        assert_eq!(empty.kind, SpanKind::Missing);
+        assert_eq!(slice(text, empty.value), "empty");
+        let (nearest, found) = tree.find(&path!["beats", 0, "nope"]);
+        assert!(!found);
+        assert_eq!(nearest.kind, SpanKind::Mapping);
+        let keys: Vec<&str> = tree.keys(&path![]).into_iter().map(|(k, _)| k).collect();
+        assert_eq!(keys, ["id", "beats", "flow", "empty"]);
+    }
+
+    #[test]
+    fn shifts_by_base_and_survives_odd_input() {
+        let tree = SpanTree::parse("a: 1\n", 3);
+        assert_eq!(tree.value_range(&path!["a"]), TextRange::new(6, 7));
+        for text in [
+            "",
+            ":",
+            "- [",
+            "\u{0}\u{1}garbage",
+            "a:\n\t- b",
+            &"[".repeat(5000),
+        ] {
+            let _ = SpanTree::parse(text, 0);
+        }
+    }
+}

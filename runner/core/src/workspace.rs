@@ -1,0 +1,72 @@
+//! A set of loaded documents and the indexes that cross-file checks need (theories by id,
+//! tasks by id). Built from texts the caller read; the core reads no files itself.
+
+use crate::document::Document;
+use crate::model::{Config, Task, Theory};
+use std::collections::HashMap;
+
+#[derive(Debug, Default)]
+pub struct Workspace {
+    docs: Vec<Document>,
+    theories: HashMap<String, usize>,
+    tasks: HashMap<String, Vec<usize>>,
+    config: Option<usize>,
+}
+
+impl Workspace {
+    /// Indexes `docs` (kept in path order, so results do not depend on input order).
+    pub fn new(mut docs: Vec<Document>) -> Workspace {
+        docs.sort_by(|a, b| a.path.cmp(&b.path));
+        let mut ws = Workspace {
+            docs,
+            ..Workspace::default()
+        };
+        for (i, doc) in ws.docs.iter().enumerate() {
+            if let Some(theory) = doc.theory() {
+                ws.theories.entry(theory.id.clone()).or_insert(i);
+            }
+            if let Some(task) = doc.task() {
+                ws.tasks.entry(task.id.clone()).or_default().push(i);
+            }
+            if doc.config().is_some() && ws.config.is_none() {
+                ws.config = Some(i);
+            }
+        }
+        ws
+    }
+
+    pub fn documents(&self) -> &[Document] {
+        &self.docs
+    }
+
+    pub fn document(&self, path: &str) -> Option<&Document> {
+        self.docs.iter().find(|d| d.path == path)
+    }
+
+    pub fn theory(&self, id: &str) -> Option<(&Document, &Theory)> {
+        let doc = &self.docs[*self.theories.get(id)?];
+        Some((doc, doc.theory()?))
+    }
+
+    pub fn theory_ids(&self) -> impl Iterator<Item = &str> {
+        self.theories.keys().map(String::as_str)
+    }
+
+    pub fn tasks(&self) -> impl Iterator<Item = (&Document, &Task)> {
+        self.docs.iter().filter_map(|d| Some((d, d.task()?)))
+    }
+
+    /// Every document holding a task with this id.
+    pub fn tasks_with_id(&self, id: &str) -> impl Iterator<Item = &Document> {
+        self.tasks
+            .get(id)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.docs[i])
+    }
+
+    pub fn config(&self) -> Option<(&Document, &Config)> {
+        let doc = &self.docs[self.config?];
+        Some((doc, doc.config()?))
+    }
+}
