@@ -212,10 +212,11 @@ fn describe_kind(kind: SchemaKind) -> &'static str {
 }
 
 fn read_model(kind: SchemaKind, value: &Value) -> Result<Model, serde_json::Error> {
+    use serde::Deserialize;
     Ok(match kind {
-        SchemaKind::Task => Model::Task(Box::new(serde_json::from_value(value.clone())?)),
-        SchemaKind::Theory => Model::Theory(serde_json::from_value(value.clone())?),
-        SchemaKind::Config => Model::Config(serde_json::from_value(value.clone())?),
-        SchemaKind::Slop => Model::Slop(serde_json::from_value(value.clone())?),
+        SchemaKind::Task => Model::Task(Box::new(Task::deserialize(value)?)),
+        SchemaKind::Theory => Model::Theory(Theory::deserialize(value)?),
+        SchemaKind::Config => Model::Config(Config::deserialize(value)?),
+        SchemaKind::Slop => Model::Slop(SlopList::deserialize(value)?),
     })
 }

@@ -395,3 +395,122 @@ fn collect_property_names(schema: &Value, out: &mut BTreeSet<String>) {
         }
     }
 }
+
+/// The schema node that describes the value at `path` in a document of `kind`, following
+/// `$ref`, `properties`, `items`, `additionalProperties` and (for tasks) the `allOf` branch
+/// whose `if` matches `document`. For hover docs and completion.
+pub fn node_at(kind: SchemaKind, document: &Value, path: &Path) -> Option<&'static Value> {
+    lookup(kind, document, path).map(|(_, node)| node)
+}
+
+/// The description of the field at `path`: the property's own, else its definition's.
+pub fn field_doc(kind: SchemaKind, document: &Value, path: &Path) -> Option<&'static str> {
+    let (raw, node) = lookup(kind, document, path)?;
+    raw.get("description")
+        .or_else(|| node.get("description"))
+        .and_then(Value::as_str)
+}
+
+/// `(property as written, property with $ref resolved)` at `path`.
+fn lookup(
+    kind: SchemaKind,
+    document: &Value,
+    path: &Path,
+) -> Option<(&'static Value, &'static Value)> {
+    let root = schema_json(kind);
+    let mut raw = root;
+    let mut node = root;
+    let mut instance = Some(document);
+    for seg in path.segments() {
+        let candidates = branches(root, node, instance);
+        let specific = candidates.iter().find_map(|n| match seg {
+            Segment::Key(k) => n
+                .get("properties")
+                .and_then(|p| p.get(k))
+                .filter(|s| !s.is_boolean())
+                .or_else(|| n.get("additionalProperties").filter(|s| s.is_object())),
+            Segment::Index(_) => n.get("items"),
+        });
+        raw = specific?;
+        node = deref(root, raw);
+        instance = instance.and_then(|v| match seg {
+            Segment::Key(k) => v.get(k),
+            Segment::Index(i) => v.get(i),
+        });
+    }
+    Some((raw, node))
+}
+
+/// The node itself plus the `then` branches of its `allOf` whose `if` matches `instance`.
+fn branches<'a>(root: &'a Value, node: &'a Value, instance: Option<&Value>) -> Vec<&'a Value> {
+    let mut out = vec![node];
+    for entry in node
+        .get("allOf")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let (Some(cond), Some(then)) = (entry.get("if"), entry.get("then")) else {
+            continue;
+        };
+        let cond = deref(root, cond);
+        let matches = instance.is_some_and(|v| condition_holds(cond, v));
+        if matches {
+            out.push(deref(root, then));
+        }
+    }
+    out
+}
+
+/// Evaluates the simple `if` conditions Fabula's schemas use: `properties` with `const`.
+fn condition_holds(cond: &Value, instance: &Value) -> bool {
+    let Some(props) = cond.get("properties").and_then(Value::as_object) else {
+        return false;
+    };
+    props.iter().all(|(k, sub)| match sub.get("const") {
+        Some(c) => instance.get(k) == Some(c),
+        None => true,
+    })
+}
+
+fn deref<'a>(root: &'a Value, mut node: &'a Value) -> &'a Value {
+    for _ in 0..8 {
+        match node
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix('#'))
+        {
+            Some(pointer) => match root.pointer(pointer) {
+                Some(target) => node = target,
+                None => break,
+            },
+            None => break,
+        }
+    }
+    node
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::path;
+    use serde_json::json;
+
+    #[test]
+    fn field_docs_follow_refs_and_task_type_branches() {
+        let task = json!({"type": "beat_interpolation", "before": {"beat": "x"}});
+        let doc = |p: &Path| field_doc(SchemaKind::Task, &task, p).unwrap_or("");
+        assert!(doc(&path!["target"]).starts_with("Id of the beat the model must write"));
+        assert!(doc(&path!["before"]).starts_with("The beat that comes before"));
+        assert!(doc(&path!["before", "text"]).starts_with("The beat, written out"));
+        assert!(doc(&path!["theory"]).starts_with("Id of the theory"));
+        assert!(doc(&path!["constraints", "must_include"]).starts_with("Elements, events"));
+        let config = json!({"models": {"m": {}}});
+        let d = field_doc(
+            SchemaKind::Config,
+            &config,
+            &path!["models", "m", "temperature"],
+        );
+        assert_eq!(d, Some("Sampling temperature."));
+    }
+}

@@ -48,6 +48,14 @@ impl Workspace {
         Some((doc, doc.theory()?))
     }
 
+    /// Whether a theory file named `<id>.yaml` exists, loaded or not (a theory with
+    /// errors of its own should not also be reported as unknown by every task using it).
+    pub fn has_theory_file(&self, id: &str) -> bool {
+        self.docs
+            .iter()
+            .any(|d| d.kind == Some(crate::schema::SchemaKind::Theory) && d.stem() == id)
+    }
+
     pub fn theory_ids(&self) -> impl Iterator<Item = &str> {
         self.theories.keys().map(String::as_str)
     }

@@ -6,6 +6,7 @@ use crate::project;
 use crate::render;
 use anyhow::bail;
 use fabula_core::check;
+use fabula_core::document::Document;
 use fabula_core::workspace::Workspace;
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -38,15 +39,12 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Outcome> {
     };
     let files = project::merge([context, named]);
     let ws = Workspace::new(project::load(&files));
-    let results: Vec<render::FileReport<'_>> = ws
+    let docs: Vec<_> = ws
         .documents()
         .iter()
         .filter(|d| reported.contains(&d.path))
-        .map(|doc| render::FileReport {
-            doc,
-            diagnostics: check::diagnostics(&ws, doc),
-        })
         .collect();
+    let results = check_in_parallel(&ws, &docs);
     let summary = render::Summary::of(&results);
     let mut stdout = std::io::stdout().lock();
     match args.format {
@@ -62,5 +60,33 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Outcome> {
         Outcome::Findings
     } else {
         Outcome::Success
+    })
+}
+
+/// Semantic checks of each document, on all cores, in document order.
+fn check_in_parallel<'a>(ws: &Workspace, docs: &[&'a Document]) -> Vec<render::FileReport<'a>> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = docs.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = docs
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|doc| render::FileReport {
+                            doc,
+                            diagnostics: check::diagnostics(ws, doc),
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
     })
 }

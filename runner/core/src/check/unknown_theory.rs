@@ -23,7 +23,8 @@ fn run(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         names.push((t.source.theory.as_str(), path!["source", "theory"]));
     }
     for (name, at) in names {
-        if cx.ws.theory(name).is_some() {
+        // A theory file that failed to load reports its own errors.
+        if cx.ws.theory(name).is_some() || cx.ws.has_theory_file(name) {
             continue;
         }
         let mut d = Diagnostic::error(
