@@ -101,29 +101,29 @@ fn write_one(
         .get(line_range.as_usize())
         .unwrap_or("")
         .chars()
-        .map(|c| if c == '\t' { ' ' } else { c })
+        .map(printable)
         .collect();
     let gutter = start.line.to_string().len();
     let pad = " ".repeat(gutter);
     let bar = style.paint("1;34", "|");
     writeln!(out, "{pad} {bar}")?;
-    writeln!(
-        out,
-        "{} {bar} {}",
-        style.paint("1;34", &start.line.to_string()),
-        shorten(&line_text)
-    )?;
     let last_col = if end.line == start.line {
         end.column
     } else {
         line_text.chars().count() as u32 + 1
     };
+    let (shown, caret_at) = window(&line_text, start.column as usize - 1);
+    writeln!(
+        out,
+        "{} {bar} {shown}",
+        style.paint("1;34", &start.line.to_string())
+    )?;
     let width = last_col.saturating_sub(start.column).max(1) as usize;
-    let carets = "^".repeat(width.min(200));
+    let carets = "^".repeat(width.min(WINDOW.saturating_sub(caret_at)).max(1));
     writeln!(
         out,
         "{pad} {bar} {}{}",
-        " ".repeat(start.column as usize - 1),
+        " ".repeat(caret_at),
         style.paint(color, &carets)
     )?;
     for related in &d.related {
@@ -142,14 +142,36 @@ fn write_one(
     writeln!(out)
 }
 
-/// Very long lines (minified or garbage input) are cut for display.
-fn shorten(line: &str) -> String {
-    const MAX: usize = 240;
-    if line.chars().count() <= MAX {
-        line.to_owned()
-    } else {
-        let mut cut: String = line.chars().take(MAX).collect();
-        cut.push('…');
-        cut
+const WINDOW: usize = 160;
+
+/// A window of a long line (minified or garbage input) around column `at`, and where the
+/// caret goes in it.
+fn window(line: &str, at: usize) -> (String, usize) {
+    let chars: Vec<char> = line.chars().collect();
+    if chars.len() <= WINDOW {
+        return (line.to_owned(), at);
+    }
+    let start = at.saturating_sub(WINDOW / 4);
+    let end = (start + WINDOW).min(chars.len());
+    let mut shown = String::new();
+    let mut caret = at - start;
+    if start > 0 {
+        shown.push('…');
+        caret += 1;
+    }
+    shown.extend(&chars[start..end]);
+    if end < chars.len() {
+        shown.push('…');
+    }
+    (shown, caret)
+}
+
+/// Control characters must not reach the terminal (binary input could move the cursor or
+/// change colours); they are shown as `�`. Tabs become spaces so carets line up.
+fn printable(c: char) -> char {
+    match c {
+        '\t' => ' ',
+        c if c.is_control() => '\u{fffd}',
+        c => c,
     }
 }

@@ -35,6 +35,7 @@ pub fn parse_value(text: &str) -> Parsed {
     }
     let mut budget = serde_saphyr::budget::Budget::default();
     budget.max_depth = MAX_DEPTH;
+    budget.flow_nesting_limit = MAX_DEPTH;
     budget.max_aliases = 1_000;
     budget.max_nodes = 1_000_000;
     budget.max_documents = 1;
@@ -112,13 +113,30 @@ fn floor_char_boundary(text: &str, mut at: usize) -> usize {
     at
 }
 
-/// serde-saphyr messages end with " at line X column Y"; the range already says where,
-/// and renderers add the line themselves.
+/// serde-saphyr messages carry positions ("at line X column Y") and hints meant for
+/// programmers; the range already says where, so keep the first clause, in plain words.
 fn clean_message(message: &str) -> String {
     let first = message.lines().next().unwrap_or(message).trim();
     let cut = first
-        .rfind(" at line ")
+        .find(" at line ")
         .map_or(first, |i| first[..i].trim_end());
+    let lower = cut.to_lowercase();
+    if let Some(rest) = lower.strip_prefix("duplicate mapping key: ") {
+        let key = rest.split(',').next().unwrap_or(rest).trim();
+        return format!("duplicate key `{key}`; each key may appear once in a mapping");
+    }
+    if lower.starts_with("alias replay limit exceeded")
+        || lower.contains("alias expansion")
+        || lower.contains("too many aliases")
+    {
+        return "aliases expand too far (an alias bomb?); Fabula allows at most 100000 expanded nodes"
+            .to_owned();
+    }
+    if lower.contains("recursion limit exceeded")
+        || lower.contains("depth") && lower.contains("exceed")
+    {
+        return format!("nesting is too deep; Fabula reads at most {MAX_DEPTH} levels");
+    }
     let mut out = cut.to_owned();
     if let Some(c) = out.get(..1) {
         let lower = c.to_lowercase();
