@@ -47,14 +47,19 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Outcome> {
     let results = check_in_parallel(&ws, &docs);
     let summary = render::Summary::of(&results);
     let mut stdout = std::io::stdout().lock();
-    match args.format {
+    let written = match args.format {
         Format::Human => {
-            render::human::write(&mut stdout, &ws, &results, &summary, render::color_wanted())?
+            render::human::write(&mut stdout, &ws, &results, &summary, render::color_wanted())
         }
-        Format::Json => render::json::write(&mut stdout, &results, &summary)?,
-        Format::Github => render::github::write(&mut stdout, &results)?,
+        Format::Json => render::json::write(&mut stdout, &results, &summary),
+        Format::Github => render::github::write(&mut stdout, &results),
+    };
+    // A closed pipe (`fabula check | head`) is the reader's choice, not an error; the exit
+    // code still tells what was found.
+    match written.and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        other => other?,
     }
-    stdout.flush()?;
     let failing = summary.errors > 0 || (args.strict && summary.warnings > 0);
     Ok(if failing {
         Outcome::Findings
