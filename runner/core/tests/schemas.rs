@@ -3,6 +3,7 @@
 //! its `# yaml-language-server: $schema=` modeline.
 
 use fabula_core::document::kind_from_path;
+use fabula_core::model::RECORD_SCHEMA;
 use fabula_core::schema::SchemaKind;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -11,21 +12,30 @@ fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// Every published schema: the four that check project files, and the result records'.
+fn all_schemas() -> Vec<(&'static str, &'static str)> {
+    let mut all: Vec<_> = SchemaKind::ALL
+        .iter()
+        .map(|k| (k.file_name(), k.source()))
+        .collect();
+    all.push(("result.schema.json", RECORD_SCHEMA));
+    all
+}
+
 #[test]
 fn schemas_are_valid_draft_2020_12() {
-    for kind in SchemaKind::ALL {
-        let schema: Value = serde_json::from_str(kind.source()).unwrap();
+    for (file_name, source) in all_schemas() {
+        let schema: Value = serde_json::from_str(source).unwrap();
         assert_eq!(
             schema["$schema"],
             "https://json-schema.org/draft/2020-12/schema"
         );
         if let Err(e) = jsonschema::meta::validate(&schema) {
-            panic!("{} is not a valid schema: {e}", kind.file_name());
+            panic!("{file_name} is not a valid schema: {e}");
         }
         // The embedded text is the committed file, byte for byte.
-        let on_disk =
-            std::fs::read_to_string(repo_root().join("schema").join(kind.file_name())).unwrap();
-        assert_eq!(on_disk, kind.source());
+        let on_disk = std::fs::read_to_string(repo_root().join("schema").join(file_name)).unwrap();
+        assert_eq!(on_disk, source);
     }
 }
 
@@ -53,8 +63,8 @@ fn documented(root: &Value, schema: &Value) -> bool {
 #[test]
 fn every_field_has_a_description() {
     let mut missing = Vec::new();
-    for kind in SchemaKind::ALL {
-        let root: Value = serde_json::from_str(kind.source()).unwrap();
+    for (file_name, source) in all_schemas() {
+        let root: Value = serde_json::from_str(source).unwrap();
         let mut stack = vec![(String::new(), &root)];
         while let Some((at, node)) = stack.pop() {
             match node {
@@ -64,8 +74,7 @@ fn every_field_has_a_description() {
                             // Conditions (`if`, `$defs/is/*`) only match values; they define no field.
                             let condition = at.contains("/$defs/is") || at.ends_with("/if");
                             if !condition && !documented(&root, prop) {
-                                missing
-                                    .push(format!("{}: {at}/properties/{name}", kind.file_name()));
+                                missing.push(format!("{file_name}: {at}/properties/{name}"));
                             }
                         }
                     }

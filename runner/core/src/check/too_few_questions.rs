@@ -26,7 +26,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             CHECK.code,
             cx.value(&path!["max_questions"]),
             format!(
-                "{} questions cannot uncover {n} hidden constraints",
+                "max_questions is {}, fewer than the {n} hidden constraints; even a perfect questioner cannot find them all",
                 t.max_questions
             ),
         ));

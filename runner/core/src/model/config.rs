@@ -26,11 +26,21 @@ pub enum ProviderKind {
     Sim,
 }
 
+/// Which extensions of OpenAI-compatible chat completions a provider speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Dialect {
+    Openrouter,
+    Openai,
+}
+
 #[derive(Clone, Debug, Deserialize)]
 pub struct ProviderConfig {
     pub kind: ProviderKind,
     #[serde(default)]
     pub base_url: Option<String>,
+    #[serde(default)]
+    pub dialect: Option<Dialect>,
     #[serde(default)]
     pub base_url_env: Option<String>,
     #[serde(default)]

@@ -1,16 +1,23 @@
-//! The in-memory formats: theories, tasks, the project config and the slop list.
+//! The in-memory formats: theories, tasks, the project config, the slop list and the
+//! result records.
 //!
 //! They deserialize from a value tree that already passed the JSON Schemas in `schema/`,
 //! which are the published contract; these types only read it.
 
 mod config;
+mod record;
 mod rubric;
 mod slop;
 mod task;
 mod theory;
 
 pub use config::{
-    Config, ModelConfig, Price, ProviderConfig, ProviderKind, Reasoning, Settings, TokenBudget,
+    Config, Dialect, ModelConfig, Price, ProviderConfig, ProviderKind, Reasoning, Settings,
+    TokenBudget,
+};
+pub use record::{
+    Actor, CriterionVerdict, EvaluationRecord, FinishReason, GenerationRecord, Question,
+    RECORD_SCHEMA, RECORD_VERSION, Role, Status, Turn, Usage,
 };
 pub use rubric::default_rubric;
 pub use slop::SlopList;

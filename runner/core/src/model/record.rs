@@ -1,0 +1,209 @@
+//! Result records: one JSON file per generation and per evaluation under `results/`.
+//!
+//! The records are the durable output of a run, so their format is versioned
+//! ([`RECORD_VERSION`]) and published as `schema/result.schema.json`. Readers accept any
+//! record whose `version` they know; writers always write the current one. A test
+//! serializes fully populated records and validates them against the schema, so a field
+//! added here without the schema (or the other way round) fails the build.
+
+use super::task::TaskType;
+use serde::{Deserialize, Serialize};
+
+/// The record format version written today.
+pub const RECORD_VERSION: u32 = 1;
+
+/// The published JSON Schema of result records (`schema/result.schema.json`).
+pub const RECORD_SCHEMA: &str = include_str!("../../../../schema/result.schema.json");
+
+/// Whether the work a record describes succeeded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Ok,
+    Failed,
+}
+
+/// Why a model stopped writing, normalised across providers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FinishReason {
+    /// A natural end (OpenAI `stop`, Anthropic `end_turn` / `stop_sequence`).
+    Stop,
+    /// Cut off by the token limit.
+    Length,
+    /// Refused or filtered by the provider.
+    ContentFilter,
+    /// Anything else (tool calls, unknown values, an error mid-stream).
+    Other,
+}
+
+impl FinishReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FinishReason::Stop => "stop",
+            FinishReason::Length => "length",
+            FinishReason::ContentFilter => "content_filter",
+            FinishReason::Other => "other",
+        }
+    }
+}
+
+/// Token usage of one or more calls.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    /// Part of `completion_tokens` spent reasoning, where the provider reports it.
+    pub reasoning_tokens: u64,
+}
+
+impl Usage {
+    pub fn add(&mut self, other: Usage) {
+        self.prompt_tokens += other.prompt_tokens;
+        self.completion_tokens += other.completion_tokens;
+        self.reasoning_tokens += other.reasoning_tokens;
+    }
+}
+
+/// Who spoke a turn of a transcript.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    System,
+    User,
+    Assistant,
+}
+
+/// Which part a turn plays in a task: the model under test, or a helper of the harness.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Actor {
+    /// The harness's prompt to the model under test.
+    Harness,
+    /// The model under test.
+    Writer,
+    /// The oracle answering constraint-discovery questions.
+    Oracle,
+    /// The critic of a critique-improvement task.
+    Critic,
+    /// The deterministic rule-based feedback of an iterative-revision task.
+    Feedback,
+}
+
+/// One turn of a transcript. Calls to models carry their usage, latency and finish.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Turn {
+    pub role: Role,
+    pub actor: Actor,
+    pub content: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finish: Option<FinishReason>,
+}
+
+/// A yes/no question of a constraint-discovery task and the oracle's answer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Question {
+    pub question: String,
+    pub answer: String,
+    /// Ids of the hidden constraints the oracle said the question touched.
+    #[serde(default)]
+    pub reveals: Vec<String>,
+}
+
+/// One model config's output for one task sample (for agentic tasks, the whole run).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GenerationRecord {
+    pub version: u32,
+    pub task: String,
+    pub task_type: TaskType,
+    /// Model config name in `fabula.yaml`.
+    pub model: String,
+    /// Provider's model id.
+    pub model_id: String,
+    pub provider: String,
+    /// True when the provider is the offline simulator.
+    pub simulated: bool,
+    pub sample: u32,
+    /// Hash of everything that shaped the requests; a different one today means stale.
+    pub fingerprint: String,
+    pub status: Status,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finish: Option<FinishReason>,
+    /// The final text that is scored.
+    pub output: String,
+    /// Earlier drafts, in order (iterative revision, critique improvement).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drafts: Vec<String>,
+    /// The plan (planning → execution).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<String>,
+    /// The answer to each step (sequence), in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<String>,
+    /// The questions asked (constraint discovery).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub questions: Vec<Question>,
+    pub transcript: Vec<Turn>,
+    pub usage: Usage,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
+    pub latency_ms: u64,
+    /// RFC 3339 UTC time the record was written.
+    pub created_at: String,
+}
+
+/// A judge's verdict on one criterion.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CriterionVerdict {
+    pub criterion: String,
+    /// Normalised to 0..=1 (pass 1, partial 0.5, fail 0; a 1–5 score maps to 0..=1).
+    pub score: f64,
+    /// The judge's own answer: `pass`, `partial`, `fail`, or `1`..`5`.
+    pub verdict: String,
+    #[serde(default)]
+    pub evidence: String,
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// One judge's structured verdict on one generation (or one round's draft of it).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EvaluationRecord {
+    pub version: u32,
+    pub task: String,
+    pub task_type: TaskType,
+    pub model: String,
+    pub sample: u32,
+    /// Judge model config name.
+    pub judge: String,
+    pub simulated: bool,
+    /// Fingerprint of the generation judged.
+    pub generation_fingerprint: String,
+    /// Fingerprint of the judging itself (rubric, judge template, judge config).
+    pub fingerprint: String,
+    /// Draft index for trajectory scoring; absent for the final output.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub round: Option<u32>,
+    pub status: Status,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default)]
+    pub criteria: Vec<CriterionVerdict>,
+    /// The judge's overall pass vote.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pass: Option<bool>,
+    /// The judge's raw answer, kept when it could not be parsed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw: Option<String>,
+    pub usage: Usage,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
+    pub latency_ms: u64,
+    pub created_at: String,
+}

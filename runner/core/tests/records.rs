@@ -1,0 +1,158 @@
+//! Result records and their published schema agree: fully populated records (every
+//! optional field set) validate against `schema/result.schema.json`, so a field added to
+//! the Rust types but not to the schema, or renamed in one of them, fails here. Minimal
+//! records validate too, and records round-trip through JSON unchanged.
+
+use fabula_core::model::{
+    Actor, CriterionVerdict, EvaluationRecord, FinishReason, GenerationRecord, Question,
+    RECORD_SCHEMA, RECORD_VERSION, Role, Status, TaskType, Turn, Usage,
+};
+use serde_json::Value;
+
+fn validator() -> jsonschema::Validator {
+    let schema: Value = serde_json::from_str(RECORD_SCHEMA).unwrap();
+    jsonschema::draft202012::new(&schema).unwrap()
+}
+
+fn usage() -> Usage {
+    Usage {
+        prompt_tokens: 812,
+        completion_tokens: 1450,
+        reasoning_tokens: 300,
+    }
+}
+
+fn full_generation() -> GenerationRecord {
+    GenerationRecord {
+        version: RECORD_VERSION,
+        task: "ferry-questions".into(),
+        task_type: TaskType::AgenticConstraintDiscovery,
+        model: "gpt-5-low".into(),
+        model_id: "openai/gpt-5".into(),
+        provider: "openrouter".into(),
+        simulated: false,
+        sample: 0,
+        fingerprint: "0123456789abcdef0123456789abcdef".into(),
+        status: Status::Ok,
+        error: Some("none, but every field is set".into()),
+        finish: Some(FinishReason::Stop),
+        output: "The ferry left at dusk.".into(),
+        drafts: vec!["First draft.".into()],
+        plan: Some("1. setup".into()),
+        steps: vec!["A concept.".into()],
+        questions: vec![Question {
+            question: "Is the captain related to the narrator?".into(),
+            answer: "YES".into(),
+            reveals: vec!["captain".into()],
+        }],
+        transcript: vec![
+            Turn {
+                role: Role::User,
+                actor: Actor::Harness,
+                content: "Write.".into(),
+                usage: None,
+                latency_ms: None,
+                finish: None,
+            },
+            Turn {
+                role: Role::Assistant,
+                actor: Actor::Writer,
+                content: "The ferry left at dusk.".into(),
+                usage: Some(usage()),
+                latency_ms: Some(2100),
+                finish: Some(FinishReason::Stop),
+            },
+        ],
+        usage: usage(),
+        cost_usd: Some(0.0123),
+        latency_ms: 2100,
+        created_at: "2026-11-23T10:00:00.000Z".into(),
+    }
+}
+
+fn full_evaluation() -> EvaluationRecord {
+    EvaluationRecord {
+        version: RECORD_VERSION,
+        task: "ferry-questions".into(),
+        task_type: TaskType::AgenticConstraintDiscovery,
+        model: "gpt-5-low".into(),
+        sample: 0,
+        judge: "claude-haiku".into(),
+        simulated: false,
+        generation_fingerprint: "0123456789abcdef0123456789abcdef".into(),
+        fingerprint: "fedcba9876543210fedcba9876543210".into(),
+        round: Some(1),
+        status: Status::Ok,
+        error: Some("set for the test".into()),
+        criteria: vec![CriterionVerdict {
+            criterion: "beat_execution".into(),
+            score: 0.5,
+            verdict: "partial".into(),
+            evidence: "The ferry left at dusk.".into(),
+            reason: "The threshold is crossed, but off the page.".into(),
+        }],
+        pass: Some(true),
+        raw: Some("{}".into()),
+        usage: usage(),
+        cost_usd: Some(0.001),
+        latency_ms: 900,
+        created_at: "2026-11-23T10:00:01.000Z".into(),
+    }
+}
+
+fn assert_valid(value: &Value) {
+    let v = validator();
+    let errors: Vec<String> = v.iter_errors(value).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{value:#}\n{}", errors.join("\n"));
+}
+
+#[test]
+fn full_records_match_the_schema() {
+    assert_valid(&serde_json::to_value(full_generation()).unwrap());
+    assert_valid(&serde_json::to_value(full_evaluation()).unwrap());
+}
+
+#[test]
+fn minimal_records_match_the_schema() {
+    let mut g = full_generation();
+    g.error = None;
+    g.finish = None;
+    g.drafts.clear();
+    g.plan = None;
+    g.steps.clear();
+    g.questions.clear();
+    g.cost_usd = None;
+    assert_valid(&serde_json::to_value(&g).unwrap());
+    let mut e = full_evaluation();
+    e.round = None;
+    e.error = None;
+    e.pass = None;
+    e.raw = None;
+    e.cost_usd = None;
+    e.criteria.clear();
+    assert_valid(&serde_json::to_value(&e).unwrap());
+}
+
+#[test]
+fn records_round_trip() {
+    let g = full_generation();
+    let text = serde_json::to_string_pretty(&g).unwrap();
+    assert_eq!(serde_json::from_str::<GenerationRecord>(&text).unwrap(), g);
+    let e = full_evaluation();
+    let text = serde_json::to_string_pretty(&e).unwrap();
+    assert_eq!(serde_json::from_str::<EvaluationRecord>(&text).unwrap(), e);
+}
+
+#[test]
+fn schema_rejects_what_the_types_cannot_read() {
+    let v = validator();
+    let mut g = serde_json::to_value(full_generation()).unwrap();
+    g["finish"] = "truncated".into();
+    assert!(!v.is_valid(&g));
+    let mut g = serde_json::to_value(full_generation()).unwrap();
+    g["surprise"] = 1.into();
+    assert!(!v.is_valid(&g));
+    let mut e = serde_json::to_value(full_evaluation()).unwrap();
+    e["criteria"][0]["score"] = 1.5.into();
+    assert!(!v.is_valid(&e));
+}

@@ -1,0 +1,9 @@
+//! Fabula's runner engine: the providers (OpenAI-compatible, Anthropic, the offline
+//! simulator), their limits (concurrency, rate, retries, circuit breaker), the execution
+//! of every task type including the agentic loops, and the scheduler. A library: the
+//! `fabula` CLI and the language server only drive it.
+
+pub mod call;
+pub mod env;
+pub mod limits;
+pub mod provider;

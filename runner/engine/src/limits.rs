@@ -1,0 +1,299 @@
+//! Per-provider limits: a concurrency cap, a requests-per-minute rate (governor), a
+//! retry policy with exponential backoff and jitter, and a circuit breaker.
+//!
+//! [`Limits::run`] wraps one logical call: it waits for a slot and for the rate limiter,
+//! asks the breaker, makes an attempt, and on a retryable failure sleeps (honouring
+//! `Retry-After`) and tries again. The slot is held only while an attempt is in flight,
+//! never while sleeping, so a backing-off call does not starve the others.
+
+use crate::call::CallError;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use std::future::Future;
+use std::num::NonZeroU32;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+
+/// How a provider's calls are retried and timed out.
+#[derive(Clone, Debug)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt.
+    pub max_retries: u32,
+    /// First backoff; doubles every retry.
+    pub base_delay: Duration,
+    /// Ceiling of one backoff, and of an honoured `Retry-After`.
+    pub max_delay: Duration,
+    /// Per-attempt timeout, body included.
+    pub timeout: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_retries: 5,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(60),
+            timeout: Duration::from_secs(180),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The wait before retry number `retry` (0-based): `Retry-After` when the provider
+    /// gave one (capped), else exponential backoff with full jitter in [d/2, d].
+    pub fn delay(&self, retry: u32, error: &CallError) -> Duration {
+        if let Some(after) = error.retry_after() {
+            return after.min(self.max_delay);
+        }
+        let exp = self
+            .base_delay
+            .saturating_mul(2u32.saturating_pow(retry.min(20)));
+        let cap = exp.min(self.max_delay);
+        let half = cap / 2;
+        half + half.mul_f64(fastrand::f64())
+    }
+}
+
+/// When the breaker opens and how long it stays open.
+#[derive(Clone, Debug)]
+pub struct BreakerPolicy {
+    /// Consecutive endpoint failures (5xx, timeouts, connection errors) that open it.
+    pub threshold: u32,
+    /// How long it stays open before letting one probe through.
+    pub cooldown: Duration,
+}
+
+impl Default for BreakerPolicy {
+    fn default() -> Self {
+        BreakerPolicy {
+            threshold: 8,
+            cooldown: Duration::from_secs(15),
+        }
+    }
+}
+
+/// A circuit breaker: closed (calls flow), open (calls fail fast until the cooldown
+/// ends), half-open (one probe call; its success closes the breaker, its failure reopens).
+#[derive(Debug)]
+pub struct Breaker {
+    policy: BreakerPolicy,
+    state: Mutex<BreakerState>,
+}
+
+#[derive(Debug, Default)]
+struct BreakerState {
+    failures: u32,
+    open_until: Option<Instant>,
+    probing: bool,
+}
+
+/// What the breaker lets an attempt do.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Admission {
+    Go,
+    /// The probe of a half-open breaker: report its outcome.
+    Probe,
+    Wait(Duration),
+}
+
+impl Breaker {
+    pub fn new(policy: BreakerPolicy) -> Breaker {
+        Breaker {
+            policy,
+            state: Mutex::new(BreakerState::default()),
+        }
+    }
+
+    pub fn admit(&self) -> Admission {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(until) = s.open_until else {
+            return Admission::Go;
+        };
+        let now = Instant::now();
+        if now < until {
+            return Admission::Wait(until - now);
+        }
+        if s.probing {
+            // Someone is probing; check back shortly.
+            return Admission::Wait(self.policy.cooldown.min(Duration::from_secs(1)));
+        }
+        s.probing = true;
+        Admission::Probe
+    }
+
+    pub fn record(&self, ok: bool, endpoint_failure: bool, probe: bool) {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if probe {
+            s.probing = false;
+        }
+        if ok || !endpoint_failure {
+            // Any answer that is not an endpoint failure shows the endpoint is alive.
+            s.failures = 0;
+            s.open_until = None;
+            return;
+        }
+        s.failures += 1;
+        if probe || s.failures >= self.policy.threshold {
+            s.open_until = Some(Instant::now() + self.policy.cooldown);
+        }
+    }
+
+    pub fn is_open(&self) -> bool {
+        let s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        s.open_until.is_some_and(|t| Instant::now() < t)
+    }
+}
+
+/// All the limits of one provider.
+#[derive(Debug)]
+pub struct Limits {
+    pub retry: RetryPolicy,
+    slots: Semaphore,
+    rate: Option<DefaultDirectRateLimiter>,
+    breaker: Breaker,
+}
+
+impl Limits {
+    pub fn new(
+        concurrency: u32,
+        requests_per_minute: Option<u32>,
+        retry: RetryPolicy,
+        breaker: BreakerPolicy,
+    ) -> Limits {
+        let rate = requests_per_minute
+            .and_then(NonZeroU32::new)
+            .map(|n| RateLimiter::direct(Quota::per_minute(n)));
+        Limits {
+            retry,
+            slots: Semaphore::new(concurrency.max(1) as usize),
+            rate,
+            breaker: Breaker::new(breaker),
+        }
+    }
+
+    pub fn breaker(&self) -> &Breaker {
+        &self.breaker
+    }
+
+    /// Runs `attempt` under the limits, retrying as the policy says. Returns the value
+    /// and the number of attempts made.
+    pub async fn run<T, F, Fut>(&self, mut attempt: F) -> Result<(T, u32), CallError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, CallError>>,
+    {
+        let mut attempts = 0u32;
+        loop {
+            attempts += 1;
+            let result = self.once(&mut attempt).await;
+            match result {
+                Ok(v) => return Ok((v, attempts)),
+                Err(e) if e.retryable() && attempts <= self.retry.max_retries => {
+                    tokio::time::sleep(self.retry.delay(attempts - 1, &e)).await;
+                }
+                Err(e) if attempts == 1 => return Err(e),
+                Err(e) => {
+                    return Err(CallError::Exhausted {
+                        attempts,
+                        last: Box::new(e),
+                    });
+                }
+            }
+        }
+    }
+
+    async fn once<T, F, Fut>(&self, attempt: &mut F) -> Result<T, CallError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, CallError>>,
+    {
+        let probe = match self.breaker.admit() {
+            Admission::Go => false,
+            Admission::Probe => true,
+            Admission::Wait(retry_in) => return Err(CallError::CircuitOpen { retry_in }),
+        };
+        let _slot = self
+            .slots
+            .acquire()
+            .await
+            .map_err(|_| CallError::Config("provider shut down".into()))?;
+        if let Some(rate) = &self.rate {
+            rate.until_ready().await;
+        }
+        let timeout = self.retry.timeout;
+        let result = match tokio::time::timeout(timeout, attempt()).await {
+            Ok(r) => r,
+            Err(_) => Err(CallError::Timeout(timeout)),
+        };
+        match &result {
+            Ok(_) => self.breaker.record(true, false, probe),
+            Err(e) => self.breaker.record(false, e.is_endpoint_failure(), probe),
+        }
+        result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_caps() {
+        let p = RetryPolicy {
+            max_retries: 5,
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_millis(1000),
+            timeout: Duration::from_secs(1),
+        };
+        let e = CallError::Status {
+            code: 500,
+            body: String::new(),
+            retry_after: None,
+        };
+        for (retry, full) in [(0, 100), (1, 200), (2, 400), (3, 800), (4, 1000), (9, 1000)] {
+            let d = p.delay(retry, &e).as_millis() as u64;
+            assert!(d >= full / 2 && d <= full, "retry {retry}: {d}ms");
+        }
+        let e = CallError::Status {
+            code: 429,
+            body: String::new(),
+            retry_after: Some(Duration::from_secs(30)),
+        };
+        assert_eq!(p.delay(0, &e), Duration::from_millis(1000), "capped");
+    }
+
+    #[test]
+    fn breaker_opens_probes_and_recovers() {
+        let b = Breaker::new(BreakerPolicy {
+            threshold: 2,
+            cooldown: Duration::from_millis(30),
+        });
+        assert_eq!(b.admit(), Admission::Go);
+        b.record(false, true, false);
+        assert_eq!(b.admit(), Admission::Go);
+        b.record(false, true, false);
+        assert!(matches!(b.admit(), Admission::Wait(_)));
+        std::thread::sleep(Duration::from_millis(40));
+        assert_eq!(b.admit(), Admission::Probe);
+        assert!(
+            matches!(b.admit(), Admission::Wait(_)),
+            "one probe at a time"
+        );
+        b.record(false, true, true);
+        assert!(b.is_open(), "a failed probe reopens");
+        std::thread::sleep(Duration::from_millis(40));
+        assert_eq!(b.admit(), Admission::Probe);
+        b.record(true, false, true);
+        assert_eq!(b.admit(), Admission::Go);
+    }
+
+    #[test]
+    fn client_errors_do_not_count_against_the_endpoint() {
+        let b = Breaker::new(BreakerPolicy {
+            threshold: 1,
+            cooldown: Duration::from_secs(60),
+        });
+        b.record(false, false, false);
+        assert_eq!(b.admit(), Admission::Go);
+    }
+}

@@ -1,0 +1,194 @@
+//! Anthropic's Messages API (`POST <base_url>/messages`).
+
+use super::{BoxFuture, Endpoint, Provider};
+use crate::call::{CallError, ChatRequest, Completion, MessageRole, ReasoningRequest};
+use fabula_core::model::{FinishReason, Usage};
+use serde_json::{Value, json};
+
+#[derive(Debug)]
+pub struct Anthropic {
+    endpoint: Endpoint,
+}
+
+impl Anthropic {
+    pub fn new(endpoint: Endpoint) -> Anthropic {
+        Anthropic { endpoint }
+    }
+}
+
+impl Provider for Anthropic {
+    fn complete<'a>(
+        &'a self,
+        request: &'a ChatRequest,
+    ) -> BoxFuture<'a, Result<Completion, CallError>> {
+        Box::pin(async move {
+            let body = body(request)?;
+            let (parsed, attempts, latency) = self.endpoint.post("messages", &body, parse).await?;
+            Ok(Completion {
+                text: parsed.0,
+                finish: parsed.1,
+                usage: parsed.2,
+                cost_usd: None,
+                latency,
+                attempts,
+            })
+        })
+    }
+}
+
+/// Anthropic's smallest thinking budget.
+const MIN_THINKING: u32 = 1024;
+
+pub(crate) fn body(request: &ChatRequest) -> Result<Value, CallError> {
+    let system: Vec<&str> = request
+        .messages
+        .iter()
+        .filter(|m| m.role == MessageRole::System)
+        .map(|m| m.content.as_str())
+        .collect();
+    let messages: Vec<Value> = request
+        .messages
+        .iter()
+        .filter(|m| m.role != MessageRole::System)
+        .map(|m| json!({ "role": m.role.as_str(), "content": m.content }))
+        .collect();
+    let mut body = json!({
+        "model": request.model,
+        "max_tokens": request.max_tokens,
+        "messages": messages,
+    });
+    if !system.is_empty() {
+        body["system"] = json!(system.join("\n\n"));
+    }
+    let thinking = match &request.reasoning {
+        Some(ReasoningRequest::Tokens(n)) => Some(*n),
+        // The Messages API takes a budget, not an effort: map the levels.
+        Some(ReasoningRequest::Effort(e)) => match e.as_str() {
+            "minimal" | "none" => None,
+            "low" => Some(MIN_THINKING),
+            "medium" => Some(request.max_tokens / 2),
+            _ => Some(request.max_tokens * 3 / 4),
+        },
+        None => None,
+    };
+    match thinking {
+        Some(budget) => {
+            let budget = budget.max(MIN_THINKING);
+            if budget >= request.max_tokens {
+                return Err(CallError::Config(format!(
+                    "thinking budget {budget} leaves no room for the answer in max_tokens {}",
+                    request.max_tokens
+                )));
+            }
+            // Extended thinking requires the default temperature.
+            body["thinking"] = json!({ "type": "enabled", "budget_tokens": budget });
+        }
+        None => {
+            if let Some(t) = request.temperature {
+                body["temperature"] = json!(t.clamp(0.0, 1.0));
+            }
+        }
+    }
+    Ok(body)
+}
+
+pub(crate) fn parse(bytes: &[u8]) -> Result<(String, FinishReason, Usage), CallError> {
+    let v: Value = serde_json::from_slice(bytes)
+        .map_err(|e| CallError::Malformed(format!("not JSON ({e})")))?;
+    if v.get("type").and_then(Value::as_str) == Some("error") {
+        let msg = v
+            .pointer("/error/message")
+            .and_then(Value::as_str)
+            .unwrap_or("unknown error");
+        return Err(CallError::Status {
+            code: 529,
+            body: crate::call::excerpt(msg),
+            retry_after: None,
+        });
+    }
+    let content = v
+        .get("content")
+        .and_then(Value::as_array)
+        .ok_or_else(|| CallError::Malformed("no `content` list in the response".into()))?;
+    let text: String = content
+        .iter()
+        .filter(|b| b.get("type").and_then(Value::as_str) == Some("text"))
+        .filter_map(|b| b.get("text").and_then(Value::as_str))
+        .collect::<Vec<_>>()
+        .join("");
+    let finish = match v.get("stop_reason").and_then(Value::as_str) {
+        Some("end_turn") | Some("stop_sequence") => FinishReason::Stop,
+        Some("max_tokens") => FinishReason::Length,
+        Some("refusal") => FinishReason::ContentFilter,
+        _ => FinishReason::Other,
+    };
+    let n = |k: &str| {
+        v.pointer(&format!("/usage/{k}"))
+            .and_then(Value::as_u64)
+            .unwrap_or(0)
+    };
+    let usage = Usage {
+        prompt_tokens: n("input_tokens"),
+        completion_tokens: n("output_tokens"),
+        reasoning_tokens: 0,
+    };
+    Ok((text, finish, usage))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::call::Message;
+
+    fn request(reasoning: Option<ReasoningRequest>, max_tokens: u32) -> ChatRequest {
+        ChatRequest {
+            model: "claude-sonnet-4-5".into(),
+            messages: vec![
+                Message::system("You write."),
+                Message::user("Go."),
+                Message::assistant("Went."),
+                Message::user("Again."),
+            ],
+            max_tokens,
+            temperature: Some(0.7),
+            reasoning,
+            verbosity: None,
+            json: false,
+        }
+    }
+
+    #[test]
+    fn system_is_separate_and_thinking_drops_temperature() {
+        let b = body(&request(None, 4000)).unwrap();
+        assert_eq!(b["system"], "You write.");
+        assert_eq!(b["messages"].as_array().unwrap().len(), 3);
+        assert_eq!(b["temperature"], 0.7);
+        let b = body(&request(Some(ReasoningRequest::Tokens(2048)), 8000)).unwrap();
+        assert_eq!(b["thinking"]["budget_tokens"], 2048);
+        assert!(b.get("temperature").is_none());
+    }
+
+    #[test]
+    fn thinking_must_leave_room() {
+        let e = body(&request(Some(ReasoningRequest::Tokens(4000)), 4000)).unwrap_err();
+        assert!(e.to_string().contains("no room"), "{e}");
+    }
+
+    #[test]
+    fn parses_text_blocks_and_stop_reasons() {
+        let (t, f, u) = parse(
+            br#"{"content":[{"type":"thinking","thinking":"hm"},{"type":"text","text":"Hello"}],
+                "stop_reason":"max_tokens","usage":{"input_tokens":9,"output_tokens":20}}"#,
+        )
+        .unwrap();
+        assert_eq!(t, "Hello");
+        assert_eq!(f, FinishReason::Length);
+        assert_eq!(u.completion_tokens, 20);
+        let (_, f, _) = parse(br#"{"content":[],"stop_reason":"refusal"}"#).unwrap();
+        assert_eq!(f, FinishReason::ContentFilter);
+        assert!(matches!(
+            parse(b"{\"content\":"),
+            Err(CallError::Malformed(_))
+        ));
+    }
+}

@@ -1,0 +1,252 @@
+//! OpenAI-compatible chat completions (`POST <base_url>/chat/completions`): OpenRouter by
+//! default, and OpenAI, DeepInfra, Groq, Together, vLLM, Ollama, llama.cpp, LM Studio.
+
+use super::{BoxFuture, Endpoint, Provider};
+use crate::call::{CallError, ChatRequest, Completion, ReasoningRequest};
+use fabula_core::model::{Dialect, FinishReason, Usage};
+use serde_json::{Value, json};
+
+#[derive(Debug)]
+pub struct OpenAi {
+    endpoint: Endpoint,
+    dialect: Dialect,
+}
+
+impl OpenAi {
+    pub fn new(endpoint: Endpoint, dialect: Dialect) -> OpenAi {
+        OpenAi { endpoint, dialect }
+    }
+}
+
+impl Provider for OpenAi {
+    fn complete<'a>(
+        &'a self,
+        request: &'a ChatRequest,
+    ) -> BoxFuture<'a, Result<Completion, CallError>> {
+        Box::pin(async move {
+            let body = body(request, self.dialect);
+            let (parsed, attempts, latency) =
+                self.endpoint.post("chat/completions", &body, parse).await?;
+            Ok(Completion {
+                text: parsed.text,
+                finish: parsed.finish,
+                usage: parsed.usage,
+                cost_usd: parsed.cost,
+                latency,
+                attempts,
+            })
+        })
+    }
+}
+
+/// The request body for `request` in `dialect`.
+pub(crate) fn body(request: &ChatRequest, dialect: Dialect) -> Value {
+    let messages: Vec<Value> = request
+        .messages
+        .iter()
+        .map(|m| json!({ "role": m.role.as_str(), "content": m.content }))
+        .collect();
+    let mut body = json!({
+        "model": request.model,
+        "messages": messages,
+        "max_tokens": request.max_tokens,
+    });
+    if let Some(t) = request.temperature {
+        body["temperature"] = json!(t);
+    }
+    if let Some(v) = &request.verbosity {
+        body["verbosity"] = json!(v);
+    }
+    if request.json {
+        body["response_format"] = json!({ "type": "json_object" });
+    }
+    match dialect {
+        Dialect::Openrouter => {
+            match &request.reasoning {
+                Some(ReasoningRequest::Effort(e)) => body["reasoning"] = json!({ "effort": e }),
+                Some(ReasoningRequest::Tokens(n)) => body["reasoning"] = json!({ "max_tokens": n }),
+                None => {}
+            }
+            // Ask OpenRouter to report the cost of the call in `usage.cost`.
+            body["usage"] = json!({ "include": true });
+        }
+        Dialect::Openai => {
+            if let Some(ReasoningRequest::Effort(e)) = &request.reasoning {
+                body["reasoning_effort"] = json!(e);
+            }
+        }
+    }
+    body
+}
+
+#[derive(Debug, PartialEq)]
+pub(crate) struct Parsed {
+    pub text: String,
+    pub finish: FinishReason,
+    pub usage: Usage,
+    pub cost: Option<f64>,
+}
+
+/// Parses a chat-completions response. Anything but the expected shape is `Malformed`.
+pub(crate) fn parse(bytes: &[u8]) -> Result<Parsed, CallError> {
+    let v: Value = serde_json::from_slice(bytes)
+        .map_err(|e| CallError::Malformed(format!("not JSON ({e})")))?;
+    if let Some(err) = v.get("error") {
+        // OpenRouter reports some upstream failures inside a 200.
+        let msg = err
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or("unknown error");
+        let code = err.get("code").and_then(Value::as_u64).unwrap_or(502);
+        return Err(CallError::Status {
+            code: u16::try_from(code).unwrap_or(502),
+            body: crate::call::excerpt(msg),
+            retry_after: None,
+        });
+    }
+    let choice = v
+        .get("choices")
+        .and_then(|c| c.get(0))
+        .ok_or_else(|| CallError::Malformed("no `choices[0]` in the response".into()))?;
+    let message = choice
+        .get("message")
+        .ok_or_else(|| CallError::Malformed("no `choices[0].message` in the response".into()))?;
+    let text = match message.get("content") {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Null) | None => String::new(),
+        Some(Value::Array(parts)) => parts
+            .iter()
+            .filter_map(|p| p.get("text").and_then(Value::as_str))
+            .collect::<Vec<_>>()
+            .join(""),
+        Some(other) => {
+            return Err(CallError::Malformed(format!(
+                "`message.content` is {}, not text",
+                kind(other)
+            )));
+        }
+    };
+    let finish = match choice.get("finish_reason").and_then(Value::as_str) {
+        Some("stop") | Some("end_turn") => FinishReason::Stop,
+        Some("length") | Some("max_tokens") => FinishReason::Length,
+        Some("content_filter") => FinishReason::ContentFilter,
+        _ => FinishReason::Other,
+    };
+    let u = v.get("usage");
+    let num = |path: &[&str]| -> u64 {
+        let mut cur = u;
+        for p in path {
+            cur = cur.and_then(|c| c.get(*p));
+        }
+        cur.and_then(Value::as_u64).unwrap_or(0)
+    };
+    let usage = Usage {
+        prompt_tokens: num(&["prompt_tokens"]),
+        completion_tokens: num(&["completion_tokens"]),
+        reasoning_tokens: num(&["completion_tokens_details", "reasoning_tokens"]),
+    };
+    let cost = u
+        .and_then(|u| u.get("cost"))
+        .and_then(Value::as_f64)
+        .filter(|c| c.is_finite() && *c >= 0.0);
+    Ok(Parsed {
+        text,
+        finish,
+        usage,
+        cost,
+    })
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::call::Message;
+
+    fn request(reasoning: Option<ReasoningRequest>) -> ChatRequest {
+        ChatRequest {
+            model: "openai/gpt-5".into(),
+            messages: vec![Message::system("be brief"), Message::user("hi")],
+            max_tokens: 6000,
+            temperature: Some(0.7),
+            reasoning,
+            verbosity: Some("low".into()),
+            json: false,
+        }
+    }
+
+    #[test]
+    fn openrouter_body_carries_reasoning_and_usage() {
+        let b = body(
+            &request(Some(ReasoningRequest::Tokens(2048))),
+            Dialect::Openrouter,
+        );
+        assert_eq!(b["reasoning"], json!({ "max_tokens": 2048 }));
+        assert_eq!(b["usage"], json!({ "include": true }));
+        assert_eq!(b["verbosity"], "low");
+        assert_eq!(b["messages"][0]["role"], "system");
+        let b = body(
+            &request(Some(ReasoningRequest::Effort("high".into()))),
+            Dialect::Openrouter,
+        );
+        assert_eq!(b["reasoning"], json!({ "effort": "high" }));
+    }
+
+    #[test]
+    fn openai_body_uses_standard_fields() {
+        let b = body(
+            &request(Some(ReasoningRequest::Effort("low".into()))),
+            Dialect::Openai,
+        );
+        assert_eq!(b["reasoning_effort"], "low");
+        assert!(b.get("reasoning").is_none());
+        assert!(b.get("usage").is_none());
+    }
+
+    #[test]
+    fn parses_reasoning_tokens_and_cost() {
+        let p = parse(
+            br#"{"choices":[{"message":{"content":"Once."},"finish_reason":"stop"}],
+                "usage":{"prompt_tokens":10,"completion_tokens":50,
+                "completion_tokens_details":{"reasoning_tokens":40},"cost":0.0012}}"#,
+        )
+        .unwrap();
+        assert_eq!(p.text, "Once.");
+        assert_eq!(p.finish, FinishReason::Stop);
+        assert_eq!(p.usage.reasoning_tokens, 40);
+        assert_eq!(p.cost, Some(0.0012));
+    }
+
+    #[test]
+    fn odd_shapes_are_malformed_not_panics() {
+        for body in [
+            &b""[..],
+            b"{",
+            b"[]",
+            b"{\"choices\":[]}",
+            b"{\"choices\":[{}]}",
+            b"{\"choices\":[{\"message\":{\"content\":5}}]}",
+            b"\xff\xfe",
+        ] {
+            assert!(
+                matches!(parse(body), Err(CallError::Malformed(_))),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+        assert!(matches!(
+            parse(br#"{"error":{"message":"upstream died","code":502}}"#),
+            Err(CallError::Status { code: 502, .. })
+        ));
+    }
+}
