@@ -5,10 +5,12 @@
 pub mod check;
 pub mod diagnostic;
 pub mod document;
+pub mod feedback;
 pub mod model;
 pub mod path;
 pub mod schema;
 pub mod suggest;
 pub mod syntax;
 pub mod text;
+pub mod text_rules;
 pub mod workspace;

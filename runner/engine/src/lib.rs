@@ -5,5 +5,13 @@
 
 pub mod call;
 pub mod env;
+pub mod exec;
+pub mod fingerprint;
+pub mod judge;
 pub mod limits;
+pub mod model;
+pub mod prompt;
 pub mod provider;
+pub mod scheduler;
+pub mod setup;
+pub mod template;

@@ -18,6 +18,8 @@ pub struct Endpoint {
     client: reqwest::Client,
     base_url: String,
     headers: HeaderMap,
+    /// Secret header values (and bare keys): scrubbed from anything we report.
+    secrets: Vec<String>,
     pub(crate) limits: Limits,
 }
 
@@ -39,6 +41,7 @@ impl Endpoint {
         limits: Limits,
     ) -> Result<Endpoint, CallError> {
         let mut map = HeaderMap::new();
+        let mut secrets = Vec::new();
         for (k, v) in headers {
             let name = HeaderName::from_bytes(k.as_bytes()).map_err(|_| {
                 CallError::Config(format!("provider `{provider}`: invalid header name `{k}`"))
@@ -51,6 +54,10 @@ impl Endpoint {
             })?;
             if is_secret_header(k) {
                 value.set_sensitive(true);
+                secrets.push(v.clone());
+                if let Some(bare) = v.strip_prefix("Bearer ") {
+                    secrets.push(bare.to_string());
+                }
             }
             map.insert(name, value);
         }
@@ -64,6 +71,7 @@ impl Endpoint {
             client,
             base_url: base_url.trim_end_matches('/').to_string(),
             headers: map,
+            secrets: secrets.into_iter().filter(|s| s.len() >= 4).collect(),
             limits,
         })
     }
@@ -72,6 +80,45 @@ impl Endpoint {
     /// Returns the parsed value, the attempts made and the latency of the successful
     /// attempt.
     pub async fn post<T>(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+        parse: impl Fn(&[u8]) -> Result<T, CallError>,
+    ) -> Result<(T, u32, Duration), CallError> {
+        self.post_unscrubbed(path, body, parse)
+            .await
+            .map_err(|e| self.scrub(e))
+    }
+
+    /// A provider may echo what it was sent (some echo a rejected key): remove every
+    /// secret from the error before anyone sees it.
+    fn scrub(&self, e: CallError) -> CallError {
+        let clean = |s: String| {
+            self.secrets
+                .iter()
+                .fold(s, |acc, secret| acc.replace(secret.as_str(), "[redacted]"))
+        };
+        match e {
+            CallError::Status {
+                code,
+                body,
+                retry_after,
+            } => CallError::Status {
+                code,
+                body: clean(body),
+                retry_after,
+            },
+            CallError::Malformed(m) => CallError::Malformed(clean(m)),
+            CallError::Connection(m) => CallError::Connection(clean(m)),
+            CallError::Exhausted { attempts, last } => CallError::Exhausted {
+                attempts,
+                last: Box::new(self.scrub(*last)),
+            },
+            other => other,
+        }
+    }
+
+    async fn post_unscrubbed<T>(
         &self,
         path: &str,
         body: &serde_json::Value,

@@ -377,7 +377,8 @@ fn judge(prompt: &str, model: &str, rng: &mut Rng) -> String {
         })
         .unwrap_or_default();
     // Judges agree on a base quality drawn from the text judged, and differ a little.
-    let fenced = prompt.split("<<<").nth(1).unwrap_or(prompt);
+    let fenced = prompt.rsplit("<<<").next().unwrap_or(prompt);
+    let fenced = fenced.split(">>>").next().unwrap_or(fenced);
     let base = hash(&[fenced]) % 3;
     let evidence: String = fenced
         .split_whitespace()

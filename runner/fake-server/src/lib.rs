@@ -1,0 +1,275 @@
+//! A scriptable HTTP/1.1 server on 127.0.0.1 for provider tests and the throughput
+//! benchmark. Raw TCP, so that it can misbehave in ways a framework would not allow:
+//! hang, send a truncated body, close mid-response. It records every request and the
+//! most requests it ever had in flight at once.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// What the server does with one request.
+#[derive(Clone, Debug)]
+pub enum Reply {
+    Json {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: String,
+    },
+    /// Never answer (until the client gives up).
+    Hang,
+    /// Claim `claimed` bytes of body, send `body`, close.
+    Truncated { body: String, claimed: usize },
+}
+
+impl Reply {
+    pub fn ok(body: impl Into<String>) -> Reply {
+        Reply::Json {
+            status: 200,
+            headers: Vec::new(),
+            body: body.into(),
+        }
+    }
+    pub fn status(status: u16, body: impl Into<String>) -> Reply {
+        Reply::Json {
+            status,
+            headers: Vec::new(),
+            body: body.into(),
+        }
+    }
+    pub fn with_header(mut self, k: &str, v: &str) -> Reply {
+        if let Reply::Json { headers, .. } = &mut self {
+            headers.push((k.to_string(), v.to_string()));
+        }
+        self
+    }
+}
+
+/// A request as received.
+#[derive(Clone, Debug)]
+pub struct Seen {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Seen {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).expect("request body is JSON")
+    }
+}
+
+type Handler = dyn Fn(usize, &Seen) -> Reply + Send + Sync;
+
+pub struct FakeServer {
+    pub addr: SocketAddr,
+    pub seen: Arc<Mutex<Vec<Seen>>>,
+    in_flight: Arc<AtomicUsize>,
+    pub max_in_flight: Arc<AtomicUsize>,
+}
+
+impl FakeServer {
+    /// Starts a server that waits `latency` before each reply from `handler(index, req)`.
+    pub async fn start(
+        latency: Duration,
+        handler: impl Fn(usize, &Seen) -> Reply + Send + Sync + 'static,
+    ) -> FakeServer {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let in_flight = Arc::new(AtomicUsize::new(0));
+        let max_in_flight = Arc::new(AtomicUsize::new(0));
+        let handler: Arc<Handler> = Arc::new(handler);
+        let counter = Arc::new(AtomicUsize::new(0));
+        {
+            let seen = Arc::clone(&seen);
+            let in_flight = Arc::clone(&in_flight);
+            let max_in_flight = Arc::clone(&max_in_flight);
+            tokio::spawn(async move {
+                loop {
+                    let Ok((stream, _)) = listener.accept().await else {
+                        return;
+                    };
+                    let _ = stream.set_nodelay(true);
+                    let seen = Arc::clone(&seen);
+                    let in_flight = Arc::clone(&in_flight);
+                    let max_in_flight = Arc::clone(&max_in_flight);
+                    let handler = Arc::clone(&handler);
+                    let counter = Arc::clone(&counter);
+                    tokio::spawn(async move {
+                        serve(
+                            stream,
+                            latency,
+                            handler,
+                            counter,
+                            seen,
+                            in_flight,
+                            max_in_flight,
+                        )
+                        .await;
+                    });
+                }
+            });
+        }
+        FakeServer {
+            addr,
+            seen,
+            in_flight,
+            max_in_flight,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn hits(&self) -> usize {
+        self.seen.lock().unwrap().len()
+    }
+
+    pub fn requests(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+
+    /// Requests being answered right now.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::SeqCst)
+    }
+
+    pub fn max_in_flight(&self) -> usize {
+        self.max_in_flight.load(Ordering::SeqCst)
+    }
+}
+
+async fn serve(
+    mut stream: TcpStream,
+    latency: Duration,
+    handler: Arc<Handler>,
+    counter: Arc<AtomicUsize>,
+    seen: Arc<Mutex<Vec<Seen>>>,
+    in_flight: Arc<AtomicUsize>,
+    max_in_flight: Arc<AtomicUsize>,
+) {
+    let mut buf = Vec::with_capacity(8192);
+    loop {
+        let Some(request) = read_request(&mut stream, &mut buf).await else {
+            return;
+        };
+        let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        max_in_flight.fetch_max(now, Ordering::SeqCst);
+        let index = counter.fetch_add(1, Ordering::SeqCst);
+        seen.lock().unwrap().push(request.clone());
+        let reply = handler(index, &request);
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
+        let keep = match reply {
+            Reply::Json {
+                status,
+                headers,
+                body,
+            } => {
+                let mut head = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\n",
+                    body.len()
+                );
+                for (k, v) in headers {
+                    head.push_str(&format!("{k}: {v}\r\n"));
+                }
+                head.push_str("\r\n");
+                let ok = stream.write_all(head.as_bytes()).await.is_ok()
+                    && stream.write_all(body.as_bytes()).await.is_ok();
+                in_flight.fetch_sub(1, Ordering::SeqCst);
+                ok
+            }
+            Reply::Hang => {
+                in_flight.fetch_sub(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_secs(120)).await;
+                false
+            }
+            Reply::Truncated { body, claimed } => {
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {claimed}\r\n\r\n"
+                );
+                let _ = stream.write_all(head.as_bytes()).await;
+                let _ = stream.write_all(body.as_bytes()).await;
+                let _ = stream.flush().await;
+                in_flight.fetch_sub(1, Ordering::SeqCst);
+                false
+            }
+        };
+        if !keep {
+            let _ = stream.shutdown().await;
+            return;
+        }
+    }
+}
+
+/// Reads one request (headers and a Content-Length body). `None` at end of stream.
+async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<Seen> {
+    loop {
+        if let Some(end) = find(buf, b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).to_string();
+            let mut lines = head.split("\r\n");
+            let first = lines.next()?;
+            let mut parts = first.split(' ');
+            let method = parts.next()?.to_string();
+            let path = parts.next()?.to_string();
+            let headers: Vec<(String, String)> = lines
+                .filter_map(|l| l.split_once(':'))
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                .collect();
+            let len: usize = headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+                .and_then(|(_, v)| v.parse().ok())
+                .unwrap_or(0);
+            let total = end + 4 + len;
+            while buf.len() < total {
+                let mut chunk = [0u8; 8192];
+                let n = stream.read(&mut chunk).await.ok()?;
+                if n == 0 {
+                    return None;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            let body = String::from_utf8_lossy(&buf[end + 4..total]).to_string();
+            buf.drain(..total);
+            return Some(Seen {
+                method,
+                path,
+                headers,
+                body,
+            });
+        }
+        let mut chunk = [0u8; 8192];
+        let n = stream.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// A chat-completions success body.
+pub fn chat(text: &str, finish: &str) -> String {
+    serde_json::json!({
+        "id": "gen-1",
+        "choices": [{ "index": 0, "message": { "role": "assistant", "content": text }, "finish_reason": finish }],
+        "usage": { "prompt_tokens": 12, "completion_tokens": 34, "completion_tokens_details": { "reasoning_tokens": 20 }, "cost": 0.00042 }
+    })
+    .to_string()
+}
