@@ -9,6 +9,7 @@ use crate::schema::{self, SchemaKind};
 use crate::syntax::{MAX_FILE_BYTES, Parsed, SpanTree, parse_value, too_large};
 use crate::text::TextRange;
 use serde_json::Value;
+use std::sync::OnceLock;
 
 /// The typed content of a file that passed its schema.
 #[derive(Clone, Debug)]
@@ -28,7 +29,11 @@ pub struct Document {
     pub kind: Option<SchemaKind>,
     /// Present when the text parsed as YAML.
     pub value: Option<Value>,
-    pub spans: Option<SpanTree>,
+    /// Built on first use ([`Document::spans`]): a file with nothing to report never
+    /// needs positions, and building them costs more than parsing.
+    spans: OnceLock<SpanTree>,
+    /// Where the YAML starts in `text` (after a BOM).
+    base: usize,
     pub model: Option<Model>,
     /// Syntax and schema diagnostics.
     pub diagnostics: Vec<Diagnostic>,
@@ -76,14 +81,19 @@ impl Document {
                 return doc;
             }
         };
-        let spans = SpanTree::parse(body, base);
+        doc.base = base;
+        doc.value = Some(value);
+        let Some(value) = doc.value.as_ref() else {
+            return doc;
+        };
         if doc.kind.is_none() {
-            doc.kind = kind_from_content(&value);
+            doc.kind = kind_from_content(value);
         }
         match doc.kind {
             None => doc.diagnostics.push(Diagnostic::warning(
                 "unknown-file",
-                spans.root().key_or_value(),
+                doc.spans()
+                    .map_or(TextRange::empty(base), |s| s.root().key_or_value()),
                 "not a Fabula file: expected a task, a theory, fabula.yaml or a slop list",
             )),
             Some(kind) if value.is_null() => doc.diagnostics.push(Diagnostic::error(
@@ -92,22 +102,31 @@ impl Document {
                 format!("file is empty; expected {}", describe_kind(kind)),
             )),
             Some(kind) => {
-                let found = schema::validate(kind, &value, &spans);
+                let found = if schema::is_valid(kind, value) {
+                    Vec::new()
+                } else {
+                    doc.spans()
+                        .map(|spans| schema::validate(kind, value, spans))
+                        .unwrap_or_default()
+                };
                 if found.is_empty() {
-                    match read_model(kind, &value) {
+                    match read_model(kind, value) {
                         Ok(model) => doc.model = Some(model),
-                        Err(err) => doc.diagnostics.push(Diagnostic::error(
-                            "schema",
-                            spans.root().key_or_value(),
-                            format!("could not read {}: {err}", describe_kind(kind)),
-                        )),
+                        Err(err) => {
+                            let at = doc
+                                .spans()
+                                .map_or(TextRange::empty(base), |s| s.root().key_or_value());
+                            doc.diagnostics.push(Diagnostic::error(
+                                "schema",
+                                at,
+                                format!("could not read {}: {err}", describe_kind(kind)),
+                            ));
+                        }
                     }
                 }
                 doc.diagnostics.extend(found);
             }
         }
-        doc.value = Some(value);
-        doc.spans = Some(spans);
         doc
     }
 
@@ -125,10 +144,18 @@ impl Document {
             text,
             kind,
             value: None,
-            spans: None,
+            spans: OnceLock::new(),
+            base: 0,
             model: None,
             diagnostics: Vec::new(),
         }
+    }
+
+    /// The position tree, for a document whose text parsed as YAML.
+    pub fn spans(&self) -> Option<&SpanTree> {
+        self.value.as_ref()?;
+        let body = self.text.get(self.base..)?;
+        Some(self.spans.get_or_init(|| SpanTree::parse(body, self.base)))
     }
 
     pub fn task(&self) -> Option<&Task> {

@@ -91,6 +91,11 @@ pub fn schema_json(kind: SchemaKind) -> &'static Value {
     &compiled(kind).schema
 }
 
+/// Whether `value` satisfies the schema of `kind` (the fast path: no error details).
+pub fn is_valid(kind: SchemaKind, value: &Value) -> bool {
+    compiled(kind).validator.is_valid(value)
+}
+
 /// Validates `value` against the schema of `kind`; every error becomes a diagnostic whose
 /// range is found through `spans`.
 pub fn validate(kind: SchemaKind, value: &Value, spans: &SpanTree) -> Vec<Diagnostic> {

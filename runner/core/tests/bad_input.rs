@@ -113,7 +113,7 @@ fn bom_and_crlf_are_ordinary() {
         "{found:?}"
     );
     let doc = Document::from_bytes(TASK, text.as_bytes());
-    let spans = doc.spans.as_ref().unwrap();
+    let spans = doc.spans().unwrap();
     let range = spans.value_range(&fabula_core::path!["theory"]);
     assert_eq!(&doc.text[range.as_usize()], "nope");
 }

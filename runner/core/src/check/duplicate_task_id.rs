@@ -37,7 +37,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         ),
     );
     for other in others {
-        if let Some(spans) = &other.spans {
+        if let Some(spans) = other.spans() {
             d = d.with_related(Related {
                 path: other.path.clone(),
                 range: spans.value_range(&path!["id"]),

@@ -8,7 +8,6 @@ use crate::diagnostic::Diagnostic;
 use crate::document::Document;
 use crate::model::{Config, Task, Theory};
 use crate::path::Path;
-use crate::syntax::SpanTree;
 use crate::text::TextRange;
 use crate::workspace::Workspace;
 
@@ -129,13 +128,10 @@ pub fn explain(code: &str) -> Option<&'static str> {
 
 /// The semantic diagnostics of one document.
 pub fn check_document(ws: &Workspace, doc: &Document) -> Vec<Diagnostic> {
-    let Some(spans) = &doc.spans else {
-        return Vec::new();
-    };
     if doc.model.is_none() {
         return Vec::new();
     }
-    let cx = Context { ws, doc, spans };
+    let cx = Context { ws, doc };
     let mut out = Vec::new();
     for check in CHECKS {
         (check.run)(&cx, &mut out);
@@ -155,7 +151,6 @@ pub fn diagnostics(ws: &Workspace, doc: &Document) -> Vec<Diagnostic> {
 pub struct Context<'a> {
     pub ws: &'a Workspace,
     pub doc: &'a Document,
-    pub spans: &'a SpanTree,
 }
 
 impl<'a> Context<'a> {
@@ -171,13 +166,18 @@ impl<'a> Context<'a> {
         self.doc.config()
     }
 
-    /// Range of the value at `path`.
+    /// Range of the value at `path`. Positions are computed on first use: a clean file
+    /// never pays for them.
     pub fn value(&self, path: &Path) -> TextRange {
-        self.spans.value_range(path)
+        self.doc
+            .spans()
+            .map_or(TextRange::empty(0), |s| s.value_range(path))
     }
 
     /// Range of the key at `path` (falls back to the value).
     pub fn key(&self, path: &Path) -> TextRange {
-        self.spans.key_range(path)
+        self.doc
+            .spans()
+            .map_or(TextRange::empty(0), |s| s.key_range(path))
     }
 }

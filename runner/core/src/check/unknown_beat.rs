@@ -33,7 +33,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             d.message.push_str(&format!("; did you mean `{near}`?"));
             d = d.with_replacement(format!("replace with `{near}`"), near);
         }
-        if let Some(spans) = &theory_doc.spans {
+        if let Some(spans) = theory_doc.spans() {
             d = d.with_related(Related {
                 path: theory_doc.path.clone(),
                 range: spans.key_range(&path!["beats"]),

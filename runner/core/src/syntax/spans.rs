@@ -120,7 +120,11 @@ impl SpanTree {
 
     /// Walks with an explicit stack: nesting depth must not become stack depth.
     fn build(&mut self, text: &str, base: usize, top: Node<'_>) {
+        let language = top.language();
+        let key_field = language.field_id_for_name("key");
+        let value_field = language.field_id_for_name("value");
         let mut stack = vec![(top, 0u32)];
+        let mut cursor = top.walk();
         while let Some((ts, idx)) = stack.pop() {
             let content = unwrap_node(ts);
             let kind = match content.kind() {
@@ -130,45 +134,60 @@ impl SpanTree {
                 _ => SpanKind::Scalar,
             };
             self.nodes[idx as usize].kind = kind;
-            let mut cursor = content.walk();
-            let children: Vec<Node<'_>> = content.named_children(&mut cursor).collect();
-            for child in children {
-                let (key, value) = match (kind, child.kind()) {
-                    (SpanKind::Mapping, "block_mapping_pair" | "flow_pair") => (
-                        child.child_by_field_name("key"),
-                        child.child_by_field_name("value"),
-                    ),
-                    // `{a, b}`: keys without values.
-                    (SpanKind::Mapping, "flow_node") => (Some(child), None),
-                    (SpanKind::Sequence, "block_sequence_item") => {
-                        let mut c = child.walk();
-                        let item = child
-                            .named_children(&mut c)
-                            .find(|n| matches!(n.kind(), "block_node" | "flow_node"));
-                        (None, item)
+            if !matches!(kind, SpanKind::Mapping | SpanKind::Sequence) {
+                continue;
+            }
+            cursor.reset(content);
+            if !cursor.goto_first_child() {
+                continue;
+            }
+            loop {
+                let child = cursor.node();
+                let pair = if !child.is_named() {
+                    None
+                } else {
+                    match (kind, child.kind()) {
+                        (SpanKind::Mapping, "block_mapping_pair" | "flow_pair") => Some((
+                            key_field.and_then(|f| child.child_by_field_id(f.get())),
+                            value_field.and_then(|f| child.child_by_field_id(f.get())),
+                        )),
+                        // `{a, b}`: keys without values.
+                        (SpanKind::Mapping, "flow_node") => Some((Some(child), None)),
+                        (SpanKind::Sequence, "block_sequence_item") => {
+                            let item = (0..child.named_child_count())
+                                .filter_map(|i| child.named_child(i as u32))
+                                .find(|n| matches!(n.kind(), "block_node" | "flow_node"));
+                            Some((None, item))
+                        }
+                        (SpanKind::Sequence, "flow_node" | "flow_pair") => {
+                            Some((None, Some(child)))
+                        }
+                        _ => None,
                     }
-                    (SpanKind::Sequence, "flow_node" | "flow_pair") => (None, Some(child)),
-                    _ => continue,
                 };
-                if kind == SpanKind::Mapping && key.is_none() {
-                    continue;
+                if let Some((key, value)) = pair
+                    && !(kind == SpanKind::Mapping && key.is_none())
+                {
+                    let key_range = key.map(|k| shifted(k, base));
+                    let name = key.map(|k| scalar_text(text, k));
+                    let new_idx = u32::try_from(self.nodes.len()).unwrap_or(u32::MAX);
+                    let (value_range, value_kind) = match value {
+                        Some(v) => (shifted(v, base), SpanKind::Scalar),
+                        None => (key_range.unwrap_or_default(), SpanKind::Missing),
+                    };
+                    self.nodes.push(SpanNode {
+                        key: key_range,
+                        value: value_range,
+                        kind: value_kind,
+                        children: Vec::new(),
+                    });
+                    self.nodes[idx as usize].children.push((name, new_idx));
+                    if let Some(v) = value {
+                        stack.push((v, new_idx));
+                    }
                 }
-                let key_range = key.map(|k| shifted(k, base));
-                let name = key.map(|k| scalar_text(text, k));
-                let new_idx = u32::try_from(self.nodes.len()).unwrap_or(u32::MAX);
-                let (value_range, value_kind) = match value {
-                    Some(v) => (shifted(v, base), SpanKind::Scalar),
-                    None => (key_range.unwrap_or_default(), SpanKind::Missing),
-                };
-                self.nodes.push(SpanNode {
-                    key: key_range,
-                    value: value_range,
-                    kind: value_kind,
-                    children: Vec::new(),
-                });
-                self.nodes[idx as usize].children.push((name, new_idx));
-                if let Some(v) = value {
-                    stack.push((v, new_idx));
+                if !cursor.goto_next_sibling() {
+                    break;
                 }
             }
         }
