@@ -7,7 +7,6 @@
 //!
 //! Run: `cargo bench -p fabula-engine --bench throughput`
 
-use fabula_core::document::Document;
 use fabula_core::model::{Config, Dialect, ModelConfig, ProviderConfig, ProviderKind, TaskBody};
 use fabula_core::workspace::Workspace;
 use fabula_engine::env::Env;
@@ -63,25 +62,7 @@ fn judge_reply(body: &str) -> String {
 }
 
 fn project() -> Workspace {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let mut docs = Vec::new();
-    let mut stack = vec![root.join("dataset")];
-    while let Some(dir) = stack.pop() {
-        for e in std::fs::read_dir(&dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "yaml") {
-                let name = p
-                    .strip_prefix(&root)
-                    .unwrap()
-                    .to_string_lossy()
-                    .replace('\\', "/");
-                docs.push(Document::from_bytes(&name, &std::fs::read(&p).unwrap()));
-            }
-        }
-    }
-    Workspace::new(docs)
+    fabula_engine::project::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
 }
 
 fn config(url: &str) -> Config {

@@ -10,6 +10,7 @@ pub mod fingerprint;
 pub mod judge;
 pub mod limits;
 pub mod model;
+pub mod project;
 pub mod prompt;
 pub mod provider;
 pub mod scheduler;

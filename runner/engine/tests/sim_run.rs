@@ -3,7 +3,6 @@
 //! end to end and leaves the transcript its protocol implies; every record matches the
 //! published result schema.
 
-use fabula_core::document::Document;
 use fabula_core::model::{
     Actor, EvaluationRecord, GenerationRecord, RECORD_SCHEMA, Role, Status, TaskBody, TaskType,
 };
@@ -12,36 +11,11 @@ use fabula_engine::env::Env;
 use fabula_engine::provider::Tuning;
 use fabula_engine::scheduler::{Job, Sink};
 use fabula_engine::setup;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
 fn project() -> Workspace {
-    let root = root();
-    let mut docs = vec![Document::from_bytes(
-        "fabula.yaml",
-        &std::fs::read(root.join("fabula.yaml")).unwrap(),
-    )];
-    let mut stack = vec![root.join("dataset")];
-    while let Some(dir) = stack.pop() {
-        for e in std::fs::read_dir(&dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "yaml") {
-                let name = p
-                    .strip_prefix(&root)
-                    .unwrap()
-                    .to_string_lossy()
-                    .replace('\\', "/");
-                docs.push(Document::from_bytes(&name, &std::fs::read(&p).unwrap()));
-            }
-        }
-    }
-    Workspace::new(docs)
+    fabula_engine::project::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
 }
 
 #[derive(Default)]
@@ -59,16 +33,6 @@ impl Sink for Collect {
     }
 }
 
-fn slop(ws: &Workspace) -> Vec<String> {
-    ws.documents()
-        .iter()
-        .find_map(|d| match &d.model {
-            Some(fabula_core::document::Model::Slop(s)) => Some(s.phrases.clone()),
-            _ => None,
-        })
-        .unwrap_or_default()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_task_runs_and_is_judged_on_sim() {
     let ws = project();
@@ -83,7 +47,7 @@ async fn every_task_runs_and_is_judged_on_sim() {
             &Tuning::default(),
             &writers,
             &judges,
-            slop(&ws),
+            fabula_engine::project::slop(&ws),
         )
         .expect("sim needs no key"),
     );

@@ -149,18 +149,10 @@ impl<'a> Conversation<'a> {
             .call(&request)
             .await
             .map_err(|e| self.fail(&format!("model `{}`", self.writer.name), e))?;
-        self.account(&completion);
+        self.record(&completion, Actor::Writer);
         self.out.finish = Some(completion.finish);
         self.messages
             .push(Message::assistant(completion.text.clone()));
-        self.out.transcript.push(Turn {
-            role: Role::Assistant,
-            actor: Actor::Writer,
-            content: completion.text.clone(),
-            usage: Some(completion.usage),
-            latency_ms: Some(completion.latency.as_millis() as u64),
-            finish: Some(completion.finish),
-        });
         if completion.finish != FinishReason::Stop {
             self.out.error = Some(format!(
                 "the model stopped with finish reason `{}` after {} completion tokens ({} reasoning)",
@@ -189,15 +181,7 @@ impl<'a> Conversation<'a> {
             .call(&request)
             .await
             .map_err(|e| self.fail(&what, e))?;
-        self.account(&completion);
-        self.out.transcript.push(Turn {
-            role: Role::Assistant,
-            actor,
-            content: completion.text.clone(),
-            usage: Some(completion.usage),
-            latency_ms: Some(completion.latency.as_millis() as u64),
-            finish: Some(completion.finish),
-        });
+        self.record(&completion, actor);
         if completion.finish != FinishReason::Stop {
             self.out.error = Some(format!(
                 "{what} stopped with finish reason `{}`",
@@ -219,7 +203,16 @@ impl<'a> Conversation<'a> {
         Stop
     }
 
-    fn account(&mut self, c: &crate::call::Completion) {
+    /// Adds a model's answer to the transcript and its usage, time and cost to the totals.
+    fn record(&mut self, c: &crate::call::Completion, actor: Actor) {
+        self.out.transcript.push(Turn {
+            role: Role::Assistant,
+            actor,
+            content: c.text.clone(),
+            usage: Some(c.usage),
+            latency_ms: Some(c.latency.as_millis() as u64),
+            finish: Some(c.finish),
+        });
         self.out.usage.add(c.usage);
         self.out.latency_ms += c.latency.as_millis() as u64;
         if let Some(cost) = c.cost_usd {
