@@ -24,7 +24,7 @@ fn usage() -> Usage {
 
 fn full_generation() -> GenerationRecord {
     GenerationRecord {
-        version: RECORD_VERSION,
+        format_version: RECORD_VERSION,
         task: "ferry-questions".into(),
         task_type: TaskType::AgenticConstraintDiscovery,
         model: "gpt-5-low".into(),
@@ -72,7 +72,7 @@ fn full_generation() -> GenerationRecord {
 
 fn full_evaluation() -> EvaluationRecord {
     EvaluationRecord {
-        version: RECORD_VERSION,
+        format_version: RECORD_VERSION,
         task: "ferry-questions".into(),
         task_type: TaskType::AgenticConstraintDiscovery,
         model: "gpt-5-low".into(),

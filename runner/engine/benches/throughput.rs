@@ -181,6 +181,7 @@ fn main() {
                         model: "writer".into(),
                         sample: 0,
                         judges: vec!["judge".into()],
+                        existing: None,
                     }
                 })
                 .collect();

@@ -8,9 +8,8 @@
 //! over canonical JSON (sorted keys), shown as 32 hex digits.
 
 use crate::exec::{self, TaskInput};
-use crate::model::ModelHandle;
 use crate::template;
-use fabula_core::model::{TaskBody, Theory};
+use fabula_core::model::{ModelConfig, TaskBody, Theory};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -20,8 +19,8 @@ const PRESENTATION_ONLY: &[&str] = &["title", "tags", "notes"];
 pub fn generation(
     input: TaskInput<'_>,
     task_value: &Value,
-    writer: &ModelHandle,
-    helper: Option<&ModelHandle>,
+    writer: &ModelConfig,
+    helper: Option<&ModelConfig>,
 ) -> String {
     let mut task = task_value.clone();
     if let Value::Object(map) = &mut task {
@@ -55,7 +54,7 @@ pub fn generation(
 pub fn evaluation(
     generation_fingerprint: &str,
     rubric: &[(String, u32)],
-    judge: &ModelHandle,
+    judge: &ModelConfig,
 ) -> String {
     hash(&json!({
         "generation": generation_fingerprint,
@@ -75,8 +74,7 @@ fn beats(theory: &Theory, only: Option<&[&str]>) -> Value {
     json!({ "id": theory.id, "name": theory.name, "beats": beats })
 }
 
-fn model(m: &ModelHandle) -> Value {
-    let c = &m.config;
+fn model(c: &ModelConfig) -> Value {
     json!({
         "provider": c.provider,
         "model": c.model,
@@ -85,6 +83,53 @@ fn model(m: &ModelHandle) -> Value {
         "verbosity": c.verbosity,
         "max_tokens": c.max_tokens,
     })
+}
+
+/// Today's fingerprints from the configuration alone: planning, status and leaderboards
+/// need no provider and no key.
+#[derive(Clone, Copy, Debug)]
+pub struct Current<'a> {
+    pub config: &'a fabula_core::model::Config,
+    pub slop: &'a [String],
+}
+
+impl Current<'_> {
+    /// The fingerprint a generation of `task` by model config `model` has today.
+    pub fn generation(&self, task: &crate::scheduler::PreparedTask, model: &str) -> Option<String> {
+        let writer = self.config.models.get(model)?;
+        let helper =
+            helper_name(self.config, task.task.task_type()).and_then(|n| self.config.models.get(n));
+        Some(generation(
+            task.input(self.slop),
+            &task.value,
+            writer,
+            helper,
+        ))
+    }
+
+    /// The fingerprint of `judge` judging a generation whose fingerprint is `generation`.
+    pub fn evaluation(
+        &self,
+        task: &crate::scheduler::PreparedTask,
+        generation_fingerprint: &str,
+        judge: &str,
+    ) -> Option<String> {
+        let judge = self.config.models.get(judge)?;
+        let rubric = crate::judge::rubric(task.input(self.slop));
+        Some(evaluation(generation_fingerprint, &rubric, judge))
+    }
+}
+
+/// The oracle or critic a task type talks to.
+pub fn helper_name(
+    config: &fabula_core::model::Config,
+    task_type: fabula_core::model::TaskType,
+) -> Option<&str> {
+    match task_type {
+        fabula_core::model::TaskType::AgenticConstraintDiscovery => config.oracle.as_deref(),
+        fabula_core::model::TaskType::CritiqueImprovement => config.critic.as_deref(),
+        _ => None,
+    }
 }
 
 fn hash(v: &Value) -> String {

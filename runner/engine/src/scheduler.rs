@@ -54,12 +54,19 @@ pub struct Job {
     pub sample: u32,
     /// Judges to run on the generation (config names); empty to skip judging.
     pub judges: Vec<String>,
+    /// A generation already in the store: only the judges run.
+    pub existing: Option<Arc<GenerationRecord>>,
 }
 
 /// Where records go. Called from many tasks at once.
 pub trait Sink: Send + Sync {
     fn generation(&self, record: &GenerationRecord);
     fn evaluation(&self, record: &EvaluationRecord);
+    /// Asked before each job starts; `false` stops scheduling new jobs (a cost budget
+    /// reached, an interrupt). Jobs already started finish and are recorded.
+    fn keep_going(&self) -> bool {
+        true
+    }
 }
 
 /// The models of a run and the roles they play.
@@ -88,7 +95,9 @@ impl Engine {
                 let Ok(_open) = window.acquire_owned().await else {
                     return;
                 };
-                engine.run_job(job, sink.as_ref()).await;
+                if sink.keep_going() {
+                    engine.run_job(job, sink.as_ref()).await;
+                }
             });
         }
         while let Some(done) = set.join_next().await {
@@ -102,12 +111,17 @@ impl Engine {
     }
 
     async fn run_job(self: &Arc<Self>, job: Job, sink: &dyn Sink) {
-        let record = self.generate(&job).await;
-        sink.generation(&record);
+        let record = match &job.existing {
+            Some(existing) => Arc::clone(existing),
+            None => {
+                let record = self.generate(&job).await;
+                sink.generation(&record);
+                Arc::new(record)
+            }
+        };
         if record.status != Status::Ok || job.judges.is_empty() {
             return;
         }
-        let record = Arc::new(record);
         let mut set = JoinSet::new();
         for judge in &job.judges {
             let engine = Arc::clone(self);
@@ -125,6 +139,16 @@ impl Engine {
         }
     }
 
+    /// The oracle or critic a task talks to, if its type has one.
+    fn helper(&self, task: &PreparedTask) -> Option<&ModelHandle> {
+        let name = match task.task.task_type() {
+            fabula_core::model::TaskType::AgenticConstraintDiscovery => self.oracle.as_ref(),
+            fabula_core::model::TaskType::CritiqueImprovement => self.critic.as_ref(),
+            _ => None,
+        };
+        name.and_then(|n| self.models.get(n))
+    }
+
     /// Runs one generation and builds its record (failed records included).
     pub async fn generate(&self, job: &Job) -> GenerationRecord {
         let prepared = &job.task;
@@ -134,12 +158,12 @@ impl Engine {
         };
         let oracle = self.oracle.as_ref().and_then(|n| self.models.get(n));
         let critic = self.critic.as_ref().and_then(|n| self.models.get(n));
-        let helper = match prepared.task.task_type() {
-            fabula_core::model::TaskType::AgenticConstraintDiscovery => oracle,
-            fabula_core::model::TaskType::CritiqueImprovement => critic,
-            _ => None,
-        };
-        let fingerprint = fingerprint::generation(input, &prepared.value, writer, helper);
+        let fingerprint = fingerprint::generation(
+            input,
+            &prepared.value,
+            &writer.config,
+            self.helper(prepared).map(|h| &h.config),
+        );
         let outcome = exec::execute(
             input,
             Roles {
@@ -162,7 +186,7 @@ impl Engine {
         let input = job.task.input(&self.slop);
         let rubric = judge::rubric(input);
         let mut record = EvaluationRecord {
-            version: RECORD_VERSION,
+            format_version: RECORD_VERSION,
             task: generation.task.clone(),
             task_type: generation.task_type,
             model: generation.model.clone(),
@@ -188,7 +212,8 @@ impl Engine {
             return record;
         };
         record.simulated = judge.simulated();
-        record.fingerprint = fingerprint::evaluation(&generation.fingerprint, &rubric, judge);
+        record.fingerprint =
+            fingerprint::evaluation(&generation.fingerprint, &rubric, &judge.config);
         let view = judge::generation_view(generation);
         let verdict = judge::run(judge, input, &view, &rubric, self.judge_retries).await;
         record.status = if verdict.error.is_none() {
@@ -215,7 +240,7 @@ fn generation_record(
     o: Outcome,
 ) -> GenerationRecord {
     GenerationRecord {
-        version: RECORD_VERSION,
+        format_version: RECORD_VERSION,
         task: job.task.task.id.clone(),
         task_type: job.task.task.task_type(),
         model: job.model.clone(),
@@ -246,7 +271,7 @@ fn generation_record(
 
 fn failed_generation(job: &Job, error: String) -> GenerationRecord {
     GenerationRecord {
-        version: RECORD_VERSION,
+        format_version: RECORD_VERSION,
         task: job.task.task.id.clone(),
         task_type: job.task.task.task_type(),
         model: job.model.clone(),

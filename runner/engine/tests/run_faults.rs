@@ -120,6 +120,7 @@ async fn run(server: &FakeServer, task: PreparedTask) -> Arc<Collect> {
                 model: "writer".into(),
                 sample: 0,
                 judges: vec!["judge".into()],
+                existing: None,
             }],
             sink.clone(),
         )

@@ -60,6 +60,7 @@ async fn every_task_runs_and_is_judged_on_sim() {
             model: "sim-writer-a".into(),
             sample: 0,
             judges: judges.clone(),
+            existing: None,
         })
         .collect();
     let n = jobs.len();

@@ -1,12 +1,36 @@
 //! One module per subcommand.
 
 mod check;
+mod clean_failed;
+mod leaderboard;
+mod missing;
+mod run;
+mod session;
+mod status;
 
 use crate::Outcome;
-use crate::args::{Cli, Command};
+use crate::args::{Cli, Command, ProjectArgs, WorkArgs};
 
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Check(args) => check::run(&args),
+        Command::Run(args) => run::run(&args),
+        Command::Status(args) => status::run(&args),
+        Command::Missing(args) => missing::run(&args),
+        Command::CleanFailed(args) => clean_failed::run(&args),
+        Command::Leaderboard(args) => leaderboard::run(&args),
+    }
+}
+
+/// Every task, every default model and judge.
+pub(crate) fn all_work() -> WorkArgs {
+    WorkArgs {
+        models: Vec::new(),
+        judges: Vec::new(),
+        task_types: Vec::new(),
+        tasks: Vec::new(),
+        samples: None,
+        shard: None,
+        project: ProjectArgs { root: None },
     }
 }

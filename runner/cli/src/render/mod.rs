@@ -1,6 +1,7 @@
 //! Rendering check results: the core returns diagnostics with byte ranges; this turns
 //! them into text for people (human), machines (json) and GitHub Actions (github).
 
+pub mod board;
 pub mod github;
 pub mod human;
 pub mod json;

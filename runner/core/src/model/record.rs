@@ -2,7 +2,7 @@
 //!
 //! The records are the durable output of a run, so their format is versioned
 //! ([`RECORD_VERSION`]) and published as `schema/result.schema.json`. Readers accept any
-//! record whose `version` they know; writers always write the current one. A test
+//! record whose `format_version` they know; writers always write the current one. A test
 //! serializes fully populated records and validates them against the schema, so a field
 //! added here without the schema (or the other way round) fails the build.
 
@@ -117,7 +117,7 @@ pub struct Question {
 /// One model config's output for one task sample (for agentic tasks, the whole run).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GenerationRecord {
-    pub version: u32,
+    pub format_version: u32,
     pub task: String,
     pub task_type: TaskType,
     /// Model config name in `fabula.yaml`.
@@ -175,7 +175,7 @@ pub struct CriterionVerdict {
 /// One judge's structured verdict on one generation (or one round's draft of it).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EvaluationRecord {
-    pub version: u32,
+    pub format_version: u32,
     pub task: String,
     pub task_type: TaskType,
     pub model: String,

@@ -366,8 +366,10 @@ fn word_range(text: &str) -> Option<(u32, u32)> {
 }
 
 fn judge(prompt: &str, model: &str, rng: &mut Rng) -> String {
+    // The last criteria line: the generation (fenced above it) may contain a fake one.
     let criteria: Vec<String> = prompt
         .lines()
+        .rev()
         .find_map(|l| l.trim().strip_prefix("CRITERIA:"))
         .map(|rest| {
             rest.split(',')

@@ -1,0 +1,119 @@
+//! Results benchmarks (issue "Judging, scoring, durable results…"), with the release
+//! binary on a copy of the shipped project:
+//!
+//! - `fabula run` on the whole dataset with `sim` (no latency), fresh store: target ≤ 2 s.
+//! - `fabula leaderboard` over ≥ 10,000 result records: target ≤ 300 ms.
+//!
+//! Run: `cargo bench -p fabula-cli --bench results`. Medians of several runs.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+fn binary() -> PathBuf {
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--release", "-p", "fabula-cli", "--bin", "fabula"])
+        .current_dir(repo())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    repo().join("target/release/fabula")
+}
+
+fn timed(bin: &Path, dir: &Path, args: &[&str]) -> Duration {
+    let started = Instant::now();
+    let out = Command::new(bin)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    took
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn count_records(dir: &Path) -> usize {
+    let mut n = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path());
+            } else if e.path().extension().is_some_and(|x| x == "json") {
+                n += 1;
+            }
+        }
+    }
+    n
+}
+
+fn main() {
+    let bin = binary();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    copy_dir(&repo().join("dataset"), &p.join("dataset"));
+    std::fs::copy(repo().join("fabula.yaml"), p.join("fabula.yaml")).unwrap();
+
+    let mut runs = Vec::new();
+    for _ in 0..5 {
+        let _ = std::fs::remove_dir_all(p.join("results"));
+        runs.push(timed(&bin, p, &["run", "--quiet"]));
+    }
+    let one_run_records = count_records(&p.join("results"));
+    let run = median(runs);
+
+    // Grow the store past 10,000 records with more samples.
+    let samples = 10_000usize.div_ceil(one_run_records) + 1;
+    timed(
+        &bin,
+        p,
+        &["run", "--quiet", "--samples", &samples.to_string()],
+    );
+    let records = count_records(&p.join("results"));
+    let board = median(
+        (0..7)
+            .map(|_| {
+                timed(
+                    &bin,
+                    p,
+                    &["leaderboard", "--format", "json", "--samples", "1"],
+                )
+            })
+            .collect(),
+    );
+    let out = format!(
+        "fabula results benchmarks (release build, wall clock, medians)\n\
+         | workload | median | target |\n|---|---|---|\n\
+         | `fabula run`, whole dataset on sim ({one_run_records} records), fresh store | {:.0} ms | ≤ 2000 ms |\n\
+         | `fabula leaderboard` over {records} records | {:.0} ms | ≤ 300 ms |\n",
+        run.as_secs_f64() * 1000.0,
+        board.as_secs_f64() * 1000.0
+    );
+    std::io::Write::write_all(&mut std::io::stdout(), out.as_bytes()).unwrap();
+}

@@ -1,0 +1,72 @@
+//! `fabula leaderboard`: scores from the results store, in the format asked for.
+
+use super::session::Session;
+use crate::Outcome;
+use crate::args::{BoardFormat, LeaderboardArgs};
+use crate::render::board;
+use anyhow::Context as _;
+use fabula_engine::leaderboard::{self, Board};
+use std::io::Write;
+use std::path::Path;
+
+pub fn run(args: &LeaderboardArgs) -> anyhow::Result<Outcome> {
+    let session = Session::open(&args.work.project)?;
+    let (selection, _) = session.selection(&args.work)?;
+    let board = print(
+        &session,
+        &selection.writers,
+        &selection.judges,
+        args.format,
+        args.write.as_deref(),
+    )?;
+    if let Some(min) = args.fail_under {
+        let under: Vec<String> = board
+            .rows
+            .iter()
+            .filter(|r| r.score.is_none_or(|s| s < min))
+            .map(|r| {
+                format!(
+                    "{} ({})",
+                    r.model,
+                    r.score.map_or("unscored".into(), |s| format!("{s:.1}"))
+                )
+            })
+            .collect();
+        if !under.is_empty() {
+            let mut err = std::io::stderr().lock();
+            writeln!(err, "below {min}: {}", under.join(", "))?;
+            return Ok(Outcome::Findings);
+        }
+    }
+    Ok(Outcome::Success)
+}
+
+/// Computes and prints the leaderboard of `models`; also writes Markdown to `write`.
+pub fn print(
+    session: &Session,
+    models: &[String],
+    judges: &[String],
+    format: BoardFormat,
+    write: Option<&Path>,
+) -> anyhow::Result<Board> {
+    let all = session.tasks(&super::all_work())?;
+    let loaded = session.store.load();
+    let board = leaderboard::compute(session.current(), &all.0, &loaded, models, judges);
+    let mut out = std::io::stdout().lock();
+    let written = match format {
+        BoardFormat::Table => board::table(&mut out, &board),
+        BoardFormat::Markdown => board::markdown(&mut out, &board),
+        BoardFormat::Json => board::json(&mut out, &board),
+        BoardFormat::Csv => board::csv(&mut out, &board),
+    };
+    match written {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        other => other?,
+    }
+    if let Some(path) = write {
+        let mut text = Vec::new();
+        board::markdown(&mut text, &board)?;
+        std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(board)
+}

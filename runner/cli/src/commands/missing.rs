@@ -1,0 +1,47 @@
+//! `fabula missing`: the work a run would do, without doing it.
+
+use super::session::Session;
+use crate::Outcome;
+use crate::args::MissingArgs;
+use fabula_engine::plan;
+use std::io::Write;
+
+pub fn run(args: &MissingArgs) -> anyhow::Result<Outcome> {
+    let session = Session::open(&args.work.project)?;
+    let (selection, _) = session.selection(&args.work)?;
+    let loaded = session.store.load();
+    let plan = plan::plan(session.current(), &selection, &loaded);
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "Missing: {} generations, {} evaluations ({} generations and {} evaluations up to date).",
+        plan.total_generations(),
+        plan.total_evaluations(),
+        plan.done_generations,
+        plan.done_evaluations
+    )?;
+    for (m, n) in &plan.generations {
+        writeln!(out, "  generate  {m:<28} {n:>6}")?;
+    }
+    for (j, n) in &plan.evaluations {
+        writeln!(out, "  judge     {j:<28} {n:>6}")?;
+    }
+    if args.verbose {
+        for job in &plan.jobs {
+            let what = if job.existing.is_some() {
+                "judge only"
+            } else {
+                "generate + judge"
+            };
+            writeln!(
+                out,
+                "  {} × {} sample {}: {what} ({})",
+                job.task.task.id,
+                job.model,
+                job.sample,
+                job.judges.join(", ")
+            )?;
+        }
+    }
+    Ok(Outcome::Success)
+}

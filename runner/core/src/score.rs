@@ -1,0 +1,283 @@
+//! Aggregating judges: the median across judges per criterion and overall, the pass vote,
+//! the final score, and inter-judge agreement (Kendall's tau-b, Krippendorff's alpha).
+//!
+//! - Criterion score: the median of the judges that answered (failed evaluations are
+//!   missing, never zero). With an even count the median is the mean of the middle two.
+//! - Judge part: Σ weight × criterion median / Σ weight, over criteria some judge scored.
+//! - Pass: the median of the votes (1 pass, 0 fail) must exceed 0.5: a strict majority.
+//!   A tie (even count, split vote) does not pass.
+//! - Final: 50% programmatic + 50% judge part, on 0..=100.
+
+use crate::model::{CriterionVerdict, EvaluationRecord, Status};
+
+/// The median; `None` for no values. NaNs are ignored.
+pub fn median(values: &[f64]) -> Option<f64> {
+    let mut v: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let mid = v.len() / 2;
+    Some(if v.len() % 2 == 1 {
+        v[mid]
+    } else {
+        (v[mid - 1] + v[mid]) / 2.0
+    })
+}
+
+/// The judges' verdict on one generation, aggregated.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JudgeAggregate {
+    /// Per criterion: id, weight, median score (None when no judge scored it).
+    pub criteria: Vec<(String, u32, Option<f64>)>,
+    /// Weighted judge part, 0..=1; None when no judge answered.
+    pub judge: Option<f64>,
+    /// By median vote; None when no judge voted.
+    pub pass: Option<bool>,
+    /// How many judges answered.
+    pub judges: usize,
+}
+
+/// Aggregates the successful evaluations of one generation over `rubric`.
+pub fn aggregate(rubric: &[(String, u32)], evaluations: &[&EvaluationRecord]) -> JudgeAggregate {
+    let ok: Vec<&&EvaluationRecord> = evaluations
+        .iter()
+        .filter(|e| e.status == Status::Ok)
+        .collect();
+    let criteria: Vec<(String, u32, Option<f64>)> = rubric
+        .iter()
+        .map(|(id, w)| {
+            let scores: Vec<f64> = ok
+                .iter()
+                .filter_map(|e| find(&e.criteria, id))
+                .map(|c| c.score)
+                .collect();
+            (id.clone(), *w, median(&scores))
+        })
+        .collect();
+    let (sum, weights) = criteria
+        .iter()
+        .filter_map(|(_, w, m)| m.map(|m| (m * f64::from(*w), f64::from(*w))))
+        .fold((0.0, 0.0), |(s, t), (a, b)| (s + a, t + b));
+    let judge = (weights > 0.0).then(|| sum / weights);
+    let votes: Vec<f64> = ok
+        .iter()
+        .filter_map(|e| e.pass)
+        .map(|p| if p { 1.0 } else { 0.0 })
+        .collect();
+    JudgeAggregate {
+        criteria,
+        judge,
+        pass: median(&votes).map(|m| m > 0.5),
+        judges: ok.len(),
+    }
+}
+
+fn find<'a>(criteria: &'a [CriterionVerdict], id: &str) -> Option<&'a CriterionVerdict> {
+    criteria.iter().find(|c| c.criterion == id)
+}
+
+/// Final score on 0..=100: half programmatic, half judges. Without a judge part there is
+/// no final score.
+pub fn final_score(programmatic: f64, judge: Option<f64>) -> Option<f64> {
+    judge.map(|j| 100.0 * (0.5 * programmatic + 0.5 * j))
+}
+
+/// Kendall's tau-b between two raters over the same items (pairs with a missing value
+/// are skipped). `None` when fewer than two items remain or one rater is constant.
+pub fn kendall_tau_b(x: &[Option<f64>], y: &[Option<f64>]) -> Option<f64> {
+    let pairs: Vec<(f64, f64)> = x
+        .iter()
+        .zip(y)
+        .filter_map(|(a, b)| Some(((*a)?, (*b)?)))
+        .collect();
+    if pairs.len() < 2 {
+        return None;
+    }
+    let (mut concordant, mut discordant, mut ties_x, mut ties_y) = (0i64, 0i64, 0i64, 0i64);
+    for i in 0..pairs.len() {
+        for j in i + 1..pairs.len() {
+            let dx = pairs[i].0 - pairs[j].0;
+            let dy = pairs[i].1 - pairs[j].1;
+            match (dx == 0.0, dy == 0.0) {
+                (true, true) => {}
+                (true, false) => ties_x += 1,
+                (false, true) => ties_y += 1,
+                (false, false) => {
+                    if (dx > 0.0) == (dy > 0.0) {
+                        concordant += 1
+                    } else {
+                        discordant += 1
+                    }
+                }
+            }
+        }
+    }
+    let n1 = (concordant + discordant + ties_x) as f64;
+    let n2 = (concordant + discordant + ties_y) as f64;
+    let denominator = (n1 * n2).sqrt();
+    (denominator > 0.0).then(|| (concordant - discordant) as f64 / denominator)
+}
+
+/// Krippendorff's alpha for interval data. `units[u]` holds the values the raters gave
+/// unit `u` (missing ratings simply absent). Units with fewer than two values are not
+/// pairable and are ignored. `None` when fewer than two pairable values exist or the
+/// expected disagreement is zero (every value equal: agreement is undefined, not perfect).
+pub fn krippendorff_alpha_interval(units: &[Vec<f64>]) -> Option<f64> {
+    let pairable: Vec<&Vec<f64>> = units.iter().filter(|u| u.len() >= 2).collect();
+    let all: Vec<f64> = pairable.iter().flat_map(|u| u.iter().copied()).collect();
+    let n = all.len() as f64;
+    if n < 2.0 {
+        return None;
+    }
+    let mut observed = 0.0;
+    for u in &pairable {
+        let m = u.len() as f64;
+        let mut s = 0.0;
+        for (i, a) in u.iter().enumerate() {
+            for (j, b) in u.iter().enumerate() {
+                if i != j {
+                    s += (a - b).powi(2);
+                }
+            }
+        }
+        observed += s / (m - 1.0);
+    }
+    observed /= n;
+    // Σ over ordered pairs i ≠ j of (a_i - a_j)² = 2n·Σa² - 2(Σa)²: linear, not quadratic.
+    let sum: f64 = all.iter().sum();
+    let squares: f64 = all.iter().map(|a| a * a).sum();
+    let expected = (2.0 * n * squares - 2.0 * sum * sum).max(0.0);
+    let expected = expected / (n * (n - 1.0));
+    (expected > 1e-12).then(|| 1.0 - observed / expected)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{RECORD_VERSION, TaskType, Usage};
+
+    #[test]
+    fn median_odd_even_ties_and_empty() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), Some(2.5));
+        assert_eq!(median(&[1.0, 1.0, 0.0]), Some(1.0));
+        assert_eq!(median(&[0.5, 0.5]), Some(0.5));
+        assert_eq!(median(&[]), None);
+        assert_eq!(median(&[f64::NAN, 2.0]), Some(2.0));
+    }
+
+    fn eval(judge: &str, scores: &[(&str, f64)], pass: bool, ok: bool) -> EvaluationRecord {
+        EvaluationRecord {
+            format_version: RECORD_VERSION,
+            task: "t".into(),
+            task_type: TaskType::BeatInterpolation,
+            model: "m".into(),
+            sample: 0,
+            judge: judge.into(),
+            simulated: false,
+            generation_fingerprint: "0".repeat(32),
+            fingerprint: "1".repeat(32),
+            round: None,
+            status: if ok { Status::Ok } else { Status::Failed },
+            error: None,
+            criteria: scores
+                .iter()
+                .map(|(c, s)| CriterionVerdict {
+                    criterion: c.to_string(),
+                    score: *s,
+                    verdict: String::new(),
+                    evidence: String::new(),
+                    reason: String::new(),
+                })
+                .collect(),
+            pass: ok.then_some(pass),
+            raw: None,
+            usage: Usage::default(),
+            cost_usd: None,
+            latency_ms: 0,
+            created_at: String::new(),
+        }
+    }
+
+    fn rubric() -> Vec<(String, u32)> {
+        vec![("a".into(), 75), ("b".into(), 25)]
+    }
+
+    #[test]
+    fn aggregates_by_median_and_skips_failed_judges() {
+        let e1 = eval("j1", &[("a", 1.0), ("b", 0.0)], true, true);
+        let e2 = eval("j2", &[("a", 0.5), ("b", 0.5)], true, true);
+        let e3 = eval("j3", &[("a", 0.0), ("b", 1.0)], false, true);
+        let failed = eval("j4", &[], false, false);
+        let agg = aggregate(&rubric(), &[&e1, &e2, &e3, &failed]);
+        assert_eq!(agg.judges, 3);
+        assert_eq!(agg.criteria[0].2, Some(0.5));
+        assert_eq!(agg.criteria[1].2, Some(0.5));
+        assert_eq!(agg.judge, Some(0.5));
+        assert_eq!(agg.pass, Some(true), "2 of 3 voted pass");
+        assert_eq!(final_score(1.0, agg.judge), Some(75.0));
+    }
+
+    #[test]
+    fn an_even_split_does_not_pass_and_no_judges_means_no_score() {
+        let e1 = eval("j1", &[("a", 1.0), ("b", 1.0)], true, true);
+        let e2 = eval("j2", &[("a", 0.0), ("b", 0.0)], false, true);
+        let agg = aggregate(&rubric(), &[&e1, &e2]);
+        assert_eq!(agg.pass, Some(false));
+        assert_eq!(agg.judge, Some(0.5));
+        let failed = eval("j3", &[], false, false);
+        let none = aggregate(&rubric(), &[&failed]);
+        assert_eq!(none.judge, None);
+        assert_eq!(none.pass, None);
+        assert_eq!(final_score(0.8, none.judge), None, "never silently zero");
+    }
+
+    #[test]
+    fn a_criterion_no_judge_scored_is_left_out_of_the_weights() {
+        let e1 = eval("j1", &[("a", 0.8)], true, true);
+        let agg = aggregate(&rubric(), &[&e1]);
+        assert_eq!(agg.criteria[1].2, None);
+        assert!((agg.judge.unwrap() - 0.8).abs() < 1e-12);
+    }
+
+    #[test]
+    fn kendall_tau_b_known_values() {
+        let s = |v: &[f64]| v.iter().map(|x| Some(*x)).collect::<Vec<_>>();
+        assert_eq!(
+            kendall_tau_b(&s(&[1.0, 2.0, 3.0]), &s(&[1.0, 2.0, 3.0])),
+            Some(1.0)
+        );
+        assert_eq!(
+            kendall_tau_b(&s(&[1.0, 2.0, 3.0]), &s(&[3.0, 2.0, 1.0])),
+            Some(-1.0)
+        );
+        // With ties: x = 1,2,2,3; y = 1,3,2,4 → C=5, D=0, ties_x=1 → 5/sqrt(6*5).
+        let t = kendall_tau_b(&s(&[1.0, 2.0, 2.0, 3.0]), &s(&[1.0, 3.0, 2.0, 4.0])).unwrap();
+        assert!((t - 5.0 / 30f64.sqrt()).abs() < 1e-12, "{t}");
+        assert_eq!(
+            kendall_tau_b(&s(&[1.0, 1.0]), &s(&[1.0, 2.0])),
+            None,
+            "constant rater"
+        );
+        assert_eq!(
+            kendall_tau_b(&[Some(1.0), None], &[Some(1.0), Some(2.0)]),
+            None
+        );
+    }
+
+    #[test]
+    fn krippendorff_alpha_known_values() {
+        // Perfect agreement with variance across units.
+        let perfect = vec![vec![1.0, 1.0], vec![3.0, 3.0], vec![5.0, 5.0, 5.0]];
+        assert_eq!(krippendorff_alpha_interval(&perfect), Some(1.0));
+        // Two raters, values (1,2), (2,1): D_o = 1; D_e = 8/12 → alpha = 1 - 1.5 = -0.5.
+        let a = krippendorff_alpha_interval(&[vec![1.0, 2.0], vec![2.0, 1.0]]).unwrap();
+        assert!((a + 0.5).abs() < 1e-12, "{a}");
+        // Missing ratings: a unit with one value is not pairable and changes nothing.
+        let with_single = vec![vec![1.0, 1.0], vec![3.0, 3.0], vec![9.0]];
+        assert_eq!(krippendorff_alpha_interval(&with_single), Some(1.0));
+        assert_eq!(krippendorff_alpha_interval(&[vec![2.0, 2.0]]), None);
+        assert_eq!(krippendorff_alpha_interval(&[]), None);
+    }
+}

@@ -1,0 +1,58 @@
+//! How long loading a results store takes: `cargo run --release -p fabula-engine
+//! --example load_timing -- <results dir>`.
+
+use std::time::Instant;
+
+fn main() {
+    let dir = std::env::args().nth(1).unwrap_or_else(|| "results".into());
+    let store = fabula_engine::store::Store::new(dir);
+    for _ in 0..3 {
+        let t = Instant::now();
+        let loaded = store.load();
+        let out = format!(
+            "{} generations, {} evaluations, {} problems in {:?}\n",
+            loaded.generations.len(),
+            loaded.evaluations.len(),
+            loaded.problems.len(),
+            t.elapsed()
+        );
+        std::io::Write::write_all(&mut std::io::stdout(), out.as_bytes()).unwrap();
+    }
+    // With a project root as second argument: the leaderboard's own time, and its parts.
+    let Some(root) = std::env::args().nth(2) else {
+        return;
+    };
+    let ws = fabula_engine::project::load(std::path::Path::new(&root));
+    let config = ws.config().unwrap().1.clone();
+    let slop = fabula_engine::project::slop(&ws);
+    let tasks: Vec<_> = fabula_engine::setup::tasks(&ws, &config)
+        .into_iter()
+        .map(std::sync::Arc::new)
+        .collect();
+    let loaded = store.load();
+    let t = Instant::now();
+    let mut sum = 0.0;
+    for (_, g) in &loaded.generations {
+        let task = tasks.iter().find(|x| x.task.id == g.task).unwrap();
+        sum += fabula_core::metrics::programmatic(&g.output, task.task.words, &slop).total;
+    }
+    let metrics = t.elapsed();
+    let current = fabula_engine::fingerprint::Current {
+        config: &config,
+        slop: &slop,
+    };
+    let t = Instant::now();
+    let board = fabula_engine::leaderboard::compute(
+        current,
+        &tasks,
+        &loaded,
+        &["sim-writer-a".into(), "sim-writer-b".into()],
+        &config.judges,
+    );
+    let out = format!(
+        "programmatic over all outputs {metrics:?} (sum {sum:.1}); leaderboard compute {:?} ({} rows)\n",
+        t.elapsed(),
+        board.rows.len()
+    );
+    std::io::Write::write_all(&mut std::io::stdout(), out.as_bytes()).unwrap();
+}
