@@ -24,6 +24,23 @@ pub const REPEAT_CEILING: f64 = 0.15;
 /// Stock phrases per 1,000 words at which the slop score reaches 0.
 pub const SLOP_CEILING: f64 = 5.0;
 
+/// What stored programmatic scores depend on: the constants above, the slop list and the
+/// word range. A stored score whose key differs is recomputed.
+pub fn cache_key(range: WordRange, slop: &[String]) -> String {
+    use std::hash::Hasher;
+    let mut h = crate::text_rules::Fnv::default();
+    let constants = format!(
+        "v1 {WEIGHT_WORDS} {WEIGHT_REPETITION} {WEIGHT_SLOP} {REPEAT_N} {REPEAT_CEILING} {SLOP_CEILING} {} {}",
+        range.min, range.max
+    );
+    h.write(constants.as_bytes());
+    for p in slop {
+        h.write(p.as_bytes());
+        h.write(&[0]);
+    }
+    format!("{:016x}", h.finish())
+}
+
 /// The programmatic part and its pieces.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Programmatic {

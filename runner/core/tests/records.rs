@@ -4,8 +4,9 @@
 //! records validate too, and records round-trip through JSON unchanged.
 
 use fabula_core::model::{
-    Actor, CriterionVerdict, EvaluationRecord, FinishReason, GenerationRecord, Question,
-    RECORD_SCHEMA, RECORD_VERSION, Role, Status, TaskType, Turn, Usage,
+    Actor, CriterionVerdict, EvaluationRecord, FinishReason, GenerationRecord, GenerationSummary,
+    ProgrammaticCache, Question, RECORD_SCHEMA, RECORD_VERSION, Role, Status, TaskType, Turn,
+    Usage,
 };
 use serde_json::Value;
 
@@ -64,6 +65,11 @@ fn full_generation() -> GenerationRecord {
             },
         ],
         usage: usage(),
+        usage_by_role: std::collections::BTreeMap::from([("writer".to_string(), usage())]),
+        programmatic: Some(ProgrammaticCache {
+            key: "00ff00ff00ff00ff".into(),
+            trajectory: vec![0.5, 0.75],
+        }),
         cost_usd: Some(0.0123),
         latency_ms: 2100,
         created_at: "2026-11-23T10:00:00.000Z".into(),
@@ -122,6 +128,8 @@ fn minimal_records_match_the_schema() {
     g.steps.clear();
     g.questions.clear();
     g.cost_usd = None;
+    g.usage_by_role.clear();
+    g.programmatic = None;
     assert_valid(&serde_json::to_value(&g).unwrap());
     let mut e = full_evaluation();
     e.round = None;
@@ -141,6 +149,16 @@ fn records_round_trip() {
     let e = full_evaluation();
     let text = serde_json::to_string_pretty(&e).unwrap();
     assert_eq!(serde_json::from_str::<EvaluationRecord>(&text).unwrap(), e);
+}
+
+#[test]
+fn a_summary_reads_a_full_record() {
+    let g = full_generation();
+    let text = serde_json::to_string(&g).unwrap();
+    let s: GenerationSummary = serde_json::from_str(&text).unwrap();
+    assert_eq!(s.output, g.output);
+    assert_eq!(s.programmatic, g.programmatic);
+    assert_eq!(s.usage_by_role, g.usage_by_role);
 }
 
 #[test]

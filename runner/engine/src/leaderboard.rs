@@ -15,7 +15,7 @@ use crate::plan::Index;
 use crate::scheduler::PreparedTask;
 use crate::store::Loaded;
 use fabula_core::metrics;
-use fabula_core::model::{Actor, EvaluationRecord, Status, TaskBody, TaskType, Usage};
+use fabula_core::model::{EvaluationRecord, GenerationSummary, Status, TaskBody, TaskType, Usage};
 use fabula_core::score;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -119,7 +119,7 @@ pub fn compute(
                 .map(|(_, g)| g.sample)
                 .collect::<std::collections::BTreeSet<_>>();
             for sample in samples {
-                let Some(g) = index.generation(model, &task.task.id, sample, &gfp) else {
+                let Some((_, g)) = index.generation(model, &task.task.id, sample, &gfp) else {
                     continue;
                 };
                 current_gen_keys += 1;
@@ -259,16 +259,9 @@ pub fn compute(
     board
 }
 
-fn add_role_tokens(tokens: &mut BTreeMap<String, u64>, g: &fabula_core::model::GenerationRecord) {
-    for t in &g.transcript {
-        let Some(u) = t.usage else { continue };
-        let role = match t.actor {
-            Actor::Writer => "writer",
-            Actor::Oracle => "oracle",
-            Actor::Critic => "critic",
-            _ => continue,
-        };
-        *tokens.entry(role.into()).or_default() += total(u);
+fn add_role_tokens(tokens: &mut BTreeMap<String, u64>, g: &GenerationSummary) {
+    for (role, u) in &g.usage_by_role {
+        *tokens.entry(role.clone()).or_default() += total(*u);
     }
 }
 
@@ -279,7 +272,7 @@ fn total(u: Usage) -> u64 {
 /// Discovery efficiency, and the programmatic trajectory of revision types.
 fn process_metrics(
     task: &PreparedTask,
-    g: &fabula_core::model::GenerationRecord,
+    g: &GenerationSummary,
     trajectory: &[f64],
     efficiency: &mut Vec<f64>,
     improvement: &mut Vec<f64>,
@@ -302,9 +295,9 @@ fn process_metrics(
     }
 }
 
-/// The programmatic score of every ok generation of `models`, keyed by the record's
-/// address: for revision types the whole trajectory (each draft, then the final output),
-/// else just the final output. Computed on all cores: it is most of a leaderboard's work.
+/// The programmatic trajectory of every ok generation of `models` (each draft, then the
+/// final output), keyed by the record's address in `loaded`: stored with the record when
+/// still valid, else recomputed for the final output on all cores.
 fn programmatic_scores(
     tasks: &[Arc<PreparedTask>],
     loaded: &Loaded,
@@ -315,7 +308,7 @@ fn programmatic_scores(
         .iter()
         .map(|t| (t.task.id.as_str(), t.as_ref()))
         .collect();
-    let work: Vec<(&fabula_core::model::GenerationRecord, &PreparedTask)> = loaded
+    let work: Vec<(&GenerationSummary, &PreparedTask)> = loaded
         .generations
         .iter()
         .map(|(_, g)| g)
@@ -333,17 +326,17 @@ fn programmatic_scores(
                 scope.spawn(move || {
                     part.iter()
                         .map(|(g, task)| {
-                            let revision = matches!(
-                                task.task.body,
-                                TaskBody::AgenticIterativeRevision(_)
-                                    | TaskBody::CritiqueImprovement(_)
-                            );
-                            let drafts = if revision { g.drafts.as_slice() } else { &[] };
-                            let scores: Vec<f64> = drafts
-                                .iter()
-                                .chain(std::iter::once(&g.output))
-                                .map(|d| metrics::programmatic(d, task.task.words, slop).total)
-                                .collect();
+                            let key = metrics::cache_key(task.task.words, slop);
+                            let scores = match &g.programmatic {
+                                Some(c) if c.key == key && !c.trajectory.is_empty() => {
+                                    c.trajectory.clone()
+                                }
+                                // Computed under other constants: score the final output
+                                // again (the drafts are not loaded).
+                                _ => vec![
+                                    metrics::programmatic(&g.output, task.task.words, slop).total,
+                                ],
+                            };
                             (*g as *const _ as usize, scores)
                         })
                         .collect::<Vec<_>>()

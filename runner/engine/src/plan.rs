@@ -12,9 +12,10 @@
 
 use crate::fingerprint::Current;
 use crate::scheduler::{Job, PreparedTask};
-use crate::store::Loaded;
-use fabula_core::model::{GenerationRecord, Status, TaskBody};
+use crate::store::{Loaded, Store};
+use fabula_core::model::{GenerationSummary, Status, TaskBody};
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
 use std::sync::Arc;
 
 /// What to run.
@@ -43,6 +44,8 @@ pub struct Plan {
     /// Generations and evaluations already done (today's fingerprints).
     pub done_generations: usize,
     pub done_evaluations: usize,
+    /// Generations to judge whose record could not be read in full (left out).
+    pub unreadable: Vec<String>,
 }
 
 impl Plan {
@@ -58,7 +61,7 @@ type GenKey = (String, String, u32, String);
 
 /// Today's records, indexed.
 pub struct Index<'a> {
-    generations: HashMap<GenKey, &'a GenerationRecord>,
+    generations: HashMap<GenKey, (&'a Path, &'a GenerationSummary)>,
     evaluations: HashSet<(String, String, u32, String, String)>,
 }
 
@@ -67,7 +70,7 @@ impl<'a> Index<'a> {
         let generations = loaded
             .generations
             .iter()
-            .map(|(_, g)| {
+            .map(|(path, g)| {
                 (
                     (
                         g.model.clone(),
@@ -75,7 +78,7 @@ impl<'a> Index<'a> {
                         g.sample,
                         g.fingerprint.clone(),
                     ),
-                    g,
+                    (path.as_path(), g),
                 )
             })
             .collect();
@@ -104,7 +107,7 @@ impl<'a> Index<'a> {
         task: &str,
         sample: u32,
         fingerprint: &str,
-    ) -> Option<&'a GenerationRecord> {
+    ) -> Option<(&'a Path, &'a GenerationSummary)> {
         self.generations
             .get(&(
                 model.to_string(),
@@ -152,8 +155,9 @@ pub fn in_shard(shard: Option<(u32, u32)>, task: &str, model: &str, sample: u32)
     h % u64::from(n.max(1)) == u64::from(i.saturating_sub(1))
 }
 
-/// Plans the missing work of `selection` against `loaded`.
-pub fn plan(current: Current<'_>, selection: &Selection, loaded: &Loaded) -> Plan {
+/// Plans the missing work of `selection` against `loaded` (from `store`, which is read
+/// again for the generations that only need judging).
+pub fn plan(current: Current<'_>, selection: &Selection, loaded: &Loaded, store: &Store) -> Plan {
     let index = Index::new(loaded);
     let mut plan = Plan::default();
     for task in &selection.tasks {
@@ -166,7 +170,7 @@ pub fn plan(current: Current<'_>, selection: &Selection, loaded: &Loaded) -> Pla
                     continue;
                 };
                 match index.generation(writer, &task.task.id, sample, &gfp) {
-                    Some(existing) => {
+                    Some((path, existing)) => {
                         plan.done_generations += 1;
                         if existing.status != Status::Ok {
                             continue;
@@ -188,13 +192,20 @@ pub fn plan(current: Current<'_>, selection: &Selection, loaded: &Loaded) -> Pla
                         if missing.is_empty() {
                             continue;
                         }
+                        let full = match store.read_generation(path) {
+                            Ok(full) => full,
+                            Err(e) => {
+                                plan.unreadable.push(format!("{}: {e}", path.display()));
+                                continue;
+                            }
+                        };
                         count_judges(&mut plan, current, task, &missing);
                         plan.jobs.push(Job {
                             task: Arc::clone(task),
                             model: writer.clone(),
                             sample,
                             judges: missing,
-                            existing: Some(Arc::new(existing.clone())),
+                            existing: Some(Arc::new(full)),
                         });
                     }
                     None => {

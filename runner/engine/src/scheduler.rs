@@ -13,8 +13,10 @@ use crate::exec::{self, Outcome, Roles, TaskInput};
 use crate::fingerprint;
 use crate::judge;
 use crate::model::ModelHandle;
+use fabula_core::metrics;
 use fabula_core::model::{
-    EvaluationRecord, GenerationRecord, RECORD_VERSION, Status, Task, Theory, TokenBudget,
+    Actor, EvaluationRecord, GenerationRecord, ProgrammaticCache, RECORD_VERSION, Status, Task,
+    Theory, TokenBudget, Usage,
 };
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -173,7 +175,7 @@ impl Engine {
             },
         )
         .await;
-        generation_record(job, writer, fingerprint, outcome)
+        generation_record(job, writer, fingerprint, outcome, &self.slop)
     }
 
     /// Judges one generation with one judge.
@@ -238,7 +240,32 @@ fn generation_record(
     writer: &ModelHandle,
     fingerprint: String,
     o: Outcome,
+    slop: &[String],
 ) -> GenerationRecord {
+    let mut usage_by_role: BTreeMap<String, Usage> = BTreeMap::new();
+    for t in &o.transcript {
+        let role = match t.actor {
+            Actor::Writer => "writer",
+            Actor::Oracle => "oracle",
+            Actor::Critic => "critic",
+            _ => continue,
+        };
+        if let Some(u) = t.usage {
+            usage_by_role.entry(role.to_string()).or_default().add(u);
+        }
+    }
+    let programmatic = o.error.is_none().then(|| {
+        let words = job.task.task.words;
+        ProgrammaticCache {
+            key: metrics::cache_key(words, slop),
+            trajectory: o
+                .drafts
+                .iter()
+                .chain(std::iter::once(&o.output))
+                .map(|d| metrics::programmatic(d, words, slop).total)
+                .collect(),
+        }
+    });
     GenerationRecord {
         format_version: RECORD_VERSION,
         task: job.task.task.id.clone(),
@@ -263,6 +290,8 @@ fn generation_record(
         questions: o.questions,
         transcript: o.transcript,
         usage: o.usage,
+        usage_by_role,
+        programmatic,
         cost_usd: o.cost_usd,
         latency_ms: o.latency_ms,
         created_at: now(),
@@ -290,6 +319,8 @@ fn failed_generation(job: &Job, error: String) -> GenerationRecord {
         questions: Vec::new(),
         transcript: Vec::new(),
         usage: Default::default(),
+        usage_by_role: BTreeMap::new(),
+        programmatic: None,
         cost_usd: None,
         latency_ms: 0,
         created_at: now(),

@@ -12,7 +12,7 @@
 //! either the old state or the new record, never a partial one. Loading skips
 //! temporary files and reports (never panics on) a file that is not a record.
 
-use fabula_core::model::{EvaluationRecord, GenerationRecord, RECORD_VERSION};
+use fabula_core::model::{EvaluationRecord, GenerationRecord, GenerationSummary, RECORD_VERSION};
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -27,7 +27,8 @@ pub struct Store {
 /// What a load found.
 #[derive(Debug, Default)]
 pub struct Loaded {
-    pub generations: Vec<(PathBuf, GenerationRecord)>,
+    /// Generations, summarised (no transcript): [`Store::read_generation`] reads one whole.
+    pub generations: Vec<(PathBuf, GenerationSummary)>,
     pub evaluations: Vec<(PathBuf, EvaluationRecord)>,
     /// Files that are not readable records: path and why.
     pub problems: Vec<(PathBuf, String)>,
@@ -75,6 +76,12 @@ impl Store {
         Ok(path)
     }
 
+    /// One whole generation record.
+    pub fn read_generation(&self, path: &Path) -> io::Result<GenerationRecord> {
+        let bytes = fs::read(path)?;
+        serde_json::from_slice(&bytes).map_err(io::Error::other)
+    }
+
     /// Every record under the root, read in parallel. A missing root is an empty store.
     pub fn load(&self) -> Loaded {
         let mut files = Vec::new();
@@ -97,7 +104,8 @@ impl Store {
                 }
             }
         }
-        files.sort();
+        // Byte order, not component order: the same result for our names, and cheaper.
+        files.sort_unstable_by(|a, b| a.as_os_str().cmp(b.as_os_str()));
         let threads = std::thread::available_parallelism()
             .map_or(2, |n| n.get())
             .clamp(1, 8);
@@ -138,7 +146,7 @@ fn load_files(files: &[PathBuf]) -> Loaded {
             }
         };
         let problem = if name.starts_with("gen-") {
-            match serde_json::from_slice::<GenerationRecord>(&bytes) {
+            match serde_json::from_slice::<GenerationSummary>(&bytes) {
                 Ok(r) if r.format_version == RECORD_VERSION => {
                     out.generations.push((path.clone(), r));
                     continue;

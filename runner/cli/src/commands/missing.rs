@@ -10,7 +10,7 @@ pub fn run(args: &MissingArgs) -> anyhow::Result<Outcome> {
     let session = Session::open(&args.work.project)?;
     let (selection, _) = session.selection(&args.work)?;
     let loaded = session.store.load();
-    let plan = plan::plan(session.current(), &selection, &loaded);
+    let plan = plan::plan(session.current(), &selection, &loaded, &session.store);
     let mut out = std::io::stdout().lock();
     writeln!(
         out,

@@ -42,7 +42,14 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Outcome> {
         )?;
     }
     let _ = swept;
-    let plan = plan::plan(session.current(), &selection, &loaded);
+    let plan = plan::plan(session.current(), &selection, &loaded, &session.store);
+    if let Some(first) = plan.unreadable.first() {
+        writeln!(
+            err,
+            "warning: {} generation(s) could not be read in full and are not judged (first: {first})",
+            plan.unreadable.len()
+        )?;
+    }
     let mut out = std::io::stdout().lock();
     if args.dry_run {
         print_plan(&mut out, &plan, &selection, args.json)?;

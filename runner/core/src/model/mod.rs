@@ -16,8 +16,8 @@ pub use config::{
     TokenBudget,
 };
 pub use record::{
-    Actor, CriterionVerdict, EvaluationRecord, FinishReason, GenerationRecord, Question,
-    RECORD_SCHEMA, RECORD_VERSION, Role, Status, Turn, Usage,
+    Actor, CriterionVerdict, EvaluationRecord, FinishReason, GenerationRecord, GenerationSummary,
+    ProgrammaticCache, Question, RECORD_SCHEMA, RECORD_VERSION, Role, Status, Turn, Usage,
 };
 pub use rubric::default_rubric;
 pub use slop::SlopList;

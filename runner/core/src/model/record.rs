@@ -8,6 +8,7 @@
 
 use super::task::TaskType;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// The record format version written today.
 pub const RECORD_VERSION: u32 = 1;
@@ -151,11 +152,52 @@ pub struct GenerationRecord {
     pub questions: Vec<Question>,
     pub transcript: Vec<Turn>,
     pub usage: Usage,
+    /// `usage` split by role: `writer`, `oracle`, `critic`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub usage_by_role: BTreeMap<String, Usage>,
+    /// The programmatic scores, computed when the record was written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub programmatic: Option<ProgrammaticCache>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost_usd: Option<f64>,
     pub latency_ms: u64,
     /// RFC 3339 UTC time the record was written.
     pub created_at: String,
+}
+
+/// Programmatic scores stored with a generation so that leaderboards need not recompute
+/// them. Valid only while `key` equals today's [`crate::metrics::cache_key`] (the metric
+/// constants, the slop list and the task's word range); otherwise they are recomputed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProgrammaticCache {
+    pub key: String,
+    /// The score of each draft in order, then of the final output (0..=1).
+    pub trajectory: Vec<f64>,
+}
+
+/// The part of a generation record that status, planning and leaderboards read. Loading
+/// it skips the transcript, drafts and plan without allocating them.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct GenerationSummary {
+    pub format_version: u32,
+    pub task: String,
+    pub task_type: TaskType,
+    pub model: String,
+    pub simulated: bool,
+    pub sample: u32,
+    pub fingerprint: String,
+    pub status: Status,
+    #[serde(default)]
+    pub output: String,
+    #[serde(default)]
+    pub questions: Vec<Question>,
+    pub usage: Usage,
+    #[serde(default)]
+    pub usage_by_role: BTreeMap<String, Usage>,
+    #[serde(default)]
+    pub programmatic: Option<ProgrammaticCache>,
+    #[serde(default)]
+    pub cost_usd: Option<f64>,
 }
 
 /// A judge's verdict on one criterion.
