@@ -204,8 +204,17 @@ pub struct LeaderboardArgs {
     #[arg(long, value_name = "SCORE")]
     pub fail_under: Option<f64>,
 
+    /// Model to show (repeatable). Default: every enabled model that is not a judge,
+    /// oracle or critic.
+    #[arg(long = "model", value_name = "NAME")]
+    pub models: Vec<String>,
+
+    /// Judges whose evaluations count (repeatable). Default: `judges` in fabula.yaml.
+    #[arg(long = "judge", value_name = "NAME")]
+    pub judges: Vec<String>,
+
     #[command(flatten)]
-    pub work: WorkArgs,
+    pub project: ProjectArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

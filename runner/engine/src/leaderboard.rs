@@ -46,6 +46,9 @@ pub struct Row {
     /// (mean), and the mean per-round gains.
     pub improvement: Option<f64>,
     pub gain_per_round: Vec<f64>,
+    /// The first round whose mean gain is under a quarter of the first round's: where
+    /// returns diminish (1-based; none while every round still pays).
+    pub diminishing_from_round: Option<usize>,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -216,6 +219,7 @@ pub fn compute(
                 )
             })
             .collect();
+        row.diminishing_from_round = diminishing_from(&row.gain_per_round);
         board.rows.push(row);
     }
     board.rows.sort_by(|a, b| {
@@ -350,6 +354,15 @@ fn programmatic_scores(
     })
 }
 
+/// The first round (1-based) whose gain is under a quarter of the first round's gain.
+fn diminishing_from(gains: &[f64]) -> Option<usize> {
+    let first = *gains.first()?;
+    if first <= 0.0 {
+        return Some(1);
+    }
+    gains.iter().position(|g| *g < first / 4.0).map(|i| i + 1)
+}
+
 fn mean(v: &[f64]) -> Option<f64> {
     (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
 }
@@ -368,4 +381,17 @@ pub fn type_label(t: &str) -> &str {
         TaskType::AgenticIterativeRevision => "iterate",
         TaskType::CritiqueImprovement => "critique",
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn returns_diminish_when_gains_fall_under_a_quarter() {
+        assert_eq!(diminishing_from(&[0.2, 0.1, 0.04]), Some(3));
+        assert_eq!(diminishing_from(&[0.2, 0.1, 0.06]), None);
+        assert_eq!(diminishing_from(&[-0.1, 0.3]), Some(1));
+        assert_eq!(diminishing_from(&[]), None);
+    }
 }

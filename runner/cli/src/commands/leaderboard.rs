@@ -10,12 +10,16 @@ use std::io::Write;
 use std::path::Path;
 
 pub fn run(args: &LeaderboardArgs) -> anyhow::Result<Outcome> {
-    let session = Session::open(&args.work.project)?;
-    let (selection, _) = session.selection(&args.work)?;
+    let session = Session::open(&args.project)?;
+    let work = crate::args::WorkArgs {
+        models: args.models.clone(),
+        judges: args.judges.clone(),
+        ..super::all_work()
+    };
     let board = print(
         &session,
-        &selection.writers,
-        &selection.judges,
+        &session.writers(&work)?,
+        &session.judges(&work)?,
         args.format,
         args.write.as_deref(),
     )?;
