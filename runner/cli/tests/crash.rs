@@ -4,7 +4,7 @@
 //! its plan says, after which nothing is missing.
 
 use fabula_engine::store::Store;
-use fabula_fake_server::{FakeServer, Reply, chat};
+use fabula_fake_server::{FakeServer, model_reply};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -59,29 +59,6 @@ fn project() -> tempfile::TempDir {
         std::fs::copy(repo().join("dataset/tasks").join(t), to).unwrap();
     }
     dir
-}
-
-fn answer(body: &str) -> Reply {
-    if body.contains("CRITERIA: ") {
-        let v: serde_json::Value = serde_json::from_str(body).unwrap();
-        let prompt = v["messages"][0]["content"].as_str().unwrap_or("");
-        let ids: Vec<&str> = prompt
-            .lines()
-            .find_map(|l| l.strip_prefix("CRITERIA: "))
-            .map(|r| r.split(", ").collect())
-            .unwrap_or_default();
-        let criteria: Vec<_> = ids
-            .iter()
-            .map(
-                |id| serde_json::json!({"id": id, "verdict": "pass", "evidence": "", "reason": ""}),
-            )
-            .collect();
-        return Reply::ok(chat(
-            &serde_json::json!({"criteria": criteria, "pass": true}).to_string(),
-            "stop",
-        ));
-    }
-    Reply::ok(chat("A short answer that will do.", "stop"))
 }
 
 fn command(dir: &Path, url: &str, args: &[&str]) -> Command {
@@ -152,7 +129,8 @@ fn assert_store_sound(results: &Path) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_nine_at_random_moments_loses_nothing_finished() {
-    let server = FakeServer::start(Duration::from_millis(25), |_, seen| answer(&seen.body)).await;
+    let server =
+        FakeServer::start(Duration::from_millis(25), |_, seen| model_reply(&seen.body)).await;
     let url = server.url();
     let dir = project();
     let p = dir.path().to_path_buf();

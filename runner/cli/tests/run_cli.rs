@@ -2,7 +2,7 @@
 //! dataset with `sim`; incremental runs asserted by request counts against a local
 //! server; no key ever written to results or printed.
 
-use fabula_fake_server::{FakeServer, Reply, chat};
+use fabula_fake_server::{FakeServer, Reply, model_reply};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
@@ -135,33 +135,6 @@ oracle: oracle
 critic: critic
 ";
 
-/// Answers like a model would: judge JSON for judge prompts, oracle JSON for oracle
-/// prompts, prose otherwise.
-fn answer(body: &str) -> Reply {
-    if body.contains("CRITERIA: ") {
-        let v: serde_json::Value = serde_json::from_str(body).unwrap();
-        let prompt = v["messages"][0]["content"].as_str().unwrap_or("");
-        let ids: Vec<&str> = prompt
-            .lines()
-            .find_map(|l| l.strip_prefix("CRITERIA: "))
-            .map(|r| r.split(", ").collect())
-            .unwrap_or_default();
-        let criteria: Vec<_> = ids
-            .iter()
-            .map(|id| serde_json::json!({"id": id, "verdict": "partial", "evidence": "", "reason": "ok"}))
-            .collect();
-        let json = serde_json::json!({"criteria": criteria, "pass": true}).to_string();
-        return Reply::ok(chat(&json, "stop"));
-    }
-    if body.contains("HIDDEN CONSTRAINTS") {
-        return Reply::ok(chat(r#"{"answer": "NO", "reveals": []}"#, "stop"));
-    }
-    Reply::ok(chat(
-        "The ferry left at dusk, and nobody on the quay waved.",
-        "stop",
-    ))
-}
-
 fn local_project(tasks: &[&str]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("fabula.yaml"), LOCAL_CONFIG).unwrap();
@@ -203,7 +176,7 @@ async fn run_local(dir: &Path, server: &FakeServer, args: &[&str]) -> Output {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn runs_do_exactly_the_new_work() {
-    let server = FakeServer::start(Duration::ZERO, |_, seen| answer(&seen.body)).await;
+    let server = FakeServer::start(Duration::ZERO, |_, seen| model_reply(&seen.body)).await;
     let dir = local_project(&[
         "beat_interpolation/orbit-find.yaml",
         "beat_revision/kiln-midpoint-control.yaml",

@@ -14,7 +14,7 @@ use fabula_engine::limits::{BreakerPolicy, RetryPolicy};
 use fabula_engine::provider::Tuning;
 use fabula_engine::scheduler::{Job, Sink};
 use fabula_engine::setup;
-use fabula_fake_server::{FakeServer, Reply, chat};
+use fabula_fake_server::{FakeServer, model_reply};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -44,21 +44,6 @@ impl Sink for Count {
             self.failures.fetch_add(1, Ordering::Relaxed);
         }
     }
-}
-
-fn judge_reply(body: &str) -> String {
-    let v: serde_json::Value = serde_json::from_str(body).unwrap();
-    let prompt = v["messages"][0]["content"].as_str().unwrap_or("");
-    let ids: Vec<&str> = prompt
-        .lines()
-        .find_map(|l| l.strip_prefix("CRITERIA: "))
-        .map(|r| r.split(", ").collect())
-        .unwrap_or_default();
-    let criteria: Vec<_> = ids
-        .iter()
-        .map(|id| serde_json::json!({"id": id, "verdict": "pass", "evidence": "", "reason": "ok"}))
-        .collect();
-    serde_json::json!({"criteria": criteria, "pass": true}).to_string()
 }
 
 fn project() -> Workspace {
@@ -129,11 +114,7 @@ fn main() {
     for latency_ms in [200u64, 50] {
         let (wall, failures, cpu, requests) = runtime.block_on(async {
             let server = FakeServer::start(Duration::from_millis(latency_ms), |_, seen| {
-                if seen.body.contains("CRITERIA: ") {
-                    Reply::ok(chat(&judge_reply(&seen.body), "stop"))
-                } else {
-                    Reply::ok(chat("The ferry left at dusk, and nobody waved.", "stop"))
-                }
+                model_reply(&seen.body)
             })
             .await;
             let config = config(&server.url());

@@ -71,6 +71,24 @@ pub trait Sink: Send + Sync {
     }
 }
 
+/// A sink that keeps every record in memory (tests, the language server's single runs).
+#[derive(Debug, Default)]
+pub struct Collect {
+    pub generations: std::sync::Mutex<Vec<GenerationRecord>>,
+    pub evaluations: std::sync::Mutex<Vec<EvaluationRecord>>,
+}
+
+impl Sink for Collect {
+    fn generation(&self, record: &GenerationRecord) {
+        let mut g = self.generations.lock().unwrap_or_else(|e| e.into_inner());
+        g.push(record.clone());
+    }
+    fn evaluation(&self, record: &EvaluationRecord) {
+        let mut e = self.evaluations.lock().unwrap_or_else(|e| e.into_inner());
+        e.push(record.clone());
+    }
+}
+
 /// The models of a run and the roles they play.
 #[derive(Debug)]
 pub struct Engine {

@@ -5,35 +5,19 @@
 //! for a "no".
 
 use fabula_core::model::{
-    Config, Dialect, EvaluationRecord, GenerationRecord, ModelConfig, ProviderConfig, ProviderKind,
-    Status, TaskBody,
+    Config, Dialect, ModelConfig, ProviderConfig, ProviderKind, Status, TaskBody,
 };
 use fabula_core::workspace::Workspace;
 use fabula_engine::env::Env;
 use fabula_engine::limits::{BreakerPolicy, RetryPolicy};
 use fabula_engine::provider::Tuning;
-use fabula_engine::scheduler::{Job, PreparedTask, Sink};
+use fabula_engine::scheduler::{Collect, Job, PreparedTask};
 use fabula_engine::setup;
 use fabula_fake_server::{FakeServer, Reply, chat};
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
-
-#[derive(Default)]
-struct Collect {
-    generations: Mutex<Vec<GenerationRecord>>,
-    evaluations: Mutex<Vec<EvaluationRecord>>,
-}
-
-impl Sink for Collect {
-    fn generation(&self, r: &GenerationRecord) {
-        self.generations.lock().unwrap().push(r.clone());
-    }
-    fn evaluation(&self, r: &EvaluationRecord) {
-        self.evaluations.lock().unwrap().push(r.clone());
-    }
-}
 
 fn dataset() -> Workspace {
     fabula_engine::project::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))

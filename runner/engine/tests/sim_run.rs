@@ -3,34 +3,17 @@
 //! end to end and leaves the transcript its protocol implies; every record matches the
 //! published result schema.
 
-use fabula_core::model::{
-    Actor, EvaluationRecord, GenerationRecord, RECORD_SCHEMA, Role, Status, TaskBody, TaskType,
-};
+use fabula_core::model::{Actor, RECORD_SCHEMA, Role, Status, TaskBody, TaskType};
 use fabula_core::workspace::Workspace;
 use fabula_engine::env::Env;
 use fabula_engine::provider::Tuning;
-use fabula_engine::scheduler::{Job, Sink};
+use fabula_engine::scheduler::{Collect, Job};
 use fabula_engine::setup;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 fn project() -> Workspace {
     fabula_engine::project::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
-}
-
-#[derive(Default)]
-struct Collect {
-    generations: Mutex<Vec<GenerationRecord>>,
-    evaluations: Mutex<Vec<EvaluationRecord>>,
-}
-
-impl Sink for Collect {
-    fn generation(&self, r: &GenerationRecord) {
-        self.generations.lock().unwrap().push(r.clone());
-    }
-    fn evaluation(&self, r: &EvaluationRecord) {
-        self.evaluations.lock().unwrap().push(r.clone());
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

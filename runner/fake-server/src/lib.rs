@@ -273,3 +273,35 @@ pub fn chat(text: &str, finish: &str) -> String {
     })
     .to_string()
 }
+
+/// Answers a chat-completions request the way a cooperative model would, from the
+/// request body alone: valid judge JSON (every criterion `pass`) for a judge prompt (one
+/// with a `CRITERIA: a, b, c` line), an oracle's JSON `NO` for an oracle prompt, and a
+/// short piece of prose otherwise.
+pub fn model_reply(body: &str) -> Reply {
+    let v: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+    let prompt = v["messages"]
+        .as_array()
+        .and_then(|m| m.last())
+        .and_then(|m| m["content"].as_str())
+        .unwrap_or("");
+    if let Some(line) = prompt
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix("CRITERIA: "))
+    {
+        let criteria: Vec<_> = line
+            .split(", ")
+            .map(|id| serde_json::json!({"id": id, "verdict": "pass", "evidence": "", "reason": "fine"}))
+            .collect();
+        let answer = serde_json::json!({"criteria": criteria, "pass": true}).to_string();
+        return Reply::ok(chat(&answer, "stop"));
+    }
+    if prompt.contains("HIDDEN CONSTRAINTS") {
+        return Reply::ok(chat(r#"{"answer": "NO", "reveals": []}"#, "stop"));
+    }
+    Reply::ok(chat(
+        "The ferry left at dusk, and nobody on the quay waved.",
+        "stop",
+    ))
+}
