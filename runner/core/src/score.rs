@@ -85,38 +85,88 @@ pub fn final_score(programmatic: f64, judge: Option<f64>) -> Option<f64> {
 
 /// Kendall's tau-b between two raters over the same items (pairs with a missing value
 /// are skipped). `None` when fewer than two items remain or one rater is constant.
+///
+/// Knight's O(n log n) algorithm: sort by (x, y), count the pairs tied in x and tied in
+/// both, count the discordant pairs as the inversions of y in that order (a merge sort),
+/// then the pairs tied in y.
 pub fn kendall_tau_b(x: &[Option<f64>], y: &[Option<f64>]) -> Option<f64> {
-    let pairs: Vec<(f64, f64)> = x
+    let mut pairs: Vec<(f64, f64)> = x
         .iter()
         .zip(y)
         .filter_map(|(a, b)| Some(((*a)?, (*b)?)))
+        .filter(|(a, b)| !a.is_nan() && !b.is_nan())
         .collect();
-    if pairs.len() < 2 {
+    let n = pairs.len() as u64;
+    if n < 2 {
         return None;
     }
-    let (mut concordant, mut discordant, mut ties_x, mut ties_y) = (0i64, 0i64, 0i64, 0i64);
-    for i in 0..pairs.len() {
-        for j in i + 1..pairs.len() {
-            let dx = pairs[i].0 - pairs[j].0;
-            let dy = pairs[i].1 - pairs[j].1;
-            match (dx == 0.0, dy == 0.0) {
-                (true, true) => {}
-                (true, false) => ties_x += 1,
-                (false, true) => ties_y += 1,
-                (false, false) => {
-                    if (dx > 0.0) == (dy > 0.0) {
-                        concordant += 1
-                    } else {
-                        discordant += 1
-                    }
-                }
-            }
+    let n0 = n * (n - 1) / 2;
+    pairs.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    let ties =
+        |groups: &mut dyn Iterator<Item = u64>| -> u64 { groups.map(|t| t * (t - 1) / 2).sum() };
+    let tied_x = ties(&mut runs(&pairs, |a, b| a.0 == b.0));
+    let tied_xy = ties(&mut runs(&pairs, |a, b| a == b));
+    let mut ys: Vec<f64> = pairs.iter().map(|p| p.1).collect();
+    let discordant = inversions(&mut ys);
+    // `ys` is now sorted.
+    let tied_y = ties(&mut runs_of(&ys));
+    let numerator =
+        n0 as f64 - tied_x as f64 - tied_y as f64 + tied_xy as f64 - 2.0 * discordant as f64;
+    let denominator = ((n0 - tied_x) as f64 * (n0 - tied_y) as f64).sqrt();
+    (denominator > 0.0).then(|| numerator / denominator)
+}
+
+/// Lengths of the runs of consecutive equal items.
+fn runs<'a, T>(items: &'a [T], eq: impl Fn(&T, &T) -> bool + 'a) -> impl Iterator<Item = u64> + 'a {
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        if i >= items.len() {
+            return None;
         }
+        let start = i;
+        while i + 1 < items.len() && eq(&items[i], &items[i + 1]) {
+            i += 1;
+        }
+        i += 1;
+        Some((i - start) as u64)
+    })
+}
+
+fn runs_of(sorted: &[f64]) -> impl Iterator<Item = u64> + '_ {
+    runs(sorted, |a, b| a == b)
+}
+
+/// Sorts `v` and returns the number of pairs i < j with v[i] > v[j] (strictly).
+fn inversions(v: &mut [f64]) -> u64 {
+    let mut buf = v.to_vec();
+    let mut count = 0u64;
+    let mut width = 1;
+    while width < v.len() {
+        let mut start = 0;
+        while start < v.len() {
+            let mid = (start + width).min(v.len());
+            let end = (start + 2 * width).min(v.len());
+            let (mut i, mut j, mut k) = (start, mid, start);
+            while i < mid && j < end {
+                if v[j] < v[i] {
+                    buf[k] = v[j];
+                    count += (mid - i) as u64;
+                    j += 1;
+                } else {
+                    buf[k] = v[i];
+                    i += 1;
+                }
+                k += 1;
+            }
+            buf[k..k + (mid - i)].copy_from_slice(&v[i..mid]);
+            k += mid - i;
+            buf[k..k + (end - j)].copy_from_slice(&v[j..end]);
+            start = end;
+        }
+        v.copy_from_slice(&buf);
+        width *= 2;
     }
-    let n1 = (concordant + discordant + ties_x) as f64;
-    let n2 = (concordant + discordant + ties_y) as f64;
-    let denominator = (n1 * n2).sqrt();
-    (denominator > 0.0).then(|| (concordant - discordant) as f64 / denominator)
+    count
 }
 
 /// Krippendorff's alpha for interval data. `units[u]` holds the values the raters gave
@@ -264,6 +314,47 @@ mod tests {
             kendall_tau_b(&[Some(1.0), None], &[Some(1.0), Some(2.0)]),
             None
         );
+    }
+
+    #[test]
+    fn kendall_fast_path_agrees_with_counting_pairs() {
+        // The O(n²) definition, on data with many ties.
+        fn slow(x: &[f64], y: &[f64]) -> Option<f64> {
+            let (mut c, mut d, mut tx, mut ty) = (0i64, 0i64, 0i64, 0i64);
+            for i in 0..x.len() {
+                for j in i + 1..x.len() {
+                    let (dx, dy) = (x[i] - x[j], y[i] - y[j]);
+                    match (dx == 0.0, dy == 0.0) {
+                        (true, true) => {}
+                        (true, false) => tx += 1,
+                        (false, true) => ty += 1,
+                        _ if (dx > 0.0) == (dy > 0.0) => c += 1,
+                        _ => d += 1,
+                    }
+                }
+            }
+            let den = (((c + d + tx) * (c + d + ty)) as f64).sqrt();
+            (den > 0.0).then(|| (c - d) as f64 / den)
+        }
+        let mut seed = 7u64;
+        let mut next = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((seed >> 33) % 5) as f64
+        };
+        for n in [2, 3, 10, 57] {
+            let x: Vec<f64> = (0..n).map(|_| next()).collect();
+            let y: Vec<f64> = (0..n).map(|_| next()).collect();
+            let fast = kendall_tau_b(
+                &x.iter().map(|v| Some(*v)).collect::<Vec<_>>(),
+                &y.iter().map(|v| Some(*v)).collect::<Vec<_>>(),
+            );
+            match (fast, slow(&x, &y)) {
+                (Some(a), Some(b)) => assert!((a - b).abs() < 1e-12, "n={n}: {a} vs {b}"),
+                (a, b) => assert_eq!(a, b, "n={n}"),
+            }
+        }
     }
 
     #[test]
