@@ -24,6 +24,9 @@ fn main() -> ExitCode {
     let cli = args::Cli::parse();
     let outcome = match commands::run(cli) {
         Ok(outcome) => outcome,
+        // The reader closed our output (`fabula run --json | head`): their choice, not an
+        // error worth a message.
+        Err(err) if is_broken_pipe(&err) => Outcome::Success,
         Err(err) => {
             let mut stderr = std::io::stderr().lock();
             let _ = std::io::Write::write_fmt(&mut stderr, format_args!("error: {err:#}\n"));
@@ -35,4 +38,11 @@ fn main() -> ExitCode {
         Outcome::Findings => ExitCode::from(1),
         Outcome::UsageError => ExitCode::from(2),
     }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

@@ -70,6 +70,9 @@ fn footer(board: &Board) -> String {
             board.stale_generations, board.stale_evaluations
         ));
     }
+    if board.rows.iter().all(|r| r.items == 0) {
+        s.push_str(" No results yet for these models: `fabula run` starts the benchmark.");
+    }
     if board.rows.iter().any(|r| r.simulated) {
         s.push_str(" (sim) = offline simulator, not a real model.");
     }
