@@ -47,7 +47,7 @@ impl Sink for Count {
 }
 
 fn project() -> Workspace {
-    fabula_engine::project::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
+    fabula_engine::project::workspace(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")).unwrap()
 }
 
 fn config(url: &str) -> Config {

@@ -22,7 +22,7 @@ fn main() {
     let Some(root) = std::env::args().nth(2) else {
         return;
     };
-    let ws = fabula_engine::project::load(std::path::Path::new(&root));
+    let ws = fabula_engine::project::workspace(std::path::Path::new(&root)).unwrap();
     let config = ws.config().unwrap().1.clone();
     let slop = fabula_engine::project::slop(&ws);
     let tasks: Vec<_> = fabula_engine::setup::tasks(&ws, &config)

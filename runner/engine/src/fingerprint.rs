@@ -97,8 +97,12 @@ impl Current<'_> {
     /// The fingerprint a generation of `task` by model config `model` has today.
     pub fn generation(&self, task: &crate::scheduler::PreparedTask, model: &str) -> Option<String> {
         let writer = self.config.models.get(model)?;
-        let helper =
-            helper_name(self.config, task.task.task_type()).and_then(|n| self.config.models.get(n));
+        let helper = helper_name(
+            task.task.task_type(),
+            self.config.oracle.as_deref(),
+            self.config.critic.as_deref(),
+        )
+        .and_then(|n| self.config.models.get(n));
         Some(generation(
             task.input(self.slop),
             &task.value,
@@ -120,14 +124,15 @@ impl Current<'_> {
     }
 }
 
-/// The oracle or critic a task type talks to.
-pub fn helper_name(
-    config: &fabula_core::model::Config,
+/// The oracle or critic a task type talks to, of the ones configured.
+pub fn helper_name<'a>(
     task_type: fabula_core::model::TaskType,
-) -> Option<&str> {
+    oracle: Option<&'a str>,
+    critic: Option<&'a str>,
+) -> Option<&'a str> {
     match task_type {
-        fabula_core::model::TaskType::AgenticConstraintDiscovery => config.oracle.as_deref(),
-        fabula_core::model::TaskType::CritiqueImprovement => config.critic.as_deref(),
+        fabula_core::model::TaskType::AgenticConstraintDiscovery => oracle,
+        fabula_core::model::TaskType::CritiqueImprovement => critic,
         _ => None,
     }
 }

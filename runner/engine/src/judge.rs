@@ -4,7 +4,7 @@
 //! An answer that cannot be parsed, or that leaves out a criterion, is retried, then
 //! reported as a failure with the raw answer: never turned into a score.
 
-use crate::call::{CallError, Message};
+use crate::call::Message;
 use crate::exec::{TaskInput, single, story_brief};
 use crate::model::ModelHandle;
 use crate::prompt;
@@ -278,12 +278,9 @@ pub async fn run(
                     }
                 }
             }
-            Err(e @ CallError::MissingKey { .. }) | Err(e @ CallError::Config(_)) => {
-                verdict.error = Some(format!("judge `{}`: {e}", judge.name));
-                return verdict;
-            }
             Err(e) => {
-                // The provider layer already retried transient failures.
+                // A call error is final here: the provider layer already retried what
+                // could be retried. Only unusable answers are asked again.
                 verdict.error = Some(format!("judge `{}`: {e}", judge.name));
                 return verdict;
             }
@@ -376,8 +373,10 @@ mod tests {
 
     #[test]
     fn planted_instructions_cannot_close_the_fence() {
-        let ws =
-            crate::project::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."));
+        let ws = crate::project::workspace(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."),
+        )
+        .unwrap();
         let config = ws.config().unwrap().1.clone();
         let task = crate::setup::tasks(&ws, &config)
             .into_iter()

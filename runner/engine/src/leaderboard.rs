@@ -122,7 +122,7 @@ pub fn compute(
                 .map(|(_, g)| g.sample)
                 .collect::<std::collections::BTreeSet<_>>();
             for sample in samples {
-                let Some((_, g)) = index.generation(model, &task.task.id, sample, &gfp) else {
+                let Some((path, g)) = index.generation(model, &task.task.id, sample, &gfp) else {
                     continue;
                 };
                 current_gen_keys += 1;
@@ -153,7 +153,7 @@ pub fn compute(
                     }
                 }
                 let agg = score::aggregate(&rubric, &evaluations);
-                let Some(trajectory) = programmatic.get(&(g as *const _ as usize)) else {
+                let Some(trajectory) = programmatic.get(path) else {
                     continue;
                 };
                 let prog_total = trajectory[trajectory.len() - 1];
@@ -300,58 +300,36 @@ fn process_metrics(
 }
 
 /// The programmatic trajectory of every ok generation of `models` (each draft, then the
-/// final output), keyed by the record's address in `loaded`: stored with the record when
+/// final output), keyed by the record's path in `loaded`: stored with the record when
 /// still valid, else recomputed for the final output on all cores.
-fn programmatic_scores(
+fn programmatic_scores<'a>(
     tasks: &[Arc<PreparedTask>],
-    loaded: &Loaded,
+    loaded: &'a Loaded,
     models: &[String],
     slop: &[String],
-) -> HashMap<usize, Vec<f64>> {
+) -> HashMap<&'a std::path::Path, Vec<f64>> {
     let by_id: HashMap<&str, &PreparedTask> = tasks
         .iter()
         .map(|t| (t.task.id.as_str(), t.as_ref()))
         .collect();
-    let work: Vec<(&GenerationSummary, &PreparedTask)> = loaded
+    let work: Vec<(&std::path::Path, &GenerationSummary, &PreparedTask)> = loaded
         .generations
         .iter()
-        .map(|(_, g)| g)
-        .filter(|g| g.status == Status::Ok && models.contains(&g.model))
-        .filter_map(|g| Some((g, *by_id.get(g.task.as_str())?)))
+        .filter(|(_, g)| g.status == Status::Ok && models.contains(&g.model))
+        .filter_map(|(path, g)| Some((path.as_path(), g, *by_id.get(g.task.as_str())?)))
         .collect();
-    let threads = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .clamp(1, 8);
-    let chunk = work.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = work
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|(g, task)| {
-                            let key = metrics::cache_key(task.task.words, slop);
-                            let scores = match &g.programmatic {
-                                Some(c) if c.key == key && !c.trajectory.is_empty() => {
-                                    c.trajectory.clone()
-                                }
-                                // Computed under other constants: score the final output
-                                // again (the drafts are not loaded).
-                                _ => vec![
-                                    metrics::programmatic(&g.output, task.task.words, slop).total,
-                                ],
-                            };
-                            (*g as *const _ as usize, scores)
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
+    crate::parallel::map(&work, crate::parallel::cores(), |(path, g, task)| {
+        let key = metrics::cache_key(task.task.words, slop);
+        let scores = match &g.programmatic {
+            Some(c) if c.key == key && !c.trajectory.is_empty() => c.trajectory.clone(),
+            // Computed under other constants: score the final output again (the drafts
+            // are not loaded).
+            _ => vec![metrics::programmatic(&g.output, task.task.words, slop).total],
+        };
+        (*path, scores)
     })
+    .into_iter()
+    .collect()
 }
 
 /// The first round (1-based) whose gain is under a quarter of the first round's gain.

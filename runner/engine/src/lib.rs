@@ -11,6 +11,7 @@ pub mod judge;
 pub mod leaderboard;
 pub mod limits;
 pub mod model;
+pub mod parallel;
 pub mod plan;
 pub mod project;
 pub mod prompt;

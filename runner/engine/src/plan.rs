@@ -259,7 +259,11 @@ fn count_generation(plan: &mut Plan, current: Current<'_>, task: &PreparedTask, 
     plan.estimated_cost +=
         writer_calls as f64 * call_cost(current.config, writer, task.task.words.max);
     if helper_calls > 0
-        && let Some(helper) = crate::fingerprint::helper_name(current.config, task.task.task_type())
+        && let Some(helper) = crate::fingerprint::helper_name(
+            task.task.task_type(),
+            current.config.oracle.as_deref(),
+            current.config.critic.as_deref(),
+        )
     {
         let role = match task.task.task_type() {
             fabula_core::model::TaskType::CritiqueImprovement => "critic",

@@ -1,44 +1,62 @@
-//! Loading a project from disk for a run: `fabula.yaml` and every YAML file under
-//! `dataset/`, as one workspace. Unreadable files become documents with an `unreadable`
-//! diagnostic, as in `fabula check`; nothing here fails on bad content.
+//! Finding and reading a project: `fabula.yaml` and every YAML file under `dataset/`,
+//! read in parallel and size-capped, as documents. Shared by every front end (`fabula
+//! check`, `fabula run`, the language server). Unreadable files become documents with an
+//! `unreadable` diagnostic; nothing here fails on bad content.
 
+use crate::parallel;
 use fabula_core::document::{Document, Model};
+use fabula_core::syntax::MAX_FILE_BYTES;
 use fabula_core::workspace::Workspace;
-use std::path::Path;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
 
-/// Loads the project rooted at `root`.
-pub fn load(root: &Path) -> Workspace {
-    let mut files = vec![root.join("fabula.yaml")];
-    let mut stack = vec![root.join("dataset")];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
-                files.push(path);
-            }
+/// A file to load: where it is on disk and the name diagnostics use.
+#[derive(Clone, Debug)]
+pub struct SourceFile {
+    pub disk: PathBuf,
+    pub name: String,
+}
+
+/// The folder holding `fabula.yaml`, searching upwards from `start`.
+pub fn find_root(start: &Path) -> Option<PathBuf> {
+    let start = std::path::absolute(start).ok()?;
+    let mut dir = if start.is_file() {
+        start.parent()?.to_path_buf()
+    } else {
+        start
+    };
+    loop {
+        if dir.join("fabula.yaml").is_file() {
+            return Some(dir);
+        }
+        dir = dir.parent()?.to_path_buf();
+    }
+}
+
+/// The project's own files: `fabula.yaml` and every YAML file under `dataset/`.
+pub fn project_files(root: &Path) -> io::Result<Vec<SourceFile>> {
+    let mut files = Vec::new();
+    let config = root.join("fabula.yaml");
+    if config.is_file() {
+        files.push(named(Some(root), &config));
+    }
+    let dataset = root.join("dataset");
+    if dataset.is_dir() {
+        for path in yaml_files(&dataset)? {
+            files.push(named(Some(root), &path));
         }
     }
-    files.sort();
-    let docs = files
-        .iter()
-        .map(|f| {
-            let name = f
-                .strip_prefix(root)
-                .unwrap_or(f)
-                .to_string_lossy()
-                .replace('\\', "/");
-            match std::fs::read(f) {
-                Ok(bytes) => Document::from_bytes(&name, &bytes),
-                Err(e) => Document::unreadable(&name, &format!("cannot read: {e}")),
-            }
-        })
-        .collect();
-    Workspace::new(docs)
+    Ok(files)
+}
+
+/// Reads and loads every file, on all cores.
+pub fn load(files: &[SourceFile]) -> Vec<Document> {
+    parallel::map(files, parallel::cores(), load_one)
+}
+
+/// The project rooted at `root`, as a workspace.
+pub fn workspace(root: &Path) -> io::Result<Workspace> {
+    Ok(Workspace::new(load(&project_files(root)?)))
 }
 
 /// The slop phrases of the project (`dataset/slop.yaml`), empty when it has none.
@@ -50,4 +68,71 @@ pub fn slop(ws: &Workspace) -> Vec<String> {
             _ => None,
         })
         .unwrap_or_default()
+}
+
+fn load_one(file: &SourceFile) -> Document {
+    match read_capped(&file.disk) {
+        Ok(bytes) => Document::from_bytes(&file.name, &bytes),
+        Err(err) => Document::unreadable(
+            &file.name,
+            &format!("failed to read {}: {err}", file.disk.display()),
+        ),
+    }
+}
+
+/// Reads at most one byte past the size limit, so a huge file costs bounded memory.
+fn read_capped(path: &Path) -> io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_FILE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// Every `*.yaml` / `*.yml` file under `dir`, sorted; hidden folders are skipped.
+pub fn yaml_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let entries = std::fs::read_dir(&dir).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("failed to read folder {}: {e}", dir.display()),
+            )
+        })?;
+        for entry in entries {
+            let path = entry?.path();
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if name.starts_with('.') {
+                continue;
+            }
+            if path.is_dir() {
+                stack.push(path);
+            } else if name.ends_with(".yaml") || name.ends_with(".yml") {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Names a file relative to the project root when it is inside it, else as given.
+pub fn named(root: Option<&Path>, path: &Path) -> SourceFile {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let name = root
+        .and_then(|r| absolute.strip_prefix(r).ok())
+        .map_or_else(
+            || path.to_string_lossy().into_owned(),
+            |rel| {
+                rel.components()
+                    .map(|c| c.as_os_str().to_string_lossy())
+                    .collect::<Vec<_>>()
+                    .join("/")
+            },
+        );
+    SourceFile {
+        disk: absolute,
+        name,
+    }
 }

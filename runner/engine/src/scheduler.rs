@@ -161,12 +161,12 @@ impl Engine {
 
     /// The oracle or critic a task talks to, if its type has one.
     fn helper(&self, task: &PreparedTask) -> Option<&ModelHandle> {
-        let name = match task.task.task_type() {
-            fabula_core::model::TaskType::AgenticConstraintDiscovery => self.oracle.as_ref(),
-            fabula_core::model::TaskType::CritiqueImprovement => self.critic.as_ref(),
-            _ => None,
-        };
-        name.and_then(|n| self.models.get(n))
+        fingerprint::helper_name(
+            task.task.task_type(),
+            self.oracle.as_deref(),
+            self.critic.as_deref(),
+        )
+        .and_then(|n| self.models.get(n))
     }
 
     /// Runs one generation and builds its record (failed records included).

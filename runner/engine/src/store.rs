@@ -108,69 +108,53 @@ impl Store {
         files.sort_unstable_by(|a, b| a.as_os_str().cmp(b.as_os_str()));
         // Reading many small files is as much waiting on the kernel as parsing: use more
         // threads than cores.
-        let threads = std::thread::available_parallelism()
-            .map_or(2, |n| n.get() * 4)
-            .clamp(2, 16);
-        let chunk = files.len().div_ceil(threads).max(1);
-        let parts: Vec<Loaded> = std::thread::scope(|scope| {
-            let handles: Vec<_> = files
-                .chunks(chunk)
-                .map(|part| scope.spawn(move || load_files(part)))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_default())
-                .collect()
-        });
+        let threads = (crate::parallel::cores() * 4).clamp(2, 16);
         let mut out = Loaded::default();
-        for p in parts {
-            out.generations.extend(p.generations);
-            out.evaluations.extend(p.evaluations);
-            out.problems.extend(p.problems);
+        for (path, entry) in files
+            .iter()
+            .zip(crate::parallel::map(&files, threads, load_one))
+        {
+            match entry {
+                Entry::Generation(r) => out.generations.push((path.clone(), r)),
+                Entry::Evaluation(r) => out.evaluations.push((path.clone(), r)),
+                Entry::Problem(why) => out.problems.push((path.clone(), why)),
+            }
         }
         out
     }
 }
 
-fn load_files(files: &[PathBuf]) -> Loaded {
-    let mut out = Loaded::default();
-    for path in files {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let bytes = match fs::read(path) {
-            Ok(b) => b,
-            Err(e) => {
-                out.problems
-                    .push((path.clone(), format!("cannot read: {e}")));
-                continue;
-            }
-        };
-        let problem = if name.starts_with("gen-") {
-            match serde_json::from_slice::<GenerationSummary>(&bytes) {
-                Ok(r) if r.format_version == RECORD_VERSION => {
-                    out.generations.push((path.clone(), r));
-                    continue;
-                }
-                Ok(r) => unknown_version(r.format_version),
-                Err(e) => explain(&bytes, "generation", &e),
-            }
-        } else if name.starts_with("eval-") {
-            match serde_json::from_slice::<EvaluationRecord>(&bytes) {
-                Ok(r) if r.format_version == RECORD_VERSION => {
-                    out.evaluations.push((path.clone(), r));
-                    continue;
-                }
-                Ok(r) => unknown_version(r.format_version),
-                Err(e) => explain(&bytes, "evaluation", &e),
-            }
-        } else {
-            "not named gen-… or eval-…".to_string()
-        };
-        out.problems.push((path.clone(), problem));
+/// What one file under `results/` holds.
+enum Entry {
+    Generation(GenerationSummary),
+    Evaluation(EvaluationRecord),
+    Problem(String),
+}
+
+fn load_one(path: &PathBuf) -> Entry {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let bytes = match fs::read(path) {
+        Ok(b) => b,
+        Err(e) => return Entry::Problem(format!("cannot read: {e}")),
+    };
+    if name.starts_with("gen-") {
+        match serde_json::from_slice::<GenerationSummary>(&bytes) {
+            Ok(r) if r.format_version == RECORD_VERSION => Entry::Generation(r),
+            Ok(r) => Entry::Problem(unknown_version(r.format_version)),
+            Err(e) => Entry::Problem(explain(&bytes, "generation", &e)),
+        }
+    } else if name.starts_with("eval-") {
+        match serde_json::from_slice::<EvaluationRecord>(&bytes) {
+            Ok(r) if r.format_version == RECORD_VERSION => Entry::Evaluation(r),
+            Ok(r) => Entry::Problem(unknown_version(r.format_version)),
+            Err(e) => Entry::Problem(explain(&bytes, "evaluation", &e)),
+        }
+    } else {
+        Entry::Problem("not named gen-… or eval-…".to_string())
     }
-    out
 }
 
 #[derive(serde::Deserialize)]

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 fn dataset() -> Workspace {
-    fabula_engine::project::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
+    fabula_engine::project::workspace(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")).unwrap()
 }
 
 fn config(url: &str) -> Config {

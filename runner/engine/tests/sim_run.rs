@@ -13,7 +13,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 fn project() -> Workspace {
-    fabula_engine::project::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
+    fabula_engine::project::workspace(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -70,28 +70,10 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Outcome> {
 
 /// Semantic checks of each document, on all cores, in document order.
 fn check_in_parallel<'a>(ws: &Workspace, docs: &[&'a Document]) -> Vec<render::FileReport<'a>> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk = docs.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = docs
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|doc| render::FileReport {
-                            doc,
-                            diagnostics: check::diagnostics(ws, doc),
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| {
-                h.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
+    fabula_engine::parallel::map(docs, fabula_engine::parallel::cores(), |doc| {
+        render::FileReport {
+            doc,
+            diagnostics: check::diagnostics(ws, doc),
+        }
     })
 }

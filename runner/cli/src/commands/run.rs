@@ -30,7 +30,8 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Outcome> {
             "warning: {broken} task(s) have errors and are skipped; run `fabula check`"
         )?;
     }
-    let swept = store::sweep_temporaries(session.store.root());
+    // Temporary files of a writer killed earlier: never records, safe to remove.
+    store::sweep_temporaries(session.store.root());
     let loaded = session.store.load();
     if !loaded.problems.is_empty() && !args.quiet {
         writeln!(
@@ -41,7 +42,6 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Outcome> {
             loaded.problems[0].1
         )?;
     }
-    let _ = swept;
     let plan = plan::plan(session.current(), &selection, &loaded, &session.store);
     if let Some(first) = plan.unreadable.first() {
         writeln!(
@@ -69,13 +69,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Outcome> {
                 plan.done_generations, plan.done_evaluations
             )?;
             drop(out);
-            leaderboard::print(
-                &session,
-                &selection.writers,
-                &selection.judges,
-                BoardFormat::Table,
-                None,
-            )?;
+            show_board(&session, &selection)?;
         }
         return Ok(Outcome::Success);
     }
@@ -179,13 +173,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Outcome> {
         drop(err);
         writeln!(out)?;
         drop(out);
-        leaderboard::print(
-            &session,
-            &selection.writers,
-            &selection.judges,
-            BoardFormat::Table,
-            None,
-        )?;
+        show_board(&session, &selection)?;
     }
     if write_errors > 0 {
         bail!("{write_errors} record(s) could not be written to results/");
@@ -195,6 +183,18 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Success
     })
+}
+
+/// The leaderboard of the run's models and judges, as a table.
+fn show_board(session: &Session, selection: &plan::Selection) -> anyhow::Result<()> {
+    leaderboard::print(
+        session,
+        &selection.writers,
+        &selection.judges,
+        BoardFormat::Table,
+        None,
+    )?;
+    Ok(())
 }
 
 fn print_plan(
