@@ -416,6 +416,79 @@ pub fn field_doc(kind: SchemaKind, document: &Value, path: &Path) -> Option<&'st
         .and_then(Value::as_str)
 }
 
+/// What the schema says about the value at `path`: for completion.
+#[derive(Clone, Debug, Default)]
+pub struct Slot {
+    /// Keys the value may have (a mapping), with their descriptions.
+    pub properties: Vec<(&'static str, Option<&'static str>)>,
+    /// The values it may take (`enum`, `const`, booleans).
+    pub values: Vec<Value>,
+    /// The definition it names, for references: `beat_id`, `theory_id`, `name`. For a
+    /// list, its items'.
+    pub reference: Option<&'static str>,
+}
+
+/// The slot at `path` of a document of `kind`, following the task type's branch.
+pub fn slot(kind: SchemaKind, document: &Value, path: &Path) -> Option<Slot> {
+    let root = schema_json(kind);
+    let (raw, node) = if path.segments().is_empty() {
+        (root, root)
+    } else {
+        lookup(kind, document, path)?
+    };
+    let mut instance = Some(document);
+    for seg in path.segments() {
+        instance = instance.and_then(|v| match seg {
+            Segment::Key(k) => v.get(k),
+            Segment::Index(i) => v.get(i),
+        });
+    }
+    let mut slot = Slot::default();
+    for branch in branches(root, node, instance) {
+        for (name, prop) in branch
+            .get("properties")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            if slot.properties.iter().any(|(n, _)| n == name) {
+                continue;
+            }
+            let doc = prop
+                .get("description")
+                .or_else(|| deref(root, prop).get("description"))
+                .and_then(Value::as_str);
+            slot.properties.push((name.as_str(), doc));
+        }
+    }
+    if let Some(values) = node.get("enum").and_then(Value::as_array) {
+        slot.values.extend(values.iter().cloned());
+    }
+    if let Some(c) = node.get("const") {
+        slot.values.push(c.clone());
+    }
+    if node.get("type").and_then(Value::as_str) == Some("boolean") {
+        slot.values.extend([Value::Bool(true), Value::Bool(false)]);
+    }
+    let items = node.get("items");
+    slot.reference = [Some(raw), Some(node), items]
+        .into_iter()
+        .flatten()
+        .find_map(|n| n.get("$ref").and_then(Value::as_str))
+        .and_then(|r| r.strip_prefix("#/$defs/"))
+        .and_then(|name| {
+            // A list definition names its items' definition (`beat_list` → `beat_id`).
+            let def = root.get("$defs")?.get(name)?;
+            let inner = def
+                .get("items")
+                .and_then(|i| i.get("$ref"))
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix("#/$defs/"));
+            Some(inner.unwrap_or(name))
+        });
+    Some(slot)
+}
+
 /// `(property as written, property with $ref resolved)` at `path`.
 fn lookup(
     kind: SchemaKind,

@@ -4,10 +4,11 @@
 use crate::document::Document;
 use crate::model::{Config, Task, Theory};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 #[derive(Debug, Default)]
 pub struct Workspace {
-    docs: Vec<Document>,
+    docs: Vec<Arc<Document>>,
     theories: HashMap<String, usize>,
     tasks: HashMap<String, Vec<usize>>,
     config: Option<usize>,
@@ -15,7 +16,13 @@ pub struct Workspace {
 
 impl Workspace {
     /// Indexes `docs` (kept in path order, so results do not depend on input order).
-    pub fn new(mut docs: Vec<Document>) -> Workspace {
+    pub fn new(docs: Vec<Document>) -> Workspace {
+        Workspace::shared(docs.into_iter().map(Arc::new).collect())
+    }
+
+    /// Indexes documents that are shared with others (a language server keeps each loaded
+    /// document once and builds workspaces of them as often as it needs).
+    pub fn shared(mut docs: Vec<Arc<Document>>) -> Workspace {
         docs.sort_by(|a, b| a.path.cmp(&b.path));
         let mut ws = Workspace {
             docs,
@@ -35,12 +42,12 @@ impl Workspace {
         ws
     }
 
-    pub fn documents(&self) -> &[Document] {
+    pub fn documents(&self) -> &[Arc<Document>] {
         &self.docs
     }
 
     pub fn document(&self, path: &str) -> Option<&Document> {
-        self.docs.iter().find(|d| d.path == path)
+        self.docs.iter().find(|d| d.path == path).map(|d| &**d)
     }
 
     pub fn theory(&self, id: &str) -> Option<(&Document, &Theory)> {
@@ -61,7 +68,7 @@ impl Workspace {
     }
 
     pub fn tasks(&self) -> impl Iterator<Item = (&Document, &Task)> {
-        self.docs.iter().filter_map(|d| Some((d, d.task()?)))
+        self.docs.iter().filter_map(|d| Some((&**d, d.task()?)))
     }
 
     /// Every document holding a task with this id.
@@ -70,7 +77,7 @@ impl Workspace {
             .get(id)
             .into_iter()
             .flatten()
-            .map(|&i| &self.docs[i])
+            .map(|&i| &*self.docs[i])
     }
 
     pub fn config(&self) -> Option<(&Document, &Config)> {

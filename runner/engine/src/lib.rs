@@ -3,6 +3,7 @@
 //! of every task type including the agentic loops, and the scheduler. A library: the
 //! `fabula` CLI and the language server only drive it.
 
+pub mod board_text;
 pub mod call;
 pub mod env;
 pub mod exec;
@@ -17,6 +18,7 @@ pub mod project;
 pub mod prompt;
 pub mod provider;
 pub mod scheduler;
+pub mod scores;
 pub mod setup;
 pub mod store;
 pub mod template;

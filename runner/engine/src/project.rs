@@ -70,6 +70,11 @@ pub fn slop(ws: &Workspace) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Reads every file's bytes (size-capped), on all cores.
+pub fn read_all(files: &[SourceFile]) -> Vec<io::Result<Vec<u8>>> {
+    parallel::map(files, parallel::cores(), |f| read_capped(&f.disk))
+}
+
 fn load_one(file: &SourceFile) -> Document {
     match read_capped(&file.disk) {
         Ok(bytes) => Document::from_bytes(&file.name, &bytes),
@@ -81,7 +86,7 @@ fn load_one(file: &SourceFile) -> Document {
 }
 
 /// Reads at most one byte past the size limit, so a huge file costs bounded memory.
-fn read_capped(path: &Path) -> io::Result<Vec<u8>> {
+pub fn read_capped(path: &Path) -> io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
     std::fs::File::open(path)?
         .take(MAX_FILE_BYTES as u64 + 1)

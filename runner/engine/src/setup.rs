@@ -94,43 +94,43 @@ pub fn engine(
 }
 
 /// Prepares every task of the workspace whose theory (and source theory) is loaded.
-/// The token budget is the task's own, field by field over its type's in `fabula.yaml`.
 pub fn tasks(ws: &Workspace, config: &Config) -> Vec<PreparedTask> {
-    let mut out = Vec::new();
-    for (doc, task) in ws.tasks() {
-        let Some((_, theory)) = ws.theory(&task.theory) else {
-            continue;
-        };
-        let source_theory = match &task.body {
-            fabula_core::model::TaskBody::TheoryConversion(t) => {
-                match ws.theory(&t.source.theory) {
-                    Some((_, s)) => Some(s.clone()),
-                    None => continue,
-                }
-            }
-            _ => None,
-        };
-        let by_type = config
-            .settings
-            .budgets
-            .get(&task.task_type())
-            .copied()
-            .unwrap_or_default();
-        let own = task.budget.unwrap_or_default();
-        let budget = TokenBudget {
-            max_tokens: own.max_tokens.or(by_type.max_tokens),
-            max_reasoning: own.max_reasoning.or(by_type.max_reasoning),
-        };
-        let Some(value) = doc.value.clone() else {
-            continue;
-        };
-        out.push(PreparedTask {
-            task: task.clone(),
-            value,
-            theory: theory.clone(),
-            source_theory,
-            budget,
-        });
-    }
-    out
+    ws.tasks()
+        .filter_map(|(doc, _)| prepare(ws, config, doc))
+        .collect()
+}
+
+/// Prepares the task of one document, if it loaded and its theories are in `ws`.
+/// The token budget is the task's own, field by field over its type's in `fabula.yaml`.
+pub fn prepare(
+    ws: &Workspace,
+    config: &Config,
+    doc: &fabula_core::document::Document,
+) -> Option<PreparedTask> {
+    let task = doc.task()?;
+    let (_, theory) = ws.theory(&task.theory)?;
+    let source_theory = match &task.body {
+        fabula_core::model::TaskBody::TheoryConversion(t) => {
+            Some(ws.theory(&t.source.theory)?.1.clone())
+        }
+        _ => None,
+    };
+    let by_type = config
+        .settings
+        .budgets
+        .get(&task.task_type())
+        .copied()
+        .unwrap_or_default();
+    let own = task.budget.unwrap_or_default();
+    let budget = TokenBudget {
+        max_tokens: own.max_tokens.or(by_type.max_tokens),
+        max_reasoning: own.max_reasoning.or(by_type.max_reasoning),
+    };
+    Some(PreparedTask {
+        task: task.clone(),
+        value: doc.value.clone()?,
+        theory: theory.clone(),
+        source_theory,
+        budget,
+    })
 }

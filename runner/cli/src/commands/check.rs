@@ -39,9 +39,10 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Outcome> {
     };
     let files = project::merge([context, named]);
     let ws = Workspace::new(project::load(&files));
-    let docs: Vec<_> = ws
+    let docs: Vec<&Document> = ws
         .documents()
         .iter()
+        .map(|d| &**d)
         .filter(|d| reported.contains(&d.path))
         .collect();
     let results = check_in_parallel(&ws, &docs);

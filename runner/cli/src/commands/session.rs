@@ -128,19 +128,7 @@ impl Session {
             }
             return Ok(work.models.clone());
         }
-        let roles: BTreeSet<&str> = config
-            .judges
-            .iter()
-            .map(String::as_str)
-            .chain(config.oracle.as_deref())
-            .chain(config.critic.as_deref())
-            .collect();
-        let writers: Vec<String> = config
-            .models
-            .iter()
-            .filter(|(name, m)| m.enabled && !roles.contains(name.as_str()))
-            .map(|(name, _)| name.clone())
-            .collect();
+        let writers = config.default_writers();
         if writers.is_empty() {
             bail!("no enabled model to run: enable one in fabula.yaml or pass --model NAME");
         }

@@ -5,9 +5,6 @@
 
 use super::{Check, Context};
 use crate::diagnostic::Diagnostic;
-use crate::model::TaskBody;
-use crate::path;
-use crate::path::Path;
 use crate::suggest;
 
 pub const CHECK: Check = Check {
@@ -18,11 +15,7 @@ pub const CHECK: Check = Check {
 
 fn run(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let Some(task) = cx.task() else { return };
-    let mut names: Vec<(&str, Path)> = vec![(task.theory.as_str(), path!["theory"])];
-    if let TaskBody::TheoryConversion(t) = &task.body {
-        names.push((t.source.theory.as_str(), path!["source", "theory"]));
-    }
-    for (name, at) in names {
+    for (name, at) in task.theory_uses() {
         // A theory file that failed to load reports its own errors.
         if cx.ws.theory(name).is_some() || cx.ws.has_theory_file(name) {
             continue;

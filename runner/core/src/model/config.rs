@@ -18,6 +18,25 @@ pub struct Config {
     pub settings: Settings,
 }
 
+impl Config {
+    /// The models that write when none is named: enabled, and not a judge, the oracle or
+    /// the critic.
+    pub fn default_writers(&self) -> Vec<String> {
+        let roles: Vec<&str> = self
+            .judges
+            .iter()
+            .map(String::as_str)
+            .chain(self.oracle.as_deref())
+            .chain(self.critic.as_deref())
+            .collect();
+        self.models
+            .iter()
+            .filter(|(name, m)| m.enabled && !roles.contains(&name.as_str()))
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProviderKind {

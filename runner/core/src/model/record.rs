@@ -198,6 +198,8 @@ pub struct GenerationSummary {
     pub programmatic: Option<ProgrammaticCache>,
     #[serde(default)]
     pub cost_usd: Option<f64>,
+    #[serde(default)]
+    pub created_at: String,
 }
 
 /// A judge's verdict on one criterion.

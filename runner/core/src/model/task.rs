@@ -332,6 +332,15 @@ impl Task {
         }
     }
 
+    /// Every theory the task names, with where.
+    pub fn theory_uses(&self) -> Vec<(&str, Path)> {
+        let mut names = vec![(self.theory.as_str(), path!["theory"])];
+        if let TaskBody::TheoryConversion(t) = &self.body {
+            names.push((t.source.theory.as_str(), path!["source", "theory"]));
+        }
+        names
+    }
+
     /// Every beat the task names, with the theory it must belong to.
     pub fn beat_uses<'a>(&'a self) -> Vec<BeatUse<'a>> {
         let theory = self.theory.as_str();

@@ -9,5 +9,5 @@
 mod spans;
 mod value;
 
-pub use spans::{SpanKind, SpanNode, SpanTree};
+pub use spans::{Place, SpanKind, SpanNode, SpanTree};
 pub use value::{MAX_FILE_BYTES, Parsed, parse_value, too_large};

@@ -6,6 +6,13 @@ use crate::path::{Path, Segment};
 use crate::text::TextRange;
 use tree_sitter::{Node, Parser};
 
+/// Where in an entry an offset lies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Place {
+    Key,
+    Value,
+}
+
 /// What a span node holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SpanKind {
@@ -101,6 +108,45 @@ impl SpanTree {
     /// Range of the key at `path`, falling back to the value.
     pub fn key_range(&self, path: &Path) -> TextRange {
         self.find(path).0.key_or_value()
+    }
+
+    /// The deepest entry whose key or value contains `offset`: its path and whether the
+    /// offset is on the key. For hover, completion and go-to-definition.
+    pub fn locate(&self, offset: u32) -> (Path, Place) {
+        let mut path = Path::root();
+        let mut node = &self.nodes[0];
+        let mut place = Place::Value;
+        'descend: loop {
+            for (i, (name, idx)) in node.children.iter().enumerate() {
+                let child = &self.nodes[*idx as usize];
+                let on_key = child.key.is_some_and(|k| k.contains(offset));
+                if on_key || child.value.contains(offset) {
+                    path = match name {
+                        Some(k) => path.key(k),
+                        None => path.index(i),
+                    };
+                    if on_key {
+                        return (path, Place::Key);
+                    }
+                    place = Place::Value;
+                    node = child;
+                    continue 'descend;
+                }
+            }
+            return (path, place);
+        }
+    }
+
+    /// The node at `path` and its children's names and ranges, for outlines.
+    pub fn children(&self, path: &Path) -> Vec<(Option<&str>, &SpanNode)> {
+        let (node, found) = self.find(path);
+        if !found {
+            return Vec::new();
+        }
+        node.children
+            .iter()
+            .map(|(name, idx)| (name.as_deref(), &self.nodes[*idx as usize]))
+            .collect()
     }
 
     /// Mapping keys of the node at `path`, in document order, with their ranges.

@@ -1,0 +1,245 @@
+//! The incremental database (salsa). Inputs: each file's text, the set of files, and a
+//! snapshot of the results store. Derived, memoised and re-used across edits: each file's
+//! document, its line index, the workspace, what each file's checks depend on, its
+//! diagnostics, and a task's scores.
+//!
+//! Granularity is what keeps an edit cheap. Every edit rebuilds the workspace index (a
+//! thousand pointer copies), but a file's diagnostics depend only on the documents its
+//! checks read ([`deps`]): a task on its theories, the config and the tasks sharing its
+//! id. When those are the same documents as before, the memoised diagnostics are reused;
+//! editing a theory re-checks exactly the tasks that could see it.
+
+use fabula_core::check;
+use fabula_core::diagnostic::Diagnostic;
+use fabula_core::document::Document;
+use fabula_core::model::TaskBody;
+use fabula_core::schema::SchemaKind;
+use fabula_core::text::LineIndex;
+use fabula_core::workspace::Workspace;
+use fabula_engine::fingerprint::Current;
+use fabula_engine::scores::{ModelScore, TaskRecords};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[salsa::db]
+#[derive(Clone, Default)]
+pub struct Database {
+    storage: salsa::Storage<Self>,
+}
+
+#[salsa::db]
+impl salsa::Database for Database {}
+
+/// One file of the project: its project-relative path and its current content (the
+/// editor's text when open, the disk's bytes otherwise: those may not be UTF-8, and the
+/// document says so).
+#[salsa::input(debug)]
+pub struct SourceFile {
+    #[returns(ref)]
+    pub path: String,
+    #[returns(ref)]
+    pub bytes: Vec<u8>,
+}
+
+/// The project: its files (sorted by path) and the results store as last read.
+#[salsa::input(debug)]
+pub struct Project {
+    #[returns(ref)]
+    pub files: Vec<SourceFile>,
+    #[returns(ref)]
+    pub results: Results,
+}
+
+/// The results store, split by task. Compared by identity: a new snapshot is a change.
+#[derive(Clone, Debug, Default)]
+pub struct Results(pub Arc<ResultsSnapshot>);
+
+#[derive(Debug, Default)]
+pub struct ResultsSnapshot {
+    pub root: PathBuf,
+    pub by_task: HashMap<String, TaskRecords>,
+    pub problems: usize,
+}
+
+impl PartialEq for Results {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// A loaded document, compared by identity (a new text is a new document).
+#[derive(Clone, Debug)]
+pub struct Doc(pub Arc<Document>);
+
+impl PartialEq for Doc {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+#[salsa::tracked(returns(ref))]
+pub fn document(db: &dyn salsa::Database, file: SourceFile) -> Doc {
+    Doc(Arc::new(Document::from_bytes(file.path(db), file.bytes(db))))
+}
+
+/// Line starts of a file's text (the document's, so decoded as the checks saw it).
+#[derive(Clone, Debug)]
+pub struct Lines(pub Arc<LineIndex>);
+
+impl PartialEq for Lines {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+#[salsa::tracked(returns(ref))]
+pub fn lines(db: &dyn salsa::Database, file: SourceFile) -> Lines {
+    Lines(Arc::new(LineIndex::new(&document(db, file).0.text)))
+}
+
+/// The whole workspace, plus the groups of documents that checks read across files.
+#[derive(Clone, Debug)]
+pub struct Ws {
+    pub ws: Arc<Workspace>,
+    theories: Vec<Arc<Document>>,
+    config: Vec<Arc<Document>>,
+    by_task_id: HashMap<String, Vec<Arc<Document>>>,
+    revisions: Vec<Arc<Document>>,
+}
+
+impl PartialEq for Ws {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.ws, &other.ws)
+    }
+}
+
+#[salsa::tracked(returns(ref))]
+pub fn workspace(db: &dyn salsa::Database, project: Project) -> Ws {
+    let docs: Vec<Arc<Document>> = project
+        .files(db)
+        .iter()
+        .map(|f| document(db, *f).0.clone())
+        .collect();
+    let mut out = Ws {
+        ws: Arc::new(Workspace::shared(docs.clone())),
+        theories: Vec::new(),
+        config: Vec::new(),
+        by_task_id: HashMap::new(),
+        revisions: Vec::new(),
+    };
+    for doc in docs {
+        match doc.kind {
+            Some(SchemaKind::Theory) => out.theories.push(doc),
+            Some(SchemaKind::Config) => out.config.push(doc),
+            Some(SchemaKind::Task) => {
+                if let Some(task) = doc.task() {
+                    if matches!(task.body, TaskBody::BeatRevision(_)) {
+                        out.revisions.push(doc.clone());
+                    }
+                    out.by_task_id
+                        .entry(task.id.clone())
+                        .or_default()
+                        .push(doc);
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The documents one file's checks read (itself included), compared by identity.
+#[derive(Clone, Debug)]
+pub struct Deps(pub Vec<Arc<Document>>);
+
+impl PartialEq for Deps {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.len() == other.0.len()
+            && self.0.iter().zip(&other.0).all(|(a, b)| Arc::ptr_eq(a, b))
+    }
+}
+
+#[salsa::tracked(returns(ref))]
+pub fn deps(db: &dyn salsa::Database, project: Project, file: SourceFile) -> Deps {
+    let me = document(db, file).0.clone();
+    let all = workspace(db, project);
+    let mut out = vec![me.clone()];
+    if me.model.is_none() {
+        // Semantic checks do not run on a document that did not load.
+        return Deps(out);
+    }
+    let mut add = |docs: &[Arc<Document>]| {
+        for d in docs {
+            if !out.iter().any(|o| Arc::ptr_eq(o, d)) {
+                out.push(d.clone());
+            }
+        }
+    };
+    match me.kind {
+        Some(SchemaKind::Task) => {
+            add(&all.theories);
+            add(&all.config);
+            if let Some(task) = me.task() {
+                if let Some(same) = all.by_task_id.get(&task.id) {
+                    add(same);
+                }
+                if matches!(task.body, TaskBody::BeatRevision(_)) {
+                    add(&all.revisions);
+                }
+            }
+        }
+        Some(SchemaKind::Theory) => add(&all.theories),
+        // The config's checks look at everything (which task types exist, which models).
+        Some(SchemaKind::Config) => add(all.ws.documents()),
+        _ => {}
+    }
+    Deps(out)
+}
+
+/// A file's diagnostics, compared by value: an edit that changes nothing a file reports
+/// does not re-publish it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Diags(pub Arc<Vec<Diagnostic>>);
+
+#[salsa::tracked(returns(ref))]
+pub fn diagnostics(db: &dyn salsa::Database, project: Project, file: SourceFile) -> Diags {
+    let doc = document(db, file).0.clone();
+    let deps = deps(db, project, file);
+    let ws = Workspace::shared(deps.0.clone());
+    Diags(Arc::new(check::diagnostics(&ws, &doc)))
+}
+
+/// The latest score of each model on the task in `file` (empty for other files).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scores(pub Arc<Vec<ModelScore>>);
+
+#[salsa::tracked(returns(ref))]
+pub fn scores(db: &dyn salsa::Database, project: Project, file: SourceFile) -> Scores {
+    let doc = document(db, file).0.clone();
+    let Some(task) = doc.task() else {
+        return Scores(Arc::default());
+    };
+    let results = project.results(db).0.clone();
+    let Some(records) = results.by_task.get(&task.id) else {
+        return Scores(Arc::default());
+    };
+    let all = workspace(db, project);
+    let Some((_, config)) = all.ws.config() else {
+        return Scores(Arc::default());
+    };
+    let Some(prepared) = fabula_engine::setup::prepare(&all.ws, config, &doc) else {
+        return Scores(Arc::default());
+    };
+    let slop = fabula_engine::project::slop(&all.ws);
+    let current = Current {
+        config,
+        slop: &slop,
+    };
+    Scores(Arc::new(fabula_engine::scores::latest(
+        current,
+        &prepared,
+        records,
+        &config.judges,
+    )))
+}

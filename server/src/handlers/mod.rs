@@ -1,0 +1,40 @@
+//! One handler per protocol method. Each converts positions, computes on a snapshot
+//! ([`crate::state::State::compute`]: panics become error answers) and converts back.
+
+pub mod code_action;
+pub mod code_lens;
+pub mod completion;
+pub mod definition;
+pub mod did_change;
+pub mod did_close;
+pub mod did_open;
+pub mod document_symbol;
+pub mod execute_command;
+pub mod hover;
+pub mod initialize;
+pub mod initialized;
+pub mod leaderboard;
+pub mod models;
+pub mod references;
+pub mod result_files;
+pub mod watched_files;
+
+use crate::server::Ls;
+use crate::state::Snapshot;
+use fabula_core::text::TextRange;
+use std::sync::Arc;
+use tower_lsp_server::ls_types::{Location, Uri};
+
+/// The project-relative path of a document, or `None` (answered as "nothing here").
+fn path(ls: &Arc<Ls>, uri: &Uri) -> Option<String> {
+    ls.state.path_of(uri)
+}
+
+/// A location in another (or the same) file of the snapshot.
+fn location(ls: &Ls, snap: &Snapshot, path: &str, range: TextRange) -> Option<Location> {
+    let file = snap.file(path)?;
+    Some(Location {
+        uri: ls.state.uri_of(path)?,
+        range: snap.positions(file).range(range),
+    })
+}

@@ -1,0 +1,304 @@
+//! A small LSP client for tests and benches: talks to the server over an in-memory pipe
+//! (in-process) or a child's stdio, keeps every notification, answers the server's own
+//! requests (progress, registration, refresh) with success.
+
+#![allow(dead_code, reason = "each test uses a part")]
+
+use serde_json::{Value, json};
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::sync::{Notify, mpsc, oneshot};
+
+type Pending = Arc<Mutex<Vec<(i64, oneshot::Sender<Value>)>>>;
+
+pub struct Client {
+    out: mpsc::UnboundedSender<Value>,
+    pending: Pending,
+    pub notifications: Arc<Mutex<VecDeque<Value>>>,
+    pub server_requests: Arc<Mutex<Vec<Value>>>,
+    arrived: Arc<Notify>,
+    next_id: Mutex<i64>,
+}
+
+pub fn frame(v: &Value) -> Vec<u8> {
+    let body = serde_json::to_vec(v).unwrap();
+    let mut out = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
+    out.extend(body);
+    out
+}
+
+async fn read_message<R: AsyncRead + Unpin>(r: &mut BufReader<R>) -> Option<Value> {
+    let mut len = None;
+    loop {
+        let mut line = String::new();
+        if r.read_line(&mut line).await.ok()? == 0 {
+            return None;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some(v) = line.strip_prefix("Content-Length: ") {
+            len = v.parse::<usize>().ok();
+        }
+    }
+    let mut body = vec![0; len?];
+    r.read_exact(&mut body).await.ok()?;
+    serde_json::from_slice(&body).ok()
+}
+
+impl Client {
+    /// A client over any pipe (the in-process server's, or a child's stdio).
+    pub fn over<R, W>(read: R, mut write: W) -> Client
+    where
+        R: AsyncRead + Unpin + Send + 'static,
+        W: AsyncWrite + Unpin + Send + 'static,
+    {
+        let (tx, mut rx) = mpsc::unbounded_channel::<Value>();
+        tokio::spawn(async move {
+            while let Some(v) = rx.recv().await {
+                if write.write_all(&frame(&v)).await.is_err() {
+                    break;
+                }
+                let _ = write.flush().await;
+            }
+        });
+        let pending: Pending = Arc::default();
+        let notifications: Arc<Mutex<VecDeque<Value>>> = Arc::default();
+        let server_requests: Arc<Mutex<Vec<Value>>> = Arc::default();
+        let arrived = Arc::new(Notify::new());
+        let (p, n, s, a, reply) = (
+            pending.clone(),
+            notifications.clone(),
+            server_requests.clone(),
+            arrived.clone(),
+            tx.clone(),
+        );
+        tokio::spawn(async move {
+            let mut reader = BufReader::new(read);
+            while let Some(msg) = read_message(&mut reader).await {
+                if msg.get("method").is_some() && msg.get("id").is_some() {
+                    // The server asks something of us: say yes.
+                    let _ = reply.send(json!({"jsonrpc": "2.0", "id": msg["id"], "result": null}));
+                    s.lock().unwrap().push(msg);
+                } else if msg.get("method").is_some() {
+                    n.lock().unwrap().push_back(msg);
+                } else if let Some(id) = msg.get("id").and_then(Value::as_i64) {
+                    let mut pending = p.lock().unwrap();
+                    if let Some(i) = pending.iter().position(|(k, _)| *k == id) {
+                        let (_, sender) = pending.remove(i);
+                        let _ = sender.send(msg);
+                    }
+                }
+                a.notify_waiters();
+            }
+        });
+        Client {
+            out: tx,
+            pending,
+            notifications,
+            server_requests,
+            arrived,
+            next_id: Mutex::new(0),
+        }
+    }
+
+    /// The server in this process, over an in-memory pipe.
+    pub fn in_process() -> Client {
+        let (client_side, server_side) = tokio::io::duplex(1 << 20);
+        let (server_read, server_write) = tokio::io::split(server_side);
+        tokio::spawn(fabula_lsp::serve(server_read, server_write));
+        let (read, write) = tokio::io::split(client_side);
+        Client::over(read, write)
+    }
+
+    /// Sends a request; the whole response (`result` or `error`).
+    pub async fn call(&self, method: &str, params: Value) -> Value {
+        let id = {
+            let mut n = self.next_id.lock().unwrap();
+            *n += 1;
+            *n
+        };
+        let (tx, rx) = oneshot::channel();
+        self.pending.lock().unwrap().push((id, tx));
+        self.out
+            .send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))
+            .unwrap();
+        tokio::time::timeout(Duration::from_secs(60), rx)
+            .await
+            .unwrap_or_else(|_| panic!("no answer to {method} within 60 s"))
+            .unwrap()
+    }
+
+    /// A request's `result` (panics on an error answer).
+    pub async fn request(&self, method: &str, params: Value) -> Value {
+        let response = self.call(method, params).await;
+        assert!(
+            response.get("error").is_none(),
+            "{method} failed: {response}"
+        );
+        response["result"].clone()
+    }
+
+    pub fn notify(&self, method: &str, params: Value) {
+        self.out
+            .send(json!({"jsonrpc": "2.0", "method": method, "params": params}))
+            .unwrap();
+    }
+
+    /// Waits for a notification matching `pred`, taking it (and everything before it).
+    pub async fn wait_for(&self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let waiting = self.arrived.notified();
+            {
+                let mut n = self.notifications.lock().unwrap();
+                if let Some(i) = n.iter().position(&pred) {
+                    let found = n[i].clone();
+                    n.drain(..=i);
+                    return found;
+                }
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                let seen: Vec<String> = self
+                    .notifications
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .map(|m| {
+                        let mut s = m.to_string();
+                        s.truncate(300);
+                        s
+                    })
+                    .collect();
+                panic!("timed out waiting for {what}; unclaimed notifications:\n{}", seen.join("\n"));
+            }
+            let _ = tokio::time::timeout(left.min(Duration::from_millis(50)), waiting).await;
+        }
+    }
+
+    /// Waits for diagnostics of `uri` (at `version`, when given).
+    pub async fn diagnostics(&self, uri: &str, version: Option<i64>) -> Value {
+        let uri = uri.to_owned();
+        self.wait_for(&format!("diagnostics of {uri}"), move |m| {
+            m["method"] == "textDocument/publishDiagnostics"
+                && m["params"]["uri"] == uri.as_str()
+                && version.is_none_or(|v| m["params"]["version"] == v)
+        })
+        .await["params"]
+            .clone()
+    }
+
+    /// `initialize` + `initialized` with a workspace folder.
+    pub async fn initialize(&self, root: &Path, options: Value) -> Value {
+        let result = self
+            .request(
+                "initialize",
+                json!({
+                    "processId": null,
+                    "rootUri": uri(root),
+                    "workspaceFolders": [{"uri": uri(root), "name": "project"}],
+                    "initializationOptions": options,
+                    "capabilities": {
+                        "window": {"workDoneProgress": true},
+                        "workspace": {"codeLens": {"refreshSupport": true}},
+                        "general": {"positionEncodings": ["utf-16"]}
+                    }
+                }),
+            )
+            .await;
+        self.notify("initialized", json!({}));
+        result
+    }
+
+    pub fn open(&self, path: &Path, text: &str) {
+        self.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri(path), "languageId": "yaml", "version": 1, "text": text}}),
+        );
+    }
+
+    pub async fn shutdown(&self) {
+        self.request("shutdown", Value::Null).await;
+        self.notify("exit", Value::Null);
+    }
+}
+
+pub fn uri(path: &Path) -> String {
+    format!("file://{}", path.display())
+}
+
+/// A copy of the repository's project (fabula.yaml, theories, slop list, and the tasks
+/// whose ids are given) in a fresh temp folder.
+pub fn project(tasks: &[&str]) -> (tempdir::Dir, PathBuf) {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf();
+    let dir = tempdir::Dir::new();
+    let root = dir.path().to_path_buf();
+    std::fs::copy(repo.join("fabula.yaml"), root.join("fabula.yaml")).unwrap();
+    let theories = root.join("dataset/theories");
+    std::fs::create_dir_all(&theories).unwrap();
+    for e in std::fs::read_dir(repo.join("dataset/theories")).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, theories.join(p.file_name().unwrap())).unwrap();
+    }
+    std::fs::copy(repo.join("dataset/slop.yaml"), root.join("dataset/slop.yaml")).unwrap();
+    for id in tasks {
+        let found = find_task(&repo.join("dataset/tasks"), id)
+            .unwrap_or_else(|| panic!("no task {id} in the dataset"));
+        let rel = found.strip_prefix(&repo).unwrap();
+        std::fs::create_dir_all(root.join(rel).parent().unwrap()).unwrap();
+        std::fs::copy(&found, root.join(rel)).unwrap();
+    }
+    (dir, root)
+}
+
+pub fn find_task(dir: &Path, id: &str) -> Option<PathBuf> {
+    for e in std::fs::read_dir(dir).ok()? {
+        let p = e.ok()?.path();
+        if p.is_dir() {
+            if let Some(f) = find_task(&p, id) {
+                return Some(f);
+            }
+        } else if p.file_stem().and_then(|s| s.to_str()) == Some(id) {
+            return Some(p);
+        }
+    }
+    None
+}
+
+pub mod tempdir {
+    use std::path::{Path, PathBuf};
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    /// A temporary folder, removed on drop.
+    pub struct Dir(PathBuf);
+
+    static N: AtomicU32 = AtomicU32::new(0);
+
+    impl Dir {
+        pub fn new() -> Dir {
+            let p = std::env::temp_dir().join(format!(
+                "fabula-lsp-test-{}-{}",
+                std::process::id(),
+                N.fetch_add(1, Ordering::SeqCst)
+            ));
+            let _ = std::fs::remove_dir_all(&p);
+            std::fs::create_dir_all(&p).unwrap();
+            Dir(p.canonicalize().unwrap())
+        }
+
+        pub fn path(&self) -> &Path {
+            &self.0
+        }
+    }
+
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
