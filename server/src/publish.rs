@@ -33,9 +33,13 @@ struct Ready {
     lsp: Vec<lsp::Diagnostic>,
 }
 
-/// Re-diagnoses after a change: `first` (the edited file) right away, then the rest.
-pub async fn refresh(ls: &Arc<Ls>, first: Option<String>) {
-    let generation = ls.state.generation();
+/// Re-diagnoses after the change that made `generation`: `first` (the edited file) right
+/// away, then the rest. Nothing happens when a newer change came since: its own refresh
+/// does the work.
+pub async fn refresh(ls: &Arc<Ls>, first: Option<String>, generation: u64) {
+    if ls.state.generation() != generation {
+        return;
+    }
     if let Some(path) = first {
         // The edited file is published even when unchanged: the client learns that
         // this version was checked.

@@ -48,6 +48,9 @@ pub struct State {
     /// The last document of each file that parsed: completion and outline keep working
     /// while the text is momentarily broken.
     last_good: Mutex<HashMap<String, Arc<Document>>>,
+    /// False until the project is loaded: requests wait for it (a command sent right
+    /// after `initialized` must see the project, not an empty one).
+    ready: tokio::sync::watch::Sender<bool>,
 }
 
 /// A read-only view for one computation: a database handle and the project.
@@ -94,6 +97,7 @@ impl Default for State {
             session: OnceLock::new(),
             generation: AtomicU64::new(0),
             last_good: Mutex::new(HashMap::new()),
+            ready: tokio::sync::watch::Sender::new(false),
         }
     }
 }
@@ -117,6 +121,20 @@ impl State {
 
     pub fn root(&self) -> Option<PathBuf> {
         self.session.get().and_then(|s| s.root.clone())
+    }
+
+    /// The project is loaded (or there is none): requests may answer.
+    pub fn set_ready(&self) {
+        self.ready.send_replace(true);
+    }
+
+    async fn wait_ready(&self) {
+        let mut ready = self.ready.subscribe();
+        let _ = tokio::time::timeout(
+            std::time::Duration::from_secs(30),
+            ready.wait_for(|r| *r),
+        )
+        .await;
     }
 
     pub fn generation(&self) -> u64 {
@@ -158,6 +176,7 @@ impl State {
         F: FnOnce(&Snapshot) -> T + Send + 'static,
         T: Send + 'static,
     {
+        self.wait_ready().await;
         let snap = self.snapshot();
         let joined = tokio::task::spawn_blocking(move || {
             std::panic::catch_unwind(AssertUnwindSafe(|| f(&snap)))

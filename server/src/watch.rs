@@ -105,7 +105,7 @@ pub async fn apply(ls: &Arc<Ls>, mut paths: Vec<PathBuf>) {
         files = true;
     }
     if files {
-        crate::publish::refresh(ls, None).await;
+        crate::publish::refresh(ls, None, ls.state.generation()).await;
     }
     if results {
         crate::results::reload(ls).await;

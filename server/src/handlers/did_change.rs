@@ -17,7 +17,9 @@ pub async fn handle(ls: &Arc<Ls>, params: DidChangeTextDocumentParams) {
         crate::log::warn(format_args!("change to {path}, which is not open: ignored"));
         return;
     }
-    // Publishing runs on its own task so that the next change is not held up.
+    // Publishing runs on its own task so that the next change is not held up; it is
+    // skipped if another change arrives first.
+    let generation = ls.state.generation();
     let ls = ls.clone();
-    tokio::spawn(async move { crate::publish::refresh(&ls, Some(path)).await });
+    tokio::spawn(async move { crate::publish::refresh(&ls, Some(path), generation).await });
 }

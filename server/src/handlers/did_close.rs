@@ -12,5 +12,5 @@ pub async fn handle(ls: &Arc<Ls>, params: DidCloseTextDocumentParams) {
     if !ls.state.paths().contains(&path) {
         crate::publish::clear(ls, &path).await;
     }
-    crate::publish::refresh(ls, None).await;
+    crate::publish::refresh(ls, None, ls.state.generation()).await;
 }

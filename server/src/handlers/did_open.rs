@@ -12,5 +12,5 @@ pub async fn handle(ls: &Arc<Ls>, params: DidOpenTextDocumentParams) {
     };
     // Applied before any `.await`: handlers run concurrently, state changes must not.
     ls.state.open(&path, doc.version, doc.text);
-    crate::publish::refresh(ls, Some(path)).await;
+    crate::publish::refresh(ls, Some(path), ls.state.generation()).await;
 }

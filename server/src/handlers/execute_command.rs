@@ -28,7 +28,7 @@ pub async fn handle(ls: &Arc<Ls>, params: ExecuteCommandParams) -> Result<Option
                 let state_ls = ls.clone();
                 let _ = tokio::task::spawn_blocking(move || state_ls.state.load_disk(&root)).await;
             }
-            crate::publish::refresh(ls, None).await;
+            crate::publish::refresh(ls, None, ls.state.generation()).await;
             let counts = ls
                 .state
                 .compute("checkWorkspace", |snap| {

@@ -8,6 +8,7 @@ use tower_lsp_server::ls_types::*;
 pub async fn handle(ls: &Arc<Ls>, _: InitializedParams) {
     let Some(root) = ls.state.root() else {
         crate::log::warn(format_args!("no workspace folder: only open files are checked"));
+        ls.state.set_ready();
         return;
     };
     let started = std::time::Instant::now();
@@ -21,7 +22,8 @@ pub async fn handle(ls: &Arc<Ls>, _: InitializedParams) {
         Ok(Err(err)) => crate::log::error(format_args!("cannot read the project: {err}")),
         Err(err) => crate::log::error(format_args!("cannot read the project: {err}")),
     }
-    crate::publish::refresh(ls, None).await;
+    ls.state.set_ready();
+    crate::publish::refresh(ls, None, ls.state.generation()).await;
     crate::log::info(format_args!(
         "diagnosed the workspace {} ms after initialized",
         started.elapsed().as_millis()
