@@ -80,7 +80,10 @@ impl PartialEq for Doc {
 
 #[salsa::tracked(returns(ref))]
 pub fn document(db: &dyn salsa::Database, file: SourceFile) -> Doc {
-    Doc(Arc::new(Document::from_bytes(file.path(db), file.bytes(db))))
+    Doc(Arc::new(Document::from_bytes(
+        file.path(db),
+        file.bytes(db),
+    )))
 }
 
 /// Line starts of a file's text (the document's, so decoded as the checks saw it).
@@ -137,10 +140,7 @@ pub fn workspace(db: &dyn salsa::Database, project: Project) -> Ws {
                     if matches!(task.body, TaskBody::BeatRevision(_)) {
                         out.revisions.push(doc.clone());
                     }
-                    out.by_task_id
-                        .entry(task.id.clone())
-                        .or_default()
-                        .push(doc);
+                    out.by_task_id.entry(task.id.clone()).or_default().push(doc);
                 }
             }
             _ => {}
@@ -155,8 +155,7 @@ pub struct Deps(pub Vec<Arc<Document>>);
 
 impl PartialEq for Deps {
     fn eq(&self, other: &Self) -> bool {
-        self.0.len() == other.0.len()
-            && self.0.iter().zip(&other.0).all(|(a, b)| Arc::ptr_eq(a, b))
+        self.0.len() == other.0.len() && self.0.iter().zip(&other.0).all(|(a, b)| Arc::ptr_eq(a, b))
     }
 }
 

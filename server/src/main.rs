@@ -31,7 +31,11 @@ fn main() -> ExitCode {
         match arg.as_str() {
             "--stdio" => {}
             "--version" | "-V" => {
-                let _ = writeln!(std::io::stdout(), "fabula-lsp {}", env!("CARGO_PKG_VERSION"));
+                let _ = writeln!(
+                    std::io::stdout(),
+                    "fabula-lsp {}",
+                    env!("CARGO_PKG_VERSION")
+                );
                 return ExitCode::SUCCESS;
             }
             "--help" | "-h" => {

@@ -28,10 +28,7 @@ impl Positions<'_> {
             Encoding::Utf8 => lc.col,
             Encoding::Utf16 => {
                 let start = offset - lc.col as usize;
-                let units: usize = self.text[start..offset]
-                    .chars()
-                    .map(char::len_utf16)
-                    .sum();
+                let units: usize = self.text[start..offset].chars().map(char::len_utf16).sum();
                 u32::try_from(units).unwrap_or(u32::MAX)
             }
         };

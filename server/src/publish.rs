@@ -54,10 +54,45 @@ pub async fn refresh(ls: &Arc<Ls>, first: Option<String>, generation: u64) {
 /// Computes and sends the diagnostics of `paths` that differ from what was sent (all of
 /// them when `always`).
 pub async fn publish(ls: &Arc<Ls>, paths: Vec<String>, generation: u64, always: bool) {
+    // A computation cancelled by an input change that is not an edit (a new results
+    // snapshot) is retried; one overtaken by an edit is dropped: the edit's refresh
+    // publishes.
+    let ready = loop {
+        match compute(ls, paths.clone(), always).await {
+            Ok(ready) => break ready,
+            Err(e)
+                if e.code == tower_lsp_server::jsonrpc::ErrorCode::ServerError(-32801)
+                    && ls.state.generation() == generation =>
+            {
+                continue;
+            }
+            Err(_) => return,
+        }
+    };
+    let _order = ls.published.order.lock().await;
+    for r in ready {
+        if ls.state.version(&r.path) != r.version {
+            continue;
+        }
+        {
+            let mut sent = lock(&ls.published.sent);
+            if sent.get(&r.path).is_some_and(|(g, _)| *g > generation) {
+                continue;
+            }
+            sent.insert(r.path.clone(), (generation, r.diagnostics));
+        }
+        ls.client.publish_diagnostics(r.uri, r.lsp, r.version).await;
+    }
+}
+
+async fn compute(
+    ls: &Arc<Ls>,
+    paths: Vec<String>,
+    always: bool,
+) -> tower_lsp_server::jsonrpc::Result<Vec<Ready>> {
     let versions: Vec<Option<i32>> = paths.iter().map(|p| ls.state.version(p)).collect();
     let shared = ls.clone();
-    let computed = ls
-        .state
+    ls.state
         .compute("diagnostics", move |snap| {
             let sent = lock(&shared.published.sent).clone();
             let mut out = Vec::new();
@@ -83,24 +118,7 @@ pub async fn publish(ls: &Arc<Ls>, paths: Vec<String>, generation: u64, always: 
             }
             out
         })
-        .await;
-    let Ok(ready) = computed else {
-        return; // cancelled by a newer change, which refreshes itself
-    };
-    let _order = ls.published.order.lock().await;
-    for r in ready {
-        if ls.state.version(&r.path) != r.version {
-            continue;
-        }
-        {
-            let mut sent = lock(&ls.published.sent);
-            if sent.get(&r.path).is_some_and(|(g, _)| *g > generation) {
-                continue;
-            }
-            sent.insert(r.path.clone(), (generation, r.diagnostics));
-        }
-        ls.client.publish_diagnostics(r.uri, r.lsp, r.version).await;
-    }
+        .await
 }
 
 /// Forgets what was sent for a file that left the project, clearing it in the editor.

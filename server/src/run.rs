@@ -121,9 +121,12 @@ pub async fn run(ls: &Arc<Ls>, args: RunArgs, rejudge: bool) -> jsonrpc::Result<
     match run_inner(ls, args, rejudge).await {
         Ok(r) => Ok(r),
         Err(err) => {
-            ls.client
-                .show_message(MessageType::ERROR, format!("Fabula: {}", err.message))
-                .await;
+            // "Content modified" is retried by clients; everything else is worth showing.
+            if err.code != jsonrpc::ErrorCode::ServerError(-32801) {
+                ls.client
+                    .show_message(MessageType::ERROR, format!("Fabula: {}", err.message))
+                    .await;
+            }
             Err(err)
         }
     }
@@ -168,11 +171,11 @@ async fn run_inner(ls: &Arc<Ls>, args: RunArgs, rejudge: bool) -> jsonrpc::Resul
     })?;
     let store = Store::new(root.join("results"));
     let existing = match (&prepared.latest, rejudge) {
-        (Some(path), true) => Some(Arc::new(
-            store
-                .read_generation(path)
-                .map_err(|e| refuse(format!("cannot read {}: {e}", path.display())))?,
-        )),
+        (Some(path), true) => {
+            Some(Arc::new(store.read_generation(path).map_err(|e| {
+                refuse(format!("cannot read {}: {e}", path.display()))
+            })?))
+        }
         (None, true) => {
             return Err(refuse(format!(
                 "{} has no result for {} to re-judge; run it first",
@@ -207,14 +210,22 @@ async fn run_inner(ls: &Arc<Ls>, args: RunArgs, rejudge: bool) -> jsonrpc::Resul
     let verb = if rejudge { "Re-judging" } else { "Running" };
     let title = format!("{verb} {} with {}", args.task, args.model);
     let progress = match &token {
-        Some(token) if ls.client.create_work_done_progress(token.clone()).await.is_ok() => Some(
-            ls.client
-                .progress(token.clone(), title.clone())
-                .with_cancel_button()
-                .with_message("generation and judges")
-                .begin()
-                .await,
-        ),
+        Some(token)
+            if ls
+                .client
+                .create_work_done_progress(token.clone())
+                .await
+                .is_ok() =>
+        {
+            Some(
+                ls.client
+                    .progress(token.clone(), title.clone())
+                    .with_cancel_button()
+                    .with_message("generation and judges")
+                    .begin()
+                    .await,
+            )
+        }
         _ => None,
     };
     crate::log::info(format_args!("{title} (sample {sample})"));
@@ -327,9 +338,7 @@ fn prepare(snap: &crate::state::Snapshot, task_id: &str, model: &str) -> jsonrpc
 
 async fn notify_runs(ls: &Arc<Ls>) {
     let list = ls.runs.list();
-    ls.client
-        .send_notification::<RunsNotification>(list)
-        .await;
+    ls.client.send_notification::<RunsNotification>(list).await;
 }
 
 enum RunsNotification {}

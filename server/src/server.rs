@@ -44,7 +44,10 @@ impl Server {
         handlers::models::handle(&self.0, params).await
     }
 
-    async fn result_files(&self, params: handlers::result_files::Params) -> Result<serde_json::Value> {
+    async fn result_files(
+        &self,
+        params: handlers::result_files::Params,
+    ) -> Result<serde_json::Value> {
         handlers::result_files::handle(&self.0, params).await
     }
 
@@ -121,10 +124,7 @@ impl LanguageServer for Server {
         handlers::document_symbol::handle(&self.0, params).await
     }
 
-    async fn execute_command(
-        &self,
-        params: ExecuteCommandParams,
-    ) -> Result<Option<LSPAny>> {
+    async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<LSPAny>> {
         handlers::execute_command::handle(&self.0, params).await
     }
 }

@@ -130,11 +130,8 @@ impl State {
 
     async fn wait_ready(&self) {
         let mut ready = self.ready.subscribe();
-        let _ = tokio::time::timeout(
-            std::time::Duration::from_secs(30),
-            ready.wait_for(|r| *r),
-        )
-        .await;
+        let _ =
+            tokio::time::timeout(std::time::Duration::from_secs(30), ready.wait_for(|r| *r)).await;
     }
 
     pub fn generation(&self) -> u64 {
@@ -365,8 +362,8 @@ impl State {
 
     pub fn set_results(&self, results: Results) {
         let mut db = lock(&self.db);
+        // Not a new generation: results change scores, never diagnostics.
         self.project.set_results(&mut *db).to(results);
-        self.generation.fetch_add(1, Ordering::SeqCst);
     }
 
     /// The editor's version of an open file.

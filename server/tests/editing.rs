@@ -58,7 +58,12 @@ async fn two_hundred_rapid_edits_end_in_the_last_state() {
     );
     let last = client.diagnostics(&u, Some(version)).await;
     assert_eq!(codes(&last), ["unknown-beat"], "{last}");
-    assert!(last["diagnostics"][0]["message"].as_str().unwrap().contains("`road_bak`"));
+    assert!(
+        last["diagnostics"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`road_bak`")
+    );
     // Hover sees the last text too: the misspelt beat is not a beat.
     let hover = client
         .request(
@@ -80,7 +85,10 @@ async fn two_hundred_rapid_edits_end_in_the_last_state() {
         .filter(|m| m["params"]["uri"] == u.as_str())
         .cloned()
         .collect();
-    assert!(late.is_empty(), "published after the last version: {late:?}");
+    assert!(
+        late.is_empty(),
+        "published after the last version: {late:?}"
+    );
     client.shutdown().await;
 }
 
@@ -103,11 +111,18 @@ async fn theory_edits_recheck_tasks_and_duplicates_mark_both() {
     let d = client
         .wait_for("unknown-beat on the task", |m| {
             m["params"]["uri"] == task_uri.as_str()
-                && m["params"]["diagnostics"].to_string().contains("unknown-beat")
+                && m["params"]["diagnostics"]
+                    .to_string()
+                    .contains("unknown-beat")
         })
         .await;
     let related = &d["params"]["diagnostics"][0]["relatedInformation"][0];
-    assert!(related["location"]["uri"].as_str().unwrap().ends_with(THEORY_PATH));
+    assert!(
+        related["location"]["uri"]
+            .as_str()
+            .unwrap()
+            .ends_with(THEORY_PATH)
+    );
     // Quick fix on it: the nearest beat.
     let file = root.join(TASK_PATH);
     let text = std::fs::read_to_string(&file).unwrap();
@@ -123,7 +138,10 @@ async fn theory_edits_recheck_tasks_and_duplicates_mark_both() {
     let fix = &actions[0];
     assert_eq!(fix["kind"], "quickfix");
     assert_eq!(fix["title"], "replace with `road_bac`");
-    assert_eq!(fix["edit"]["changes"][task_uri.as_str()][0]["newText"], "road_bac");
+    assert_eq!(
+        fix["edit"]["changes"][task_uri.as_str()][0]["newText"],
+        "road_bac"
+    );
 
     // A second task with the same id: both files are marked, each pointing at the other.
     let other = root.join("dataset/tasks/beat_interpolation/day-zero-confrontation.yaml");
@@ -134,7 +152,9 @@ async fn theory_edits_recheck_tasks_and_duplicates_mark_both() {
     let mine = client
         .wait_for("duplicate on the first task", |m| {
             m["params"]["uri"] == task_uri.as_str()
-                && m["params"]["diagnostics"].to_string().contains("duplicate-task-id")
+                && m["params"]["diagnostics"]
+                    .to_string()
+                    .contains("duplicate-task-id")
         })
         .await;
     assert!(mine.to_string().contains("day-zero-confrontation.yaml"));
@@ -159,18 +179,28 @@ async fn completion_offers_keys_values_theories_and_beats() {
             .map(|i| i["label"].as_str().unwrap().to_owned())
             .collect()
     };
-    let at = |line: u64, character: u64| {
-        json!({"textDocument": {"uri": u}, "position": {"line": line, "character": character}})
-    };
+    let at = |line: u64, character: u64| json!({"textDocument": {"uri": u}, "position": {"line": line, "character": character}});
     // The target beat: the theory's beat ids.
     let line = line_of(&text, "target: road_back");
     let items = client.request("textDocument/completion", at(line, 8)).await;
     let got = labels(&items);
-    assert!(got.contains(&"road_back".to_owned()) && got.contains(&"ordinary_world".to_owned()), "{got:?}");
+    assert!(
+        got.contains(&"road_back".to_owned()) && got.contains(&"ordinary_world".to_owned()),
+        "{got:?}"
+    );
     // The theory: theory ids.
     let line = line_of(&text, "theory: heros_journey");
     let got = labels(&client.request("textDocument/completion", at(line, 8)).await);
-    assert_eq!(got, ["freytag", "heros_journey", "save_the_cat", "story_circle", "three_act"]);
+    assert_eq!(
+        got,
+        [
+            "freytag",
+            "heros_journey",
+            "save_the_cat",
+            "story_circle",
+            "three_act"
+        ]
+    );
     // The type: the enum.
     let line = line_of(&text, "type: beat_interpolation");
     let got = labels(&client.request("textDocument/completion", at(line, 6)).await);
@@ -196,7 +226,11 @@ async fn hostile_files_and_refused_runs_get_clear_answers() {
     let bomb = root.join("dataset/tasks/beat_interpolation/bomb.yaml");
     let mut text = String::from("a: &a [x, x, x, x, x, x, x, x, x]\n");
     for i in 0..12 {
-        let prev = if i == 0 { "a".to_owned() } else { format!("a{}", i - 1) };
+        let prev = if i == 0 {
+            "a".to_owned()
+        } else {
+            format!("a{}", i - 1)
+        };
         text.push_str(&format!("a{i}: &a{i} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
     }
     client.open(&bomb, &text);
@@ -208,7 +242,10 @@ async fn hostile_files_and_refused_runs_get_clear_answers() {
     assert_eq!(codes(&d), ["yaml-syntax"], "{d}");
     // Hover and completion on broken text answer (from the last good tree, or nothing).
     let r = client
-        .call("textDocument/hover", json!({"textDocument": {"uri": uri(&junk)}, "position": {"line": 0, "character": 1}}))
+        .call(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": uri(&junk)}, "position": {"line": 0, "character": 1}}),
+        )
         .await;
     assert!(r.get("error").is_none(), "{r}");
     // Untrusted: runs are refused with a message saying why.
@@ -218,7 +255,13 @@ async fn hostile_files_and_refused_runs_get_clear_answers() {
             json!({"command": "fabula.server.run", "arguments": [{"task": TASK, "model": "sim-writer-a"}]}),
         )
         .await;
-    assert!(r["error"]["message"].as_str().unwrap().contains("not trusted"), "{r}");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not trusted"),
+        "{r}"
+    );
     client
         .wait_for("a message shown", |m| m["method"] == "window/showMessage")
         .await;
@@ -239,7 +282,10 @@ async fn a_missing_key_is_a_message_not_a_failed_run() {
         .map(|_| "claude-haiku")
         .expect("the repository config names claude-haiku");
     // SAFETY of the test: the variable must be absent for this process.
-    assert!(std::env::var("OPENROUTER_API_KEY").is_err(), "unset OPENROUTER_API_KEY to run this test");
+    assert!(
+        std::env::var("OPENROUTER_API_KEY").is_err(),
+        "unset OPENROUTER_API_KEY to run this test"
+    );
     let r = client
         .call(
             "workspace/executeCommand",
@@ -249,7 +295,10 @@ async fn a_missing_key_is_a_message_not_a_failed_run() {
     let message = r["error"]["message"].as_str().unwrap();
     assert!(message.contains("OPENROUTER_API_KEY"), "{message}");
     assert!(message.contains(".env"), "{message}");
-    assert!(!root.join("results").exists(), "a refused run wrote results");
+    assert!(
+        !root.join("results").exists(),
+        "a refused run wrote results"
+    );
     client.shutdown().await;
 }
 

@@ -11,7 +11,9 @@ const TASK_PATH: &str = "dataset/tasks/beat_interpolation/chasqui-road-back.yaml
 
 /// Position (line, UTF-16 column) of the first occurrence of `needle` in `text`.
 fn pos(text: &str, needle: &str) -> Value {
-    let at = text.find(needle).unwrap_or_else(|| panic!("`{needle}` not in text"));
+    let at = text
+        .find(needle)
+        .unwrap_or_else(|| panic!("`{needle}` not in text"));
     let line = text[..at].matches('\n').count();
     let col = text[..at].rfind('\n').map_or(at, |i| at - i - 1);
     json!({"line": line, "character": col})
@@ -65,7 +67,12 @@ async fn diagnostics_hover_lens_run_and_navigation() {
             json!({"textDocument": {"uri": task_uri}, "position": pos(&text, TASK)}),
         )
         .await;
-    assert!(hover["contents"]["value"].as_str().unwrap().contains("No results yet"));
+    assert!(
+        hover["contents"]["value"]
+            .as_str()
+            .unwrap()
+            .contains("No results yet")
+    );
 
     // Code actions on the task offer a run per writer.
     let actions = client
@@ -84,7 +91,10 @@ async fn diagnostics_hover_lens_run_and_navigation() {
         .iter()
         .map(|a| a["title"].as_str().unwrap())
         .collect();
-    assert_eq!(titles, ["Run task with sim-writer-a", "Run task with sim-writer-b"]);
+    assert_eq!(
+        titles,
+        ["Run task with sim-writer-a", "Run task with sim-writer-b"]
+    );
 
     // Run it with the simulator: progress, records on disk, a score back.
     let result = client
@@ -112,7 +122,10 @@ async fn diagnostics_hover_lens_run_and_navigation() {
 
     // The lens and the hover now show the score with the judges' breakdown.
     let lenses = client
-        .request("textDocument/codeLens", json!({"textDocument": {"uri": task_uri}}))
+        .request(
+            "textDocument/codeLens",
+            json!({"textDocument": {"uri": task_uri}}),
+        )
         .await;
     let title = lenses[0]["command"]["title"].as_str().unwrap().to_owned();
     assert_eq!(title, format!("▶ Run · sim-writer-a {score:.2} (3 judges)"));
@@ -125,7 +138,10 @@ async fn diagnostics_hover_lens_run_and_navigation() {
         .await;
     let md = hover["contents"]["value"].as_str().unwrap();
     assert!(md.contains(&format!("final **{score:.2}**")), "{md}");
-    assert!(md.contains("| criterion | weight | median | sim-judge-1 | sim-judge-2 | sim-judge-3 |"), "{md}");
+    assert!(
+        md.contains("| criterion | weight | median | sim-judge-1 | sim-judge-2 | sim-judge-3 |"),
+        "{md}"
+    );
     assert!(!md.contains("stale"), "{md}");
 
     // Editing the task makes the score stale (the fingerprint changed).
@@ -138,9 +154,17 @@ async fn diagnostics_hover_lens_run_and_navigation() {
     );
     client.diagnostics(&task_uri, Some(3)).await;
     let lenses = client
-        .request("textDocument/codeLens", json!({"textDocument": {"uri": task_uri}}))
+        .request(
+            "textDocument/codeLens",
+            json!({"textDocument": {"uri": task_uri}}),
+        )
         .await;
-    assert!(lenses[0]["command"]["title"].as_str().unwrap().contains(&format!("{score:.2}*")));
+    assert!(
+        lenses[0]["command"]["title"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("{score:.2}*"))
+    );
 
     // Result files behind the score; the leaderboard; models for a picker.
     let files = client
@@ -150,26 +174,42 @@ async fn diagnostics_hover_lens_run_and_navigation() {
     let models = client.request("fabula/models", json!({})).await;
     insta::assert_json_snapshot!("models", models);
     let board = client.request("fabula/leaderboard", json!({})).await;
-    assert!(board["markdown"].as_str().unwrap().contains("# Fabula leaderboard"));
+    assert!(
+        board["markdown"]
+            .as_str()
+            .unwrap()
+            .contains("# Fabula leaderboard")
+    );
 
     // Beats: hover shows the definition, definition jumps to the theory, references
     // find the task.
     let beat_pos = pos(&text, "beat: ");
-    let beat_pos = json!({"line": beat_pos["line"], "character": beat_pos["character"].as_u64().unwrap() + 7});
+    let beat_pos =
+        json!({"line": beat_pos["line"], "character": beat_pos["character"].as_u64().unwrap() + 7});
     let hover = client
         .request(
             "textDocument/hover",
             json!({"textDocument": {"uri": task_uri}, "position": beat_pos}),
         )
         .await;
-    assert!(hover["contents"]["value"].as_str().unwrap().contains("**Must contain:**"));
+    assert!(
+        hover["contents"]["value"]
+            .as_str()
+            .unwrap()
+            .contains("**Must contain:**")
+    );
     let def = client
         .request(
             "textDocument/definition",
             json!({"textDocument": {"uri": task_uri}, "position": beat_pos}),
         )
         .await;
-    assert!(def["uri"].as_str().unwrap().ends_with("dataset/theories/heros_journey.yaml"));
+    assert!(
+        def["uri"]
+            .as_str()
+            .unwrap()
+            .ends_with("dataset/theories/heros_journey.yaml")
+    );
     let refs = client
         .request(
             "textDocument/references",
@@ -181,7 +221,10 @@ async fn diagnostics_hover_lens_run_and_navigation() {
 
     // Outline of the theory: its beats.
     let symbols = client
-        .request("textDocument/documentSymbol", json!({"textDocument": {"uri": def["uri"]}}))
+        .request(
+            "textDocument/documentSymbol",
+            json!({"textDocument": {"uri": def["uri"]}}),
+        )
         .await;
     let beats = symbols
         .as_array()
@@ -198,6 +241,11 @@ async fn diagnostics_hover_lens_run_and_navigation() {
             json!({"textDocument": {"uri": task_uri}, "position": pos(&text, "words:")}),
         )
         .await;
-    assert!(hover["contents"]["value"].as_str().unwrap().starts_with("**words**"));
+    assert!(
+        hover["contents"]["value"]
+            .as_str()
+            .unwrap()
+            .starts_with("**words**")
+    );
     client.shutdown().await;
 }

@@ -125,7 +125,9 @@ pub fn latest(
             .filter(|(_, e)| {
                 // Today's judging for a current generation; any judging of a stale one.
                 stale
-                    || current.evaluation(task, &g.fingerprint, &e.judge).as_deref()
+                    || current
+                        .evaluation(task, &g.fingerprint, &e.judge)
+                        .as_deref()
                         == Some(e.fingerprint.as_str())
             })
             .collect();

@@ -7,7 +7,10 @@ use tower_lsp_server::ls_types::DidOpenTextDocumentParams;
 pub async fn handle(ls: &Arc<Ls>, params: DidOpenTextDocumentParams) {
     let doc = params.text_document;
     let Some(path) = ls.state.path_of(&doc.uri) else {
-        crate::log::warn(format_args!("ignoring non-file document {}", doc.uri.as_str()));
+        crate::log::warn(format_args!(
+            "ignoring non-file document {}",
+            doc.uri.as_str()
+        ));
         return;
     };
     // Applied before any `.await`: handlers run concurrently, state changes must not.

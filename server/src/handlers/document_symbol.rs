@@ -27,7 +27,10 @@ pub async fn handle(
 }
 
 fn convert(p: &Positions<'_>, s: &Symbol) -> DocumentSymbol {
-    #[expect(deprecated, reason = "the field must be present; its replacement is `tags`")]
+    #[expect(
+        deprecated,
+        reason = "the field must be present; its replacement is `tags`"
+    )]
     DocumentSymbol {
         name: s.name.clone(),
         detail: s.detail.clone(),

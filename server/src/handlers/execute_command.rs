@@ -12,8 +12,8 @@ pub async fn handle(ls: &Arc<Ls>, params: ExecuteCommandParams) -> Result<Option
     let argument = params.arguments.into_iter().next();
     match params.command.as_str() {
         "fabula.server.run" | "fabula.server.rejudge" => {
-            let args: RunArgs = serde_json::from_value(argument.unwrap_or_default())
-                .map_err(|e| {
+            let args: RunArgs =
+                serde_json::from_value(argument.unwrap_or_default()).map_err(|e| {
                     Error::invalid_params(format!(
                         "{}: expected {{\"task\", \"model\", \"judges\"?}}: {e}",
                         params.command

@@ -20,7 +20,10 @@ pub fn handle(ls: &Arc<Ls>, params: InitializeParams) -> Result<InitializeResult
         .as_ref()
         .and_then(|f| f.first())
         .and_then(|f| f.uri.to_file_path().map(|p| p.into_owned()));
-    #[expect(deprecated, reason = "rootUri is the fallback for clients without folders")]
+    #[expect(
+        deprecated,
+        reason = "rootUri is the fallback for clients without folders"
+    )]
     let folder = folder.or_else(|| {
         params
             .root_uri
@@ -88,12 +91,10 @@ pub fn handle(ls: &Arc<Ls>, params: InitializeParams) -> Result<InitializeResult
             definition_provider: Some(OneOf::Left(true)),
             references_provider: Some(OneOf::Left(true)),
             document_symbol_provider: Some(OneOf::Left(true)),
-            code_action_provider: Some(CodeActionProviderCapability::Options(
-                CodeActionOptions {
-                    code_action_kinds: Some(vec![CodeActionKind::QUICKFIX, CodeActionKind::EMPTY]),
-                    ..CodeActionOptions::default()
-                },
-            )),
+            code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
+                code_action_kinds: Some(vec![CodeActionKind::QUICKFIX, CodeActionKind::EMPTY]),
+                ..CodeActionOptions::default()
+            })),
             code_lens_provider: Some(CodeLensOptions {
                 resolve_provider: Some(false),
             }),

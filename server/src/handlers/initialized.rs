@@ -7,7 +7,9 @@ use tower_lsp_server::ls_types::*;
 
 pub async fn handle(ls: &Arc<Ls>, _: InitializedParams) {
     let Some(root) = ls.state.root() else {
-        crate::log::warn(format_args!("no workspace folder: only open files are checked"));
+        crate::log::warn(format_args!(
+            "no workspace folder: only open files are checked"
+        ));
         ls.state.set_ready();
         return;
     };
@@ -39,13 +41,17 @@ pub async fn handle(ls: &Arc<Ls>, _: InitializedParams) {
 /// Asks the client to tell us about file changes too (some editors see changes the
 /// watcher cannot, e.g. on network folders).
 async fn register_watchers(ls: &Arc<Ls>) {
-    let watchers = ["**/fabula.yaml", "**/dataset/**/*.{yaml,yml}", "**/results/**/*.json"]
-        .iter()
-        .map(|g| FileSystemWatcher {
-            glob_pattern: GlobPattern::String((*g).into()),
-            kind: None,
-        })
-        .collect();
+    let watchers = [
+        "**/fabula.yaml",
+        "**/dataset/**/*.{yaml,yml}",
+        "**/results/**/*.json",
+    ]
+    .iter()
+    .map(|g| FileSystemWatcher {
+        glob_pattern: GlobPattern::String((*g).into()),
+        kind: None,
+    })
+    .collect();
     let options = DidChangeWatchedFilesRegistrationOptions { watchers };
     let registration = Registration {
         id: "fabula-watch".into(),

@@ -25,7 +25,10 @@ pub async fn handle(ls: &Arc<Ls>, _: serde_json::Value) -> Result<serde_json::Va
             let loaded = Store::new(root.join("results")).load();
             let models = config.default_writers();
             let board = fabula_engine::leaderboard::compute(
-                Current { config, slop: &slop },
+                Current {
+                    config,
+                    slop: &slop,
+                },
                 &tasks,
                 &loaded,
                 &models,

@@ -46,7 +46,10 @@ pub fn context(text: &str, offset: usize) -> Context {
     let mut rest = before.trim_start();
     let mut item = false;
     let mut content_indent = indent;
-    if let Some(r) = rest.strip_prefix("- ").or_else(|| (rest == "-").then_some("")) {
+    if let Some(r) = rest
+        .strip_prefix("- ")
+        .or_else(|| (rest == "-").then_some(""))
+    {
         item = true;
         rest = r;
         content_indent = indent + 2;
@@ -56,8 +59,12 @@ pub fn context(text: &str, offset: usize) -> Context {
         .map(|(k, _)| k.trim().trim_matches(['"', '\'']).to_owned());
     // Walk up: each line indented less than the current level opens a parent.
     let mut parents: Vec<(String, bool)> = Vec::new();
-    let mut level = if item && key.is_none() { indent } else { content_indent };
-    let mut in_item_of_parent = item;
+    let mut level = if item && key.is_none() {
+        indent
+    } else {
+        content_indent
+    };
+    let mut in_item_of_parent = false;
     for line in text[..line_start].lines().rev() {
         let trimmed = line.trim_start();
         if trimmed.is_empty() || trimmed.starts_with('#') {
@@ -70,7 +77,8 @@ pub fn context(text: &str, offset: usize) -> Context {
         if let Some(after) = trimmed.strip_prefix("- ") {
             // The list item we are inside of.
             in_item_of_parent = true;
-            if ind + 2 < level && let Some((k, v)) = after.split_once(':')
+            if ind + 2 < level
+                && let Some((k, v)) = after.split_once(':')
                 && v.trim().is_empty()
             {
                 parents.push((k.trim().to_owned(), true));
@@ -94,10 +102,8 @@ pub fn context(text: &str, offset: usize) -> Context {
             parent = parent.index(0);
         }
     }
-    if item && key.is_none() {
-        parent = parent.index(0);
-    } else if item {
-        // `- key: …`: the key belongs to a new item of the parent list.
+    if item {
+        // `- …`: a new item of the parent list (its value, or a key of it).
         parent = parent.index(0);
     }
     Context { parent, key, item }
@@ -191,7 +197,8 @@ fn values(ws: &Workspace, kind: schema::SchemaKind, value: &Value, path: &Path) 
         }
         Some("name") => {
             let last = path.segments().last();
-            let is_provider = matches!(last, Some(fabula_core::path::Segment::Key(k)) if k == "provider");
+            let is_provider =
+                matches!(last, Some(fabula_core::path::Segment::Key(k)) if k == "provider");
             let table = if is_provider { "providers" } else { "models" };
             return value
                 .get(table)

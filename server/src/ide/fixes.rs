@@ -16,7 +16,8 @@ pub fn missing_field(text: &str, d: &Diagnostic) -> Option<Fix> {
     let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
     let line = &text[line_start..line_end];
     let indent_of = |l: &str| l.len() - l.trim_start().len();
-    let owner_is_key = line.trim_end().ends_with(':') && d.range.start as usize > 0;
+    // The owner is a nested mapping's key (one line); the root's range spans the file.
+    let owner_is_key = line.trim_end().ends_with(':') && d.range.end as usize <= line_end;
     let indent = if owner_is_key {
         text[line_end..]
             .lines()

@@ -93,7 +93,10 @@ pub fn scores_text(task: &str, scores: &[ModelScore]) -> String {
                 None => "no verdict",
             },
             m.cost_usd,
-            m.created_at.get(..16).unwrap_or(&m.created_at).replace('T', " "),
+            m.created_at
+                .get(..16)
+                .unwrap_or(&m.created_at)
+                .replace('T', " "),
         );
         if m.stale {
             s.push_str(" · **stale**: the task or its configuration changed since");
@@ -105,7 +108,11 @@ pub fn scores_text(task: &str, scores: &[ModelScore]) -> String {
         if m.criteria.is_empty() || m.judges.is_empty() {
             continue;
         }
-        let _ = writeln!(s, "| criterion | weight | median | {} |", m.judges.join(" | "));
+        let _ = writeln!(
+            s,
+            "| criterion | weight | median | {} |",
+            m.judges.join(" | ")
+        );
         let _ = writeln!(s, "|---|---:|---:|{}", "---|".repeat(m.judges.len()));
         for c in &m.criteria {
             let verdicts: Vec<&str> = m

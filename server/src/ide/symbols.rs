@@ -78,7 +78,11 @@ pub fn symbols(doc: &Document) -> Vec<Symbol> {
             }
         }
         if name == "id"
-            && let Some(id) = doc.value.as_ref().and_then(|v| v.get("id")).and_then(|v| v.as_str())
+            && let Some(id) = doc
+                .value
+                .as_ref()
+                .and_then(|v| v.get("id"))
+                .and_then(|v| v.as_str())
         {
             symbol.detail = Some(id.to_owned());
         }

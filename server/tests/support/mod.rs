@@ -175,7 +175,10 @@ impl Client {
                         s
                     })
                     .collect();
-                panic!("timed out waiting for {what}; unclaimed notifications:\n{}", seen.join("\n"));
+                panic!(
+                    "timed out waiting for {what}; unclaimed notifications:\n{}",
+                    seen.join("\n")
+                );
             }
             let _ = tokio::time::timeout(left.min(Duration::from_millis(50)), waiting).await;
         }
@@ -235,7 +238,10 @@ pub fn uri(path: &Path) -> String {
 /// A copy of the repository's project (fabula.yaml, theories, slop list, and the tasks
 /// whose ids are given) in a fresh temp folder.
 pub fn project(tasks: &[&str]) -> (tempdir::Dir, PathBuf) {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
     let dir = tempdir::Dir::new();
     let root = dir.path().to_path_buf();
     std::fs::copy(repo.join("fabula.yaml"), root.join("fabula.yaml")).unwrap();
@@ -245,7 +251,11 @@ pub fn project(tasks: &[&str]) -> (tempdir::Dir, PathBuf) {
         let p = e.unwrap().path();
         std::fs::copy(&p, theories.join(p.file_name().unwrap())).unwrap();
     }
-    std::fs::copy(repo.join("dataset/slop.yaml"), root.join("dataset/slop.yaml")).unwrap();
+    std::fs::copy(
+        repo.join("dataset/slop.yaml"),
+        root.join("dataset/slop.yaml"),
+    )
+    .unwrap();
     for id in tasks {
         let found = find_task(&repo.join("dataset/tasks"), id)
             .unwrap_or_else(|| panic!("no task {id} in the dataset"));

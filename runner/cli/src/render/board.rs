@@ -1,8 +1,8 @@
 //! The leaderboard as a terminal table (comfy-table); the text formats come from
 //! [`fabula_engine::board_text`].
 
-use fabula_engine::board_text::{footer, headers, rows};
 pub use fabula_engine::board_text::{csv, json, markdown};
+use fabula_engine::board_text::{footer, headers, rows};
 use fabula_engine::leaderboard::Board;
 use std::io::Write;
 
@@ -16,4 +16,3 @@ pub fn table(out: &mut impl Write, board: &Board) -> std::io::Result<()> {
     writeln!(out, "{t}")?;
     writeln!(out, "{}", footer(board))
 }
-

@@ -1,0 +1,214 @@
+// The browser half of the e2e test (run.sh starts code-server first and sets the
+// environment): Debian's chromium, driven by playwright-core, opens the workspace in
+// code-server and checks what a person would see:
+//   1. the Problems panel shows the unknown-beat error of the broken task, from "fabula";
+//   2. the code lens on the scored task's id line shows each sim model's score and the
+//      judge count (`▶ Run · sim-writer-a 0.57 · sim-writer-b 0.49 (3 judges)`);
+//   3. hovering the task id shows the per-model breakdown.
+// Then it saves a screenshot. Every request that is not to loopback is aborted.
+import { chromium } from "playwright-core";
+
+const url = must("FABULA_E2E_URL");
+const screenshot = must("FABULA_E2E_SCREENSHOT");
+const failshot = process.env.FABULA_E2E_FAILSHOT;
+const SCORED = "chasqui-road-back";
+const BROKEN = "edo-fire-falling";
+const STEP_MS = 90_000;
+
+function must(name) {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set: run this through run.sh`);
+  return v;
+}
+function log(msg) {
+  process.stdout.write(`== e2e browser: ${msg}\n`);
+}
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
+const blocked = [];
+const failures = [];
+const CHECKS = 3;
+let passed = 0;
+
+async function check(name, fn) {
+  try {
+    const r = await fn();
+    passed++;
+    log(`ok: ${name}`);
+    return r;
+  } catch (e) {
+    const msg = `${name}: ${e instanceof Error ? e.message : String(e)}`;
+    process.stderr.write(`e2e browser CHECK FAILED: ${msg}\n`);
+    failures.push(msg);
+    return undefined;
+  }
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.FABULA_E2E_CHROMIUM || "/usr/bin/chromium",
+  headless: true,
+  args: [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+    "--disable-dev-shm-usage",
+  ],
+});
+let page;
+let ok = false;
+try {
+  const context = await browser.newContext({
+    viewport: { width: 1440, height: 900 },
+    deviceScaleFactor: 1,
+    serviceWorkers: "block", // so that every request goes through the route below
+  });
+  await context.route("**", (route) => {
+    const u = new URL(route.request().url());
+    if (["http:", "https:", "ws:", "wss:"].includes(u.protocol) && !LOOPBACK.has(u.hostname)) {
+      blocked.push(u.href);
+      return route.abort("blockedbyclient");
+    }
+    return route.continue();
+  });
+  page = await context.newPage();
+  page.on("pageerror", (e) => log(`page error: ${e.message}`));
+
+  log(`open ${url}`);
+  await page.goto(url, { waitUntil: "domcontentloaded" });
+  await page.locator(".monaco-workbench").waitFor({ timeout: STEP_MS });
+  // The explorer shows the workspace once the remote connection is up.
+  await page.locator(".explorer-folders-view").first().waitFor({ timeout: STEP_MS });
+  await dismissNotifications(page);
+
+  // ---- open the scored task through Quick Open
+  await openFile(page, `${SCORED}.yaml`);
+  const editor = page.locator(".editor-instance .monaco-editor").first();
+  await editor.locator(".view-lines").getByText(`id: ${SCORED}`, { exact: false }).waitFor({ timeout: STEP_MS });
+  log(`opened ${SCORED}.yaml`);
+
+  // The three checks run one after the other, each on its own: one failing does not
+  // hide what the others would say.
+  await check("problems", () => checkProblems(page));
+  const scores = await check("code lens", () => checkLens(page, editor));
+  await check("hover", () => checkHover(page, editor, scores));
+
+  if (failures.length) throw new Error(`${failures.length} check(s) failed: ${failures.join("; ")}`);
+  await page.screenshot({ path: screenshot });
+  log(`screenshot ${screenshot}`);
+  ok = true;
+} catch (e) {
+  process.stderr.write(`e2e browser FAILED: ${e instanceof Error ? e.message : String(e)}\n`);
+  if (page && failshot) {
+    await page.screenshot({ path: failshot }).catch(() => {});
+    process.stderr.write(`failure screenshot: ${failshot}\n`);
+  }
+} finally {
+  if (blocked.length) log(`blocked ${blocked.length} non-loopback request(s), e.g. ${blocked.slice(0, 3).join(", ")}`);
+  await browser.close().catch(() => {});
+}
+log(ok ? "passed" : "failed");
+// A check that never ran (the workbench did not come up) counts as failed. run.sh prints
+// the closing `e2e: N passed, N failed` line when all of these pass (it adds one check).
+if (passed < CHECKS) process.stdout.write(`e2e: ${passed} passed, ${CHECKS - passed} failed\n`);
+process.exit(ok && passed === CHECKS ? 0 : 1);
+
+// Problems panel: the broken task's unknown-beat error, from "fabula".
+async function checkProblems(p) {
+  await runCommand(p, "View: Focus Problems (Errors, Warnings, Infos)");
+  const problems = p.locator(".markers-panel");
+  await problems.waitFor({ timeout: STEP_MS });
+  const row = problems.locator(".monaco-list-row").filter({ hasText: "falling_acton" }).first();
+  await row.waitFor({ timeout: STEP_MS }).catch(() => {
+    throw new Error("the Problems panel shows no diagnostic about `falling_acton`");
+  });
+  const rowText = normalise(await row.innerText());
+  for (const want of ["fabula", "unknown-beat", "falling_acton"]) {
+    if (!rowText.includes(want)) throw new Error(`Problems row "${rowText}" lacks "${want}"`);
+  }
+  const fileRow = problems.locator(".monaco-list-row").filter({ hasText: `${BROKEN}.yaml` }).first();
+  await fileRow.waitFor({ timeout: 10_000 }).catch(() => {
+    throw new Error(`the Problems panel does not list ${BROKEN}.yaml`);
+  });
+  log(`problems: ${rowText}`);
+}
+
+// Code lens on the id line: `▶ Run · sim-writer-a 0.57 · sim-writer-b 0.49 (3 judges)`.
+async function checkLens(p, editor) {
+  const pattern = /▶ Run · sim-writer-a (\d\.\d\d)\*? · sim-writer-b (\d\.\d\d)\*? \((\d+) judges?\)/;
+  const lens = editor.locator(".codelens-decoration").filter({ hasText: "▶ Run" }).first();
+  await lens.waitFor({ timeout: STEP_MS }).catch(() => {
+    throw new Error("no code lens `▶ Run …` appeared above the task's id line within 90 s");
+  });
+  let text = "";
+  const deadline = Date.now() + STEP_MS;
+  while (Date.now() < deadline) {
+    text = normalise(await lens.innerText());
+    if (pattern.test(text)) break;
+    await p.waitForTimeout(500);
+  }
+  const m = pattern.exec(text);
+  if (!m) throw new Error(`code lens is "${text}", expected to match ${pattern}`);
+  for (const s of [m[1], m[2]]) {
+    if (!(Number(s) >= 0 && Number(s) <= 1)) throw new Error(`code lens score ${s} is not in [0, 1]`);
+  }
+  if (m[3] !== "3") throw new Error(`code lens says ${m[3]} judges, expected 3 (fabula.yaml has three sim judges)`);
+  log(`code lens: ${text}`);
+  return { a: m[1], b: m[2] };
+}
+
+// Hover on the task id value: the latest score of each model, with the judges' verdicts.
+async function checkHover(p, editor, scores) {
+  const idToken = editor.locator(".view-line span span").filter({ hasText: new RegExp(`^${SCORED}$`) }).first();
+  const hover = p.locator(".monaco-hover:not(.hidden)").filter({ hasText: "sim-writer-b" }).first();
+  let text = "";
+  for (let attempt = 1; attempt <= 3 && !text; attempt++) {
+    await p.mouse.move(700, 5);
+    await idToken.hover();
+    try {
+      await hover.waitFor({ timeout: 15_000 });
+      text = normalise(await hover.innerText());
+    } catch {
+      log(`no hover yet (attempt ${attempt})`);
+    }
+  }
+  if (!text) throw new Error(`hovering \`${SCORED}\` showed no hover with the scores of sim-writer-a and sim-writer-b`);
+  const wants = ["sim-writer-a", "sim-writer-b", "sim-judge-1", "sim-judge-2", "sim-judge-3"];
+  if (scores) wants.push(`final ${scores.a}`, `final ${scores.b}`);
+  for (const want of wants) {
+    if (!text.includes(want)) throw new Error(`hover lacks "${want}": ${text.slice(0, 400)}`);
+  }
+  log(`hover: ${text.slice(0, 160)}…`);
+}
+
+function normalise(s) {
+  return s.replace(/\u00a0/g, " ").replace(/\s+/g, " ").trim();
+}
+
+async function dismissNotifications(p) {
+  // Toasts (e.g. about the dead gallery) would cover the Problems panel and the hover.
+  await p.keyboard.press("Escape").catch(() => {});
+}
+
+async function runCommand(p, label) {
+  await p.keyboard.press("F1");
+  const input = p.locator(".quick-input-widget input");
+  await input.waitFor({ timeout: 10_000 });
+  await input.fill(`>${label}`);
+  const item = p.locator(".quick-input-list .monaco-list-row").filter({ hasText: label }).first();
+  await item.waitFor({ timeout: 10_000 });
+  await p.keyboard.press("Enter");
+}
+
+async function openFile(p, name) {
+  await p.keyboard.press("Control+P");
+  const input = p.locator(".quick-input-widget input");
+  await input.waitFor({ timeout: 10_000 });
+  await input.fill(name);
+  const item = p.locator(".quick-input-list .monaco-list-row").filter({ hasText: name }).first();
+  await item.waitFor({ timeout: STEP_MS });
+  await p.keyboard.press("Enter");
+}
