@@ -18,7 +18,14 @@ pub fn start(ls: &Arc<Ls>) {
     let Some(root) = ls.state.root() else { return };
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<PathBuf>();
     let handler = move |event: notify::Result<notify::Event>| {
-        if let Ok(event) = event {
+        // Only changes: reading a file is an event too, and reloading results reads every
+        // result file; reacting to reads would reload forever.
+        if let Ok(event) = event
+            && !matches!(
+                event.kind,
+                notify::EventKind::Access(_) | notify::EventKind::Other
+            )
+        {
             for path in event.paths {
                 let _ = tx.send(path);
             }
