@@ -96,7 +96,7 @@ async fn compute(
         .compute("diagnostics", move |snap| {
             let sent = lock(&shared.published.sent).clone();
             let mut out = Vec::new();
-            for (path, version) in paths.into_iter().zip(versions) {
+            for (path, version) in paths.iter().cloned().zip(versions.iter().copied()) {
                 let Some(file) = snap.file(&path) else {
                     continue;
                 };

@@ -170,15 +170,32 @@ impl State {
     /// `ContentModified`, which clients retry.
     pub async fn compute<T, F>(&self, what: &'static str, f: F) -> jsonrpc::Result<T>
     where
-        F: FnOnce(&Snapshot) -> T + Send + 'static,
+        F: Fn(&Snapshot) -> T + Send + Sync + 'static,
         T: Send + 'static,
     {
         self.wait_ready().await;
-        let snap = self.snapshot();
-        let joined = tokio::task::spawn_blocking(move || {
-            std::panic::catch_unwind(AssertUnwindSafe(|| f(&snap)))
-        })
-        .await;
+        let f = Arc::new(f);
+        // A computation cancelled by a change that is not an edit (new results, a file
+        // on disk) is simply run again; after an edit, the client's position may be
+        // stale, so the answer is `ContentModified` and the client asks again.
+        let mut attempts = 0;
+        let joined = loop {
+            let generation = self.generation();
+            let snap = self.snapshot();
+            let f = f.clone();
+            let joined = tokio::task::spawn_blocking(move || {
+                std::panic::catch_unwind(AssertUnwindSafe(|| f(&snap)))
+            })
+            .await;
+            attempts += 1;
+            match &joined {
+                Ok(Err(p))
+                    if p.is::<salsa::Cancelled>()
+                        && attempts < 5
+                        && self.generation() == generation => {}
+                _ => break joined,
+            }
+        };
         match joined {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(payload)) if payload.is::<salsa::Cancelled>() => Err(jsonrpc::Error {

@@ -44,6 +44,7 @@ PIDS=()
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
+  set +e # a failing look-up below must not cut the cleanup short
   for pid in "${PIDS[@]}"; do
     # Each long-lived child is started with setsid, so its PID is its process group:
     # this ends code-server with its extension host and fabula-lsp, or node with chromium.
@@ -131,7 +132,7 @@ if [ -z "$VSIX" ]; then
     VSIX="$(ls -t "$EXT_DIR"/fabula*.vsix 2>/dev/null | head -n1 || true)"
   fi
 fi
-[ -f "$VSIX" ] || fail "no .vsix (looked for $EXT_DIR/fabula*.vsix)"
+[ -f "$VSIX" ] || fail "no .vsix at ${VSIX:-$EXT_DIR/fabula*.vsix}"
 say "vsix: $VSIX"
 
 # ---------------------------------------------------------------- fabula-lsp and fabula
