@@ -54,20 +54,10 @@ pub async fn refresh(ls: &Arc<Ls>, first: Option<String>, generation: u64) {
 /// Computes and sends the diagnostics of `paths` that differ from what was sent (all of
 /// them when `always`).
 pub async fn publish(ls: &Arc<Ls>, paths: Vec<String>, generation: u64, always: bool) {
-    // A computation cancelled by an input change that is not an edit (a new results
-    // snapshot) is retried; one overtaken by an edit is dropped: the edit's refresh
-    // publishes.
-    let ready = loop {
-        match compute(ls, paths.clone(), always).await {
-            Ok(ready) => break ready,
-            Err(e)
-                if e.code == tower_lsp_server::jsonrpc::ErrorCode::ServerError(-32801)
-                    && ls.state.generation() == generation =>
-            {
-                continue;
-            }
-            Err(_) => return,
-        }
+    // `State::compute` already runs again when a change that is not an edit cancelled
+    // it; an error here means an edit overtook us, and the edit's refresh publishes.
+    let Ok(ready) = compute(ls, paths, always).await else {
+        return;
     };
     let _order = ls.published.order.lock().await;
     for r in ready {

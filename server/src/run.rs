@@ -22,11 +22,6 @@ use std::sync::{Arc, Mutex};
 use tower_lsp_server::jsonrpc;
 use tower_lsp_server::ls_types::{MessageType, NumberOrString, ProgressToken};
 
-/// The models that write by default (what "Run task with …" offers).
-pub fn writers(config: &Config) -> Vec<String> {
-    config.default_writers()
-}
-
 #[derive(Debug, Deserialize)]
 pub struct RunArgs {
     #[serde(default)]

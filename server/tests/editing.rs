@@ -4,20 +4,11 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::{Client, project, uri};
+use support::{Client, codes, opened, project, uri};
 
 const TASK: &str = "chasqui-road-back";
 const TASK_PATH: &str = "dataset/tasks/beat_interpolation/chasqui-road-back.yaml";
 const THEORY_PATH: &str = "dataset/theories/heros_journey.yaml";
-
-fn codes(diags: &Value) -> Vec<String> {
-    diags["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["code"].as_str().unwrap().to_owned())
-        .collect()
-}
 
 fn line_of(text: &str, needle: &str) -> u64 {
     let at = text.find(needle).unwrap();
@@ -26,14 +17,13 @@ fn line_of(text: &str, needle: &str) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_rapid_edits_end_in_the_last_state() {
-    let (_dir, root) = project(&[TASK]);
-    let file = root.join(TASK_PATH);
-    let text = std::fs::read_to_string(&file).unwrap();
-    let client = Client::in_process();
-    client.initialize(&root, json!({})).await;
-    client.open(&file, &text);
-    let u = uri(&file);
-    client.diagnostics(&u, Some(1)).await;
+    let support::Opened {
+        dir: _dir,
+        text,
+        uri: u,
+        client,
+        ..
+    } = opened(&[TASK], TASK_PATH).await;
     // Type "target: road_back" away and back, one character at a time, 200 edits; the
     // last leaves a misspelt beat.
     let line = line_of(&text, "target: road_back");
@@ -148,7 +138,6 @@ async fn theory_edits_recheck_tasks_and_duplicates_mark_both() {
     let other_text = std::fs::read_to_string(&other).unwrap();
     let dup = other_text.replacen("id: day-zero-confrontation", &format!("id: {TASK}"), 1);
     client.open(&other, &dup);
-    let other_uri = uri(&other);
     let mine = client
         .wait_for("duplicate on the first task", |m| {
             m["params"]["uri"] == task_uri.as_str()
@@ -158,20 +147,18 @@ async fn theory_edits_recheck_tasks_and_duplicates_mark_both() {
         })
         .await;
     assert!(mine.to_string().contains("day-zero-confrontation.yaml"));
-    let _ = other_uri;
     client.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn completion_offers_keys_values_theories_and_beats() {
-    let (_dir, root) = project(&[TASK]);
-    let file = root.join(TASK_PATH);
-    let text = std::fs::read_to_string(&file).unwrap();
-    let client = Client::in_process();
-    client.initialize(&root, json!({})).await;
-    client.open(&file, &text);
-    let u = uri(&file);
-    client.diagnostics(&u, Some(1)).await;
+    let support::Opened {
+        dir: _dir,
+        text,
+        uri: u,
+        client,
+        ..
+    } = opened(&[TASK], TASK_PATH).await;
     let labels = |v: &Value| -> Vec<String> {
         v.as_array()
             .unwrap()
@@ -304,13 +291,13 @@ async fn a_missing_key_is_a_message_not_a_failed_run() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn results_written_on_disk_refresh_the_lenses() {
-    let (_dir, root) = project(&[TASK]);
-    let client = Client::in_process();
-    client.initialize(&root, json!({})).await;
-    let file = root.join(TASK_PATH);
-    let u = uri(&file);
-    client.open(&file, &std::fs::read_to_string(&file).unwrap());
-    client.diagnostics(&u, Some(1)).await;
+    let support::Opened {
+        dir: _dir,
+        root,
+        uri: u,
+        client,
+        ..
+    } = opened(&[TASK], TASK_PATH).await;
     // Another process (here: a second server) writes results.
     let writer = Client::in_process();
     writer.initialize(&root, json!({})).await;

@@ -4,7 +4,7 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::{Client, project, uri};
+use support::{Client, codes, project, uri};
 
 const TASK: &str = "chasqui-road-back";
 const TASK_PATH: &str = "dataset/tasks/beat_interpolation/chasqui-road-back.yaml";
@@ -17,15 +17,6 @@ fn pos(text: &str, needle: &str) -> Value {
     let line = text[..at].matches('\n').count();
     let col = text[..at].rfind('\n').map_or(at, |i| at - i - 1);
     json!({"line": line, "character": col})
-}
-
-fn codes(diags: &Value) -> Vec<String> {
-    diags["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["code"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -31,6 +31,21 @@ impl Path {
     pub fn segments(&self) -> &[Segment] {
         &self.0
     }
+
+    /// The value at this path in `value`, if the value has it.
+    pub fn lookup<'a>(&self, value: &'a serde_json::Value) -> Option<&'a serde_json::Value> {
+        self.0.iter().try_fold(value, |v, seg| seg.get(v))
+    }
+}
+
+impl Segment {
+    /// The child this segment names in `value`.
+    pub fn get<'a>(&self, value: &'a serde_json::Value) -> Option<&'a serde_json::Value> {
+        match self {
+            Segment::Key(k) => value.get(k),
+            Segment::Index(i) => value.get(i),
+        }
+    }
 }
 
 /// Builds a [`Path`] from keys (string literals) and indexes (usize expressions).

@@ -436,13 +436,7 @@ pub fn slot(kind: SchemaKind, document: &Value, path: &Path) -> Option<Slot> {
     } else {
         lookup(kind, document, path)?
     };
-    let mut instance = Some(document);
-    for seg in path.segments() {
-        instance = instance.and_then(|v| match seg {
-            Segment::Key(k) => v.get(k),
-            Segment::Index(i) => v.get(i),
-        });
-    }
+    let instance = path.lookup(document);
     let mut slot = Slot::default();
     for branch in branches(root, node, instance) {
         for (name, prop) in branch
@@ -511,10 +505,7 @@ fn lookup(
         });
         raw = specific?;
         node = deref(root, raw);
-        instance = instance.and_then(|v| match seg {
-            Segment::Key(k) => v.get(k),
-            Segment::Index(i) => v.get(i),
-        });
+        instance = instance.and_then(|v| seg.get(v));
     }
     Some((raw, node))
 }

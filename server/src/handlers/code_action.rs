@@ -45,7 +45,7 @@ pub async fn handle(ls: &Arc<Ls>, params: CodeActionParams) -> Result<Option<Cod
                 let ws = &db::workspace(&snap.db, snap.project).ws;
                 let scores = db::scores(&snap.db, snap.project, file).0.clone();
                 if let Some((_, config)) = ws.config() {
-                    for model in crate::run::writers(config) {
+                    for model in config.default_writers() {
                         actions.push(command(
                             format!("Run task with {model}"),
                             "fabula.server.run",

@@ -27,7 +27,7 @@ pub async fn handle(ls: &Arc<Ls>, _: serde_json::Value) -> Result<serde_json::Va
             serde_json::json!({
                 "models": models,
                 "judges": config.judges,
-                "writers": crate::run::writers(config),
+                "writers": config.default_writers(),
             })
         })
         .await

@@ -138,7 +138,7 @@ fn keys(kind: schema::SchemaKind, value: &Value, parent: &Path) -> Vec<Item> {
     let Some(slot) = schema::slot(kind, value, parent) else {
         return Vec::new();
     };
-    let present = lookup(value, parent);
+    let present = parent.lookup(value);
     slot.properties
         .iter()
         .filter(|(name, _)| present.and_then(|p| p.get(*name)).is_none())
@@ -226,17 +226,6 @@ fn values(ws: &Workspace, kind: schema::SchemaKind, value: &Value, path: &Path) 
             }
         })
         .collect()
-}
-
-fn lookup<'a>(value: &'a Value, path: &Path) -> Option<&'a Value> {
-    let mut v = value;
-    for seg in path.segments() {
-        v = match seg {
-            fabula_core::path::Segment::Key(k) => v.get(k)?,
-            fabula_core::path::Segment::Index(i) => v.get(i)?,
-        };
-    }
-    Some(v)
 }
 
 #[cfg(test)]

@@ -231,6 +231,46 @@ impl Client {
     }
 }
 
+/// The codes of a `publishDiagnostics` notification's diagnostics.
+pub fn codes(diags: &Value) -> Vec<String> {
+    diags["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// A project with `tasks`, a server initialized on it, and the file at `rel` open and
+/// diagnosed once (version 1).
+pub struct Opened {
+    pub dir: tempdir::Dir,
+    pub root: PathBuf,
+    pub file: PathBuf,
+    pub text: String,
+    pub uri: String,
+    pub client: Client,
+}
+
+pub async fn opened(tasks: &[&str], rel: &str) -> Opened {
+    let (dir, root) = project(tasks);
+    let file = root.join(rel);
+    let text = std::fs::read_to_string(&file).unwrap();
+    let client = Client::in_process();
+    client.initialize(&root, json!({})).await;
+    client.open(&file, &text);
+    let uri = uri(&file);
+    client.diagnostics(&uri, Some(1)).await;
+    Opened {
+        dir,
+        root,
+        file,
+        text,
+        uri,
+        client,
+    }
+}
+
 pub fn uri(path: &Path) -> String {
     format!("file://{}", path.display())
 }
