@@ -5,6 +5,9 @@
 //! `initialized`; one-character edit → diagnostics published for that version, on a
 //! 1,000-line and a 20,000-line task file; hover; peak RSS (VmHWM) with the 20,000-line
 //! file open. Medians; the machine is shared.
+//!
+//! `FABULA_BENCH_BIG_ONLY=1` runs only the 20,000-line part; `FABULA_BENCH_MEMORY=1`
+//! prints the server's RSS after opening, editing and hovering.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -80,10 +83,15 @@ fn ms(d: Duration) -> String {
 }
 
 fn peak_rss_mb(pid: u32) -> f64 {
+    status_mb(pid, "VmHWM:")
+}
+
+/// A memory figure of the server's `/proc/PID/status` (`VmHWM:` peak, `VmRSS:` now), in MB.
+fn status_mb(pid: u32, field: &str) -> f64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
         .lines()
-        .find(|l| l.starts_with("VmHWM:"))
+        .find(|l| l.starts_with(field))
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|kb| kb.parse::<f64>().ok())
         .map_or(0.0, |kb| kb / 1024.0)
@@ -101,6 +109,8 @@ async fn edits(bin: &Path, lines: usize, runs: usize) -> (Duration, Duration, f6
     let u = uri(&file);
     let first = client.diagnostics(&u, Some(1)).await;
     let findings = first["diagnostics"].as_array().unwrap().len();
+    let pid = child.id().unwrap();
+    let mut memory = vec![("open", status_mb(pid, "VmRSS:"), peak_rss_mb(pid))];
     // The brief of the middle step: insert a character, then delete it, alternately.
     let line = (text.lines().count() / 2 / 4) * 4 + 9;
     let mut times = Vec::new();
@@ -118,6 +128,7 @@ async fn edits(bin: &Path, lines: usize, runs: usize) -> (Duration, Duration, f6
         client.diagnostics(&u, Some(v)).await;
         times.push(started.elapsed());
     }
+    memory.push(("edits", status_mb(pid, "VmRSS:"), peak_rss_mb(pid)));
     let mut hovers = Vec::new();
     for _ in 0..runs {
         let started = Instant::now();
@@ -129,7 +140,15 @@ async fn edits(bin: &Path, lines: usize, runs: usize) -> (Duration, Duration, f6
             .await;
         hovers.push(started.elapsed());
     }
-    let rss = peak_rss_mb(child.id().unwrap());
+    memory.push(("hovers", status_mb(pid, "VmRSS:"), peak_rss_mb(pid)));
+    if std::env::var_os("FABULA_BENCH_MEMORY").is_some() {
+        for (stage, now, peak) in &memory {
+            let line =
+                format!("{lines}-line task, after {stage}: RSS {now:.1} MB, peak {peak:.1} MB\n");
+            let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
+        }
+    }
+    let rss = peak_rss_mb(pid);
     client.shutdown().await;
     (median(times), median(hovers), rss, findings)
 }
@@ -198,6 +217,16 @@ async fn workspace(bin: &Path) -> (Duration, usize) {
 async fn main() {
     let bin = release_binary();
     let runs = 21;
+    if std::env::var_os("FABULA_BENCH_BIG_ONLY").is_some() {
+        let (e20, h20, rss, f20) = edits(&bin, 20_000, runs).await;
+        let line = format!(
+            "edit → diagnostics, 20,000-line task ({f20} findings): {}; hover {}; peak RSS {rss:.1} MB\n",
+            ms(e20),
+            ms(h20)
+        );
+        let _ = std::io::Write::write_all(&mut std::io::stdout(), line.as_bytes());
+        return;
+    }
     let init = initialize(&bin, 11).await;
     let (ws, files) = workspace(&bin).await;
     let (e1, h1, _, f1) = edits(&bin, 1_000, runs).await;

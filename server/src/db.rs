@@ -8,6 +8,10 @@
 //! checks read ([`deps`]): a task on its theories, the config and the tasks sharing its
 //! id. When those are the same documents as before, the memoised diagnostics are reused;
 //! editing a theory re-checks exactly the tasks that could see it.
+//!
+//! Within one file, a large document is not parsed again from scratch: [`document`] starts
+//! from the file's last document ([`Recent`]) and re-parses only the entry an edit touched
+//! ([`Document::reparse`], which loads exactly what a whole parse would).
 
 use fabula_core::check;
 use fabula_core::diagnostic::Diagnostic;
@@ -20,16 +24,53 @@ use fabula_engine::fingerprint::Current;
 use fabula_engine::scores::{ModelScore, TaskRecords};
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// Salsa's database, plus the last document of each large file.
+#[salsa::db]
+pub trait Db: salsa::Database {
+    fn recent(&self) -> &Recent;
+}
 
 #[salsa::db]
 #[derive(Clone, Default)]
 pub struct Database {
     storage: salsa::Storage<Self>,
+    recent: Recent,
 }
 
 #[salsa::db]
 impl salsa::Database for Database {}
+
+#[salsa::db]
+impl Db for Database {
+    fn recent(&self) -> &Recent {
+        &self.recent
+    }
+}
+
+/// The last document loaded for each large file, shared by every clone of the database.
+/// Outside salsa's tracking on purpose: what [`document`] returns does not depend on it
+/// (a re-parse equals a whole parse), only how fast it gets there.
+#[derive(Clone, Default)]
+pub struct Recent(Arc<Mutex<HashMap<String, Arc<Document>>>>);
+
+impl Recent {
+    fn get(&self, path: &str) -> Option<Arc<Document>> {
+        let map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        map.get(path).cloned()
+    }
+
+    /// Remembers `doc` if it is large enough to be worth re-parsing in parts.
+    fn keep(&self, doc: &Arc<Document>) {
+        let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if doc.text.len() >= fabula_core::syntax::splice::MIN_BYTES {
+            map.insert(doc.path.clone(), doc.clone());
+        } else {
+            map.remove(&doc.path);
+        }
+    }
+}
 
 /// One file of the project: its project-relative path and its current content (the
 /// editor's text when open, the disk's bytes otherwise: those may not be UTF-8, and the
@@ -79,11 +120,17 @@ impl PartialEq for Doc {
 }
 
 #[salsa::tracked(returns(ref))]
-pub fn document(db: &dyn salsa::Database, file: SourceFile) -> Doc {
-    Doc(Arc::new(Document::from_bytes(
-        file.path(db),
-        file.bytes(db),
-    )))
+pub fn document(db: &dyn Db, file: SourceFile) -> Doc {
+    let (path, bytes) = (file.path(db), file.bytes(db));
+    let doc = match db.recent().get(path) {
+        // The same text (an editor opening a file as it is on disk): the same document,
+        // so nothing that depends on it runs again.
+        Some(last) if last.text.as_bytes() == bytes.as_slice() => last,
+        Some(last) => Arc::new(last.reparse(bytes)),
+        None => Arc::new(Document::from_bytes(path, bytes)),
+    };
+    db.recent().keep(&doc);
+    Doc(doc)
 }
 
 /// Line starts of a file's text (the document's, so decoded as the checks saw it).
@@ -97,7 +144,7 @@ impl PartialEq for Lines {
 }
 
 #[salsa::tracked(returns(ref))]
-pub fn lines(db: &dyn salsa::Database, file: SourceFile) -> Lines {
+pub fn lines(db: &dyn Db, file: SourceFile) -> Lines {
     Lines(Arc::new(LineIndex::new(&document(db, file).0.text)))
 }
 
@@ -118,7 +165,7 @@ impl PartialEq for Ws {
 }
 
 #[salsa::tracked(returns(ref))]
-pub fn workspace(db: &dyn salsa::Database, project: Project) -> Ws {
+pub fn workspace(db: &dyn Db, project: Project) -> Ws {
     let docs: Vec<Arc<Document>> = project
         .files(db)
         .iter()
@@ -160,7 +207,7 @@ impl PartialEq for Deps {
 }
 
 #[salsa::tracked(returns(ref))]
-pub fn deps(db: &dyn salsa::Database, project: Project, file: SourceFile) -> Deps {
+pub fn deps(db: &dyn Db, project: Project, file: SourceFile) -> Deps {
     let me = document(db, file).0.clone();
     let all = workspace(db, project);
     let mut out = vec![me.clone()];
@@ -202,7 +249,7 @@ pub fn deps(db: &dyn salsa::Database, project: Project, file: SourceFile) -> Dep
 pub struct Diags(pub Arc<Vec<Diagnostic>>);
 
 #[salsa::tracked(returns(ref))]
-pub fn diagnostics(db: &dyn salsa::Database, project: Project, file: SourceFile) -> Diags {
+pub fn diagnostics(db: &dyn Db, project: Project, file: SourceFile) -> Diags {
     let doc = document(db, file).0.clone();
     let deps = deps(db, project, file);
     let ws = Workspace::shared(deps.0.clone());
@@ -214,7 +261,7 @@ pub fn diagnostics(db: &dyn salsa::Database, project: Project, file: SourceFile)
 pub struct Scores(pub Arc<Vec<ModelScore>>);
 
 #[salsa::tracked(returns(ref))]
-pub fn scores(db: &dyn salsa::Database, project: Project, file: SourceFile) -> Scores {
+pub fn scores(db: &dyn Db, project: Project, file: SourceFile) -> Scores {
     let doc = document(db, file).0.clone();
     let Some(task) = doc.task() else {
         return Scores(Arc::default());

@@ -19,7 +19,9 @@ pub fn init() {
 
 fn write(level: u8, tag: &str, args: std::fmt::Arguments<'_>) {
     if level <= LEVEL.load(Ordering::Relaxed) {
-        let _ = writeln!(std::io::stderr().lock(), "[fabula-lsp {tag}] {args}");
+        // One write per line: a reader of the pipe sees whole lines, never pieces.
+        let line = format!("[fabula-lsp {tag}] {args}\n");
+        let _ = std::io::stderr().lock().write_all(line.as_bytes());
     }
 }
 

@@ -52,6 +52,7 @@ fn main() -> ExitCode {
         }
     }
     fabula_lsp::log::init();
+    limit_malloc_arenas();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -65,4 +66,30 @@ fn main() -> ExitCode {
     };
     runtime.block_on(fabula_lsp::serve(tokio::io::stdin(), tokio::io::stdout()));
     ExitCode::SUCCESS
+}
+
+/// glibc gives threads that allocate at the same time their own malloc arenas, up to eight
+/// per core, and each arena keeps what was freed in it. Documents are re-parsed on
+/// whichever blocking thread is free, so a long edit session on a large file held two to
+/// three times the memory it uses. Two arenas keep that bounded; glibc reads the limit
+/// from the environment only at start, hence the one re-exec (same PID, same stdio).
+/// `MALLOC_ARENA_MAX` set by the user is respected.
+fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        use std::os::unix::process::CommandExt;
+        if std::env::var_os("MALLOC_ARENA_MAX").is_some() {
+            return;
+        }
+        let Ok(exe) = std::env::current_exe() else {
+            return;
+        };
+        let err = std::process::Command::new(exe)
+            .args(std::env::args_os().skip(1))
+            .env("MALLOC_ARENA_MAX", "2")
+            .exec();
+        fabula_lsp::log::warn(format_args!(
+            "cannot limit malloc arenas ({err}); memory use may be higher"
+        ));
+    }
 }

@@ -332,3 +332,66 @@ async fn results_written_on_disk_refresh_the_lenses() {
     writer.shutdown().await;
     client.shutdown().await;
 }
+
+/// A sequence task of `steps` steps: large enough that edits re-parse one entry.
+fn long_sequence(steps: usize) -> String {
+    let mut text = String::from(
+        "id: seq-long\ntype: sequence\ntitle: A long sequence\ntheory: three_act\n\
+         words: {min: 300, max: 900}\npremise: A river town keeps a ledger of every flood.\nsteps:\n",
+    );
+    for i in 0..steps {
+        text.push_str(&format!(
+            "  - id: step_{i}\n    brief: >\n      Write entry {i} of the flood ledger.\n    criteria: [coherence, imagery]\n"
+        ));
+    }
+    text
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edits_inside_a_long_file_are_diagnosed_where_they_are() {
+    let (_dir, root) = project(&[]);
+    let file = root.join("dataset/tasks/sequence/seq-long.yaml");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    let text = long_sequence(2_000);
+    assert!(text.len() > 100_000);
+    std::fs::write(&file, &text).unwrap();
+    let client = Client::in_process();
+    client.initialize(&root, json!({})).await;
+    client.open(&file, &text);
+    let u = uri(&file);
+    assert_eq!(
+        codes(&client.diagnostics(&u, Some(1)).await),
+        Vec::<String>::new()
+    );
+    // Misspell a criterion in step 1500, then type into step 10's brief above it (the
+    // finding moves down a line), then fix the criterion.
+    let criteria = line_of(&text, "Write entry 1500 ") + 1;
+    let at = |line: u64, from: u64, to: u64, new: &str| json!({"range": {"start": {"line": line, "character": from}, "end": {"line": line, "character": to}}, "text": new});
+    let edits = [
+        at(criteria, 26, 33, "imagry"),
+        at(
+            line_of(&text, "Write entry 10 "),
+            6,
+            6,
+            "First, a line.\n      ",
+        ),
+        at(criteria + 1, 26, 32, "imagery"),
+    ];
+    let mut found = Vec::new();
+    for (v, change) in edits.into_iter().enumerate() {
+        let version = v as i64 + 2;
+        client.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": u, "version": version}, "contentChanges": [change]}),
+        );
+        found.push(client.diagnostics(&u, Some(version)).await);
+    }
+    for (step, line) in [(0, criteria), (1, criteria + 1)] {
+        let d = &found[step]["diagnostics"];
+        assert_eq!(codes(&found[step]), ["invalid-value"], "{d}");
+        assert_eq!(d[0]["range"]["start"]["line"], line, "{d}");
+        assert!(d[0]["message"].as_str().unwrap().contains("imagry"), "{d}");
+    }
+    assert_eq!(codes(&found[2]), Vec::<String>::new(), "{}", found[2]);
+    client.shutdown().await;
+}

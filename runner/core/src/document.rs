@@ -6,7 +6,7 @@
 use crate::diagnostic::Diagnostic;
 use crate::model::{Config, SlopList, Task, Theory};
 use crate::schema::{self, SchemaKind};
-use crate::syntax::{MAX_FILE_BYTES, Parsed, SpanTree, parse_value, too_large};
+use crate::syntax::{MAX_FILE_BYTES, Parsed, SpanTree, parse_value, splice, too_large};
 use crate::text::TextRange;
 use serde_json::Value;
 use std::sync::OnceLock;
@@ -37,6 +37,9 @@ pub struct Document {
     pub model: Option<Model>,
     /// Syntax and schema diagnostics.
     pub diagnostics: Vec<Diagnostic>,
+    /// Large, parsed, and free of anchors, aliases, tags, directives and extra documents:
+    /// an edit may re-parse only the entry it touched ([`Document::reparse`]).
+    splice_safe: bool,
 }
 
 const BOM: &str = "\u{feff}";
@@ -72,31 +75,70 @@ impl Document {
         let mut doc = Document::empty(path, text.to_owned(), kind_from_path(path));
         let base = if text.starts_with(BOM) { BOM.len() } else { 0 };
         let body = &text[base..];
-        let value = match parse_value(body) {
-            Parsed::Value(v) => v,
+        match parse_value(body) {
+            Parsed::Value(value) => {
+                doc.base = base;
+                doc.splice_safe =
+                    base == 0 && text.len() >= splice::MIN_BYTES && splice::is_safe(text);
+                doc.finish(value);
+            }
             Parsed::Invalid(mut d) => {
                 d.range =
                     TextRange::new(d.range.start as usize + base, d.range.end as usize + base);
                 doc.diagnostics.push(d);
-                return doc;
             }
-        };
-        doc.base = base;
-        doc.value = Some(value);
-        let Some(value) = doc.value.as_ref() else {
-            return doc;
-        };
-        if doc.kind.is_none() {
-            doc.kind = kind_from_content(value);
         }
-        match doc.kind {
-            None => doc.diagnostics.push(Diagnostic::warning(
+        doc
+    }
+
+    /// This document's file with new content, the same as [`Document::from_bytes`] would
+    /// load. For a large file where the edit stays inside one entry (a sequence item, a
+    /// key), only that entry is parsed again and spliced into the value tree and, when it
+    /// was built, the span tree.
+    pub fn reparse(&self, bytes: &[u8]) -> Document {
+        self.spliced(bytes)
+            .unwrap_or_else(|| Document::from_bytes(&self.path, bytes))
+    }
+
+    fn spliced(&self, bytes: &[u8]) -> Option<Document> {
+        if !self.splice_safe || bytes.len() > MAX_FILE_BYTES {
+            return None;
+        }
+        let text = std::str::from_utf8(bytes).ok()?;
+        let old_value = self.value.as_ref()?;
+        let found = splice::find(&self.text, text, old_value)?;
+        let mut value = old_value.clone();
+        *found.path.lookup_mut(&mut value)? = found.value.clone();
+        let mut doc = Document::empty(&self.path, text.to_owned(), kind_from_path(&self.path));
+        doc.splice_safe = true;
+        if let Some(old) = self.spans.get() {
+            let fragment = SpanTree::parse(&found.text, found.fragment.start);
+            if let Some(spans) = old.splice(&found, &fragment) {
+                let _ = doc.spans.set(spans);
+            }
+        }
+        doc.finish(value);
+        Some(doc)
+    }
+
+    /// The rest of loading, once the text parsed: the kind, the schema, the model.
+    fn finish(&mut self, value: Value) {
+        let base = self.base;
+        self.value = Some(value);
+        let Some(value) = self.value.as_ref() else {
+            return;
+        };
+        if self.kind.is_none() {
+            self.kind = kind_from_content(value);
+        }
+        match self.kind {
+            None => self.diagnostics.push(Diagnostic::warning(
                 "unknown-file",
-                doc.spans()
+                self.spans()
                     .map_or(TextRange::empty(base), |s| s.root().key_or_value()),
                 "not a Fabula file: expected a task, a theory, fabula.yaml or a slop list",
             )),
-            Some(kind) if value.is_null() => doc.diagnostics.push(Diagnostic::error(
+            Some(kind) if value.is_null() => self.diagnostics.push(Diagnostic::error(
                 "empty-file",
                 TextRange::empty(base),
                 format!("file is empty; expected {}", describe_kind(kind)),
@@ -105,18 +147,18 @@ impl Document {
                 let found = if schema::is_valid(kind, value) {
                     Vec::new()
                 } else {
-                    doc.spans()
+                    self.spans()
                         .map(|spans| schema::validate(kind, value, spans))
                         .unwrap_or_default()
                 };
                 if found.is_empty() {
                     match read_model(kind, value) {
-                        Ok(model) => doc.model = Some(model),
+                        Ok(model) => self.model = Some(model),
                         Err(err) => {
-                            let at = doc
+                            let at = self
                                 .spans()
                                 .map_or(TextRange::empty(base), |s| s.root().key_or_value());
-                            doc.diagnostics.push(Diagnostic::error(
+                            self.diagnostics.push(Diagnostic::error(
                                 "schema",
                                 at,
                                 format!("could not read {}: {err}", describe_kind(kind)),
@@ -124,10 +166,9 @@ impl Document {
                         }
                     }
                 }
-                doc.diagnostics.extend(found);
+                self.diagnostics.extend(found);
             }
         }
-        doc
     }
 
     /// A file that could not be read: one diagnostic says why.
@@ -148,6 +189,7 @@ impl Document {
             base: 0,
             model: None,
             diagnostics: Vec::new(),
+            splice_safe: false,
         }
     }
 

@@ -36,6 +36,17 @@ impl Path {
     pub fn lookup<'a>(&self, value: &'a serde_json::Value) -> Option<&'a serde_json::Value> {
         self.0.iter().try_fold(value, |v, seg| seg.get(v))
     }
+
+    /// The value at this path in `value`, to change it.
+    pub fn lookup_mut<'a>(
+        &self,
+        value: &'a mut serde_json::Value,
+    ) -> Option<&'a mut serde_json::Value> {
+        self.0.iter().try_fold(value, |v, seg| match seg {
+            Segment::Key(k) => v.get_mut(k),
+            Segment::Index(i) => v.get_mut(i),
+        })
+    }
 }
 
 impl Segment {

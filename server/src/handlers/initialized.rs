@@ -1,5 +1,5 @@
-//! `initialized`: load every project file from disk and diagnose it, read the results
-//! store, start watching the disk.
+//! `initialized`: load every project file from disk and read the results store (both
+//! before any request is answered), diagnose every file, start watching the disk.
 
 use crate::server::Ls;
 use std::sync::Arc;
@@ -15,7 +15,12 @@ pub async fn handle(ls: &Arc<Ls>, _: InitializedParams) {
     };
     let started = std::time::Instant::now();
     let state_ls = ls.clone();
-    let loaded = tokio::task::spawn_blocking(move || state_ls.state.load_disk(&root)).await;
+    // The results are read alongside the files: a hover sent right after `initialize`
+    // waits for both, so it never says "no results yet" for a store that has some.
+    let (loaded, ()) = tokio::join!(
+        tokio::task::spawn_blocking(move || state_ls.state.load_disk(&root)),
+        crate::results::reload(ls)
+    );
     match loaded {
         Ok(Ok(n)) => crate::log::info(format_args!(
             "loaded {n} files in {} ms",
@@ -30,7 +35,6 @@ pub async fn handle(ls: &Arc<Ls>, _: InitializedParams) {
         "diagnosed the workspace {} ms after initialized",
         started.elapsed().as_millis()
     ));
-    crate::results::reload(ls).await;
     crate::results::refresh_lenses(ls).await;
     crate::watch::start(ls);
     if ls.state.session().watched_files_dynamic {

@@ -7,6 +7,7 @@
 //! recovery on broken indentation is poor, so its errors are never reported.
 
 mod spans;
+pub mod splice;
 mod value;
 
 pub use spans::{Place, SpanKind, SpanNode, SpanTree};

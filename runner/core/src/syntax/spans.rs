@@ -6,6 +6,9 @@ use crate::path::{Path, Segment};
 use crate::text::TextRange;
 use tree_sitter::{Node, Parser};
 
+/// Files at least this long are built in parts when they can be ([`SpanTree::parse`]).
+const CHUNKED_BYTES: usize = 128 * 1024;
+
 /// Where in an entry an offset lies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Place {
@@ -51,7 +54,138 @@ pub struct SpanTree {
 
 impl SpanTree {
     /// Builds the tree for `text`, adding `base` to every offset (for a stripped BOM).
+    ///
+    /// A long file is built in parts when it has the usual shape of one (a top-level
+    /// `key:` holding a long sequence): the rest of the file, then each item on its own.
+    /// The tree is the same; the parser never holds the whole file's syntax tree, which
+    /// for a 20,000-line task is over 25 MB.
     pub fn parse(text: &str, base: usize) -> Self {
+        if text.len() >= CHUNKED_BYTES
+            && let Some(tree) = Self::parse_in_parts(text, base)
+        {
+            return tree;
+        }
+        Self::parse_whole(text, base)
+    }
+
+    fn parse_in_parts(text: &str, base: usize) -> Option<Self> {
+        let seq = super::splice::top_sequence(text)?;
+        let first = *seq.items.first()?;
+        // The file without the sequence's items: the key is left with no value.
+        let cut = seq.end - first;
+        let skeleton = format!("{}{}", &text[..first], &text[seq.end..]);
+        let outer = Self::parse_whole(&skeleton, base);
+        let key_end = u32::try_from(base + first).ok()?;
+        let shift = |at: u32| -> u32 {
+            if at < key_end {
+                at
+            } else {
+                at + u32::try_from(cut).unwrap_or(u32::MAX)
+            }
+        };
+        // Each item with a stand-in sibling after it (unless it ends the file), parsed
+        // with one parser.
+        let mut parser = Parser::new();
+        parser
+            .set_language(&tree_sitter_yaml::LANGUAGE.into())
+            .ok()?;
+        let stand_in = format!("{}- ~\n", " ".repeat(seq.col));
+        let mut items = Vec::with_capacity(seq.items.len());
+        for (i, start) in seq.items.iter().enumerate() {
+            let end = seq.items.get(i + 1).copied().unwrap_or(seq.end);
+            let mut item = text[*start..end].to_owned();
+            if end < text.len() {
+                item.push_str(&stand_in);
+            }
+            let ts = parser.parse(&item, None)?;
+            let top = document_content(ts.root_node())?;
+            let mut one = SpanTree {
+                nodes: vec![SpanNode {
+                    key: None,
+                    value: shifted(top, base + start),
+                    kind: SpanKind::Missing,
+                    children: Vec::new(),
+                }],
+            };
+            one.build(&item, base + start, top);
+            if one.nodes[0].kind != SpanKind::Sequence || one.nodes[0].children.is_empty() {
+                return None;
+            }
+            items.push(one);
+        }
+        let last = items.last()?;
+        let (_, last_idx) = *last.nodes[0].children.first()?;
+        let last_item = &last.nodes[last_idx as usize];
+        if last_item.kind == SpanKind::Missing {
+            return None; // `- ` with nothing: no range to end the sequence at
+        }
+        let seq_range = TextRange::new(base + first + seq.col, last_item.value.end as usize);
+        // Copy the outer tree (moved past the cut), putting the items under the key.
+        let mut out = SpanTree {
+            nodes: Vec::with_capacity(outer.nodes.len() + items.len() * 8),
+        };
+        for node in &outer.nodes {
+            out.nodes.push(SpanNode {
+                key: node.key.map(|k| TextRange {
+                    start: shift(k.start),
+                    end: shift(k.end),
+                }),
+                value: TextRange {
+                    start: shift(node.value.start),
+                    end: shift(node.value.end),
+                },
+                kind: node.kind,
+                children: node.children.clone(),
+            });
+        }
+        let key_node = out.nodes[0]
+            .children
+            .iter()
+            .map(|(_, idx)| *idx)
+            .find(|idx| {
+                out.nodes[*idx as usize]
+                    .key
+                    .is_some_and(|k| k.start as usize == base + seq.key_line)
+            })?;
+        if out.nodes[key_node as usize].kind != SpanKind::Missing {
+            return None;
+        }
+        out.nodes[0].value.end = out.nodes[0].value.end.max(seq_range.end);
+        out.nodes[key_node as usize].value = seq_range;
+        out.nodes[key_node as usize].kind = SpanKind::Sequence;
+        for one in &items {
+            let (_, top) = one.nodes[0].children[0];
+            let idx = u32::try_from(out.nodes.len()).ok()?;
+            // The item's subtree, renumbered (its nodes follow the item in `one`).
+            let mut stack = vec![top];
+            let mut order = Vec::new();
+            while let Some(n) = stack.pop() {
+                order.push(n);
+                stack.extend(one.nodes[n as usize].children.iter().map(|(_, c)| *c));
+            }
+            let mut map = std::collections::HashMap::with_capacity(order.len());
+            for (k, n) in order.iter().enumerate() {
+                map.insert(*n, idx + u32::try_from(k).ok()?);
+            }
+            for n in &order {
+                let node = &one.nodes[*n as usize];
+                out.nodes.push(SpanNode {
+                    key: node.key,
+                    value: node.value,
+                    kind: node.kind,
+                    children: node
+                        .children
+                        .iter()
+                        .map(|(name, c)| (name.clone(), map[c]))
+                        .collect(),
+                });
+            }
+            out.nodes[key_node as usize].children.push((None, idx));
+        }
+        Some(out)
+    }
+
+    fn parse_whole(text: &str, base: usize) -> Self {
         let mut parser = Parser::new();
         let root_node = parser
             .set_language(&tree_sitter_yaml::LANGUAGE.into())
@@ -162,6 +296,95 @@ impl SpanTree {
                 Some((name.as_deref()?, child.key?))
             })
             .collect()
+    }
+
+    /// This tree after an edit re-parsed one entry (see [`super::splice`]): the entry at
+    /// `splice.path` is replaced by the first entry of `fragment` (the tree of
+    /// `splice.text`, already placed), and every other range moves with the edit.
+    pub fn splice(&self, splice: &super::splice::Splice, fragment: &SpanTree) -> Option<SpanTree> {
+        // The entry, then the stand-in sibling when there is one.
+        let (_, replacement) = *fragment.nodes.first()?.children.first()?;
+        let replaced = fragment.nodes.get(replacement as usize)?;
+        let (new_end, replaced_kind) = (replaced.value.end, replaced.kind);
+        // The replaced node and its ancestors.
+        let mut chain = vec![0u32];
+        for seg in splice.path.segments() {
+            let node = &self.nodes[*chain.last()? as usize];
+            let next = match seg {
+                Segment::Key(k) => node
+                    .children
+                    .iter()
+                    .find(|(name, _)| name.as_deref() == Some(k.as_str())),
+                Segment::Index(i) => node.children.get(*i).filter(|(name, _)| name.is_none()),
+            };
+            chain.push(next?.1);
+        }
+        let target = chain.pop()?;
+        let (start, old_end) = (splice.start as u32, splice.old_end as u32);
+        let delta = i64::try_from(splice.new_end).ok()? - i64::try_from(splice.old_end).ok()?;
+        let shift = |at: u32| -> u32 {
+            if at <= start {
+                at
+            } else if at >= old_end {
+                u32::try_from(i64::from(at) + delta).unwrap_or(u32::MAX)
+            } else {
+                start
+            }
+        };
+        let moved = |r: TextRange| TextRange {
+            start: shift(r.start),
+            end: shift(r.end),
+        };
+        let mut out = SpanTree {
+            nodes: Vec::with_capacity(self.nodes.len() + fragment.nodes.len()),
+        };
+        let placeholder = || SpanNode {
+            key: None,
+            value: TextRange::default(),
+            kind: SpanKind::Missing,
+            children: Vec::new(),
+        };
+        out.nodes.push(placeholder());
+        // (from the fragment?, index there, index in `out`)
+        let mut stack = vec![(false, 0u32, 0u32)];
+        while let Some((from_fragment, idx, at)) = stack.pop() {
+            let source = if from_fragment { fragment } else { self };
+            let node = &source.nodes[idx as usize];
+            let mut copy = SpanNode {
+                key: node.key,
+                value: node.value,
+                kind: node.kind,
+                children: Vec::with_capacity(node.children.len()),
+            };
+            if !from_fragment {
+                copy.key = node.key.map(moved);
+                copy.value = moved(node.value);
+                if chain.contains(&idx) {
+                    // An ancestor ends where its last content ends. When that was inside
+                    // the edit, the entry is its last content now.
+                    let end = node.value.end;
+                    if end > old_end {
+                    } else if end < start {
+                        copy.value.end = end.max(new_end);
+                    } else if replaced_kind == SpanKind::Missing {
+                        return None; // no range to end at: build the tree whole
+                    } else {
+                        copy.value.end = new_end;
+                    }
+                }
+            }
+            for (name, child) in &node.children {
+                let next = u32::try_from(out.nodes.len()).ok()?;
+                out.nodes.push(placeholder());
+                copy.children.push((name.clone(), next));
+                stack.push(match (from_fragment, *child == target) {
+                    (false, true) => (true, replacement, next),
+                    _ => (from_fragment, *child, next),
+                });
+            }
+            out.nodes[at as usize] = copy;
+        }
+        Some(out)
     }
 
     /// Walks with an explicit stack: nesting depth must not become stack depth.
@@ -352,5 +575,53 @@ mod tests {
         ] {
             let _ = SpanTree::parse(text, 0);
         }
+    }
+
+    /// Every node by path, in document order.
+    fn canonical(tree: &SpanTree) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut stack = vec![(Path::root(), 0u32)];
+        while let Some((path, idx)) = stack.pop() {
+            let n = &tree.nodes[idx as usize];
+            out.push(format!("{path}: {:?} {:?} {:?}", n.key, n.value, n.kind));
+            for (i, (name, c)) in n.children.iter().enumerate().rev() {
+                let p = match name {
+                    Some(k) => path.clone().key(k),
+                    None => path.clone().index(i),
+                };
+                stack.push((p, *c));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_long_file_built_in_parts_equals_one_built_whole() {
+        let item = |i: usize| {
+            format!(
+                "  - id: s{i}\n    brief: >\n      Entry {i}: the river.\n\n    # note\n    criteria: [a, b]\n    more:\n    - - x\n      - y\n    text: |\n      kept\n"
+            )
+        };
+        let items: String = (0..1500).map(item).collect();
+        let texts = [
+            format!("id: x\ntype: sequence\nsteps:\n{items}"),
+            format!("id: x\nsteps:\n  # first\n{items}rubric:\n  q: 1\n"),
+            format!("steps:\n{items}  - \"last\"\ntail: 1\n"),
+        ];
+        for (n, text) in texts.iter().enumerate() {
+            assert!(text.len() >= CHUNKED_BYTES, "text {n} too short");
+            let parts = SpanTree::parse_in_parts(text, 3).unwrap_or_else(|| panic!("text {n}"));
+            let (a, b) = (
+                canonical(&parts),
+                canonical(&SpanTree::parse_whole(text, 3)),
+            );
+            assert_eq!(a.len(), b.len(), "text {n}");
+            if let Some(i) = (0..a.len()).find(|i| a[*i] != b[*i]) {
+                panic!("text {n}, node {i}: parts {} whole {}", a[i], b[i]);
+            }
+        }
+        // Not the usual shape: built whole.
+        let odd = format!("steps:\n{}\n- top level item\n", "  - a\n".repeat(30_000));
+        assert!(SpanTree::parse_in_parts(&odd, 0).is_none());
     }
 }
