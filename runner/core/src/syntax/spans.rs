@@ -40,6 +40,18 @@ pub struct SpanNode {
 }
 
 impl SpanNode {
+    /// The index of the child a path segment names.
+    fn child(&self, seg: &Segment) -> Option<u32> {
+        let found = match seg {
+            Segment::Key(k) => self
+                .children
+                .iter()
+                .find(|(name, _)| name.as_deref() == Some(k.as_str())),
+            Segment::Index(i) => self.children.get(*i).filter(|(name, _)| name.is_none()),
+        };
+        found.map(|(_, idx)| *idx)
+    }
+
     /// The key if there is one, else the value: what to underline for "this entry".
     pub fn key_or_value(&self) -> TextRange {
         self.key.unwrap_or(self.value)
@@ -219,15 +231,8 @@ impl SpanTree {
     pub fn find(&self, path: &Path) -> (&SpanNode, bool) {
         let mut node = &self.nodes[0];
         for seg in path.segments() {
-            let next = match seg {
-                Segment::Key(k) => node
-                    .children
-                    .iter()
-                    .find(|(name, _)| name.as_deref() == Some(k.as_str())),
-                Segment::Index(i) => node.children.get(*i).filter(|(name, _)| name.is_none()),
-            };
-            match next {
-                Some(&(_, idx)) => node = &self.nodes[idx as usize],
+            match node.child(seg) {
+                Some(idx) => node = &self.nodes[idx as usize],
                 None => return (node, false),
             }
         }
@@ -310,14 +315,7 @@ impl SpanTree {
         let mut chain = vec![0u32];
         for seg in splice.path.segments() {
             let node = &self.nodes[*chain.last()? as usize];
-            let next = match seg {
-                Segment::Key(k) => node
-                    .children
-                    .iter()
-                    .find(|(name, _)| name.as_deref() == Some(k.as_str())),
-                Segment::Index(i) => node.children.get(*i).filter(|(name, _)| name.is_none()),
-            };
-            chain.push(next?.1);
+            chain.push(node.child(seg)?);
         }
         let target = chain.pop()?;
         let (start, old_end) = (splice.start as u32, splice.old_end as u32);
