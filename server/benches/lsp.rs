@@ -55,24 +55,6 @@ fn spawn(bin: &Path) -> (tokio::process::Child, Client) {
     (child, Client::over(stdout, stdin))
 }
 
-/// A sequence task of about `lines` lines.
-fn sequence_task(lines: usize) -> String {
-    let mut text = String::from(
-        "id: seq-big\ntype: sequence\ntitle: A very long sequence\ntheory: three_act\n\
-         words: {min: 300, max: 900}\npremise: A river town keeps a ledger of every flood.\nsteps:\n",
-    );
-    let mut n = 7;
-    let mut i = 0;
-    while n < lines {
-        text.push_str(&format!(
-            "  - id: step_{i}\n    brief: >\n      Write entry {i} of the flood ledger, in the clerk's voice.\n    criteria: [coherence, imagery]\n"
-        ));
-        n += 4;
-        i += 1;
-    }
-    text
-}
-
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -101,7 +83,8 @@ async fn edits(bin: &Path, lines: usize, runs: usize) -> (Duration, Duration, f6
     let (_dir, root) = support::project(&[]);
     let file = root.join("dataset/tasks/sequence/seq-big.yaml");
     std::fs::create_dir_all(file.parent().unwrap()).unwrap();
-    let text = sequence_task(lines);
+    // Seven lines of head, four per step.
+    let text = support::sequence_task("seq-big", (lines - 7).div_ceil(4));
     std::fs::write(&file, &text).unwrap();
     let (child, client) = spawn(bin);
     client.initialize(&root, json!({})).await;

@@ -333,26 +333,12 @@ async fn results_written_on_disk_refresh_the_lenses() {
     client.shutdown().await;
 }
 
-/// A sequence task of `steps` steps: large enough that edits re-parse one entry.
-fn long_sequence(steps: usize) -> String {
-    let mut text = String::from(
-        "id: seq-long\ntype: sequence\ntitle: A long sequence\ntheory: three_act\n\
-         words: {min: 300, max: 900}\npremise: A river town keeps a ledger of every flood.\nsteps:\n",
-    );
-    for i in 0..steps {
-        text.push_str(&format!(
-            "  - id: step_{i}\n    brief: >\n      Write entry {i} of the flood ledger.\n    criteria: [coherence, imagery]\n"
-        ));
-    }
-    text
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn edits_inside_a_long_file_are_diagnosed_where_they_are() {
     let (_dir, root) = project(&[]);
     let file = root.join("dataset/tasks/sequence/seq-long.yaml");
     std::fs::create_dir_all(file.parent().unwrap()).unwrap();
-    let text = long_sequence(2_000);
+    let text = support::sequence_task("seq-long", 2_000);
     assert!(text.len() > 100_000);
     std::fs::write(&file, &text).unwrap();
     let client = Client::in_process();

@@ -106,9 +106,9 @@ impl Document {
         }
         let text = std::str::from_utf8(bytes).ok()?;
         let old_value = self.value.as_ref()?;
-        let found = splice::find(&self.text, text, old_value)?;
+        let mut found = splice::find(&self.text, text, old_value)?;
         let mut value = old_value.clone();
-        *found.path.lookup_mut(&mut value)? = found.value.clone();
+        *found.path.lookup_mut(&mut value)? = std::mem::take(&mut found.value);
         let mut doc = Document::empty(&self.path, text.to_owned(), kind_from_path(&self.path));
         doc.splice_safe = true;
         if let Some(old) = self.spans.get() {

@@ -306,6 +306,22 @@ pub fn project(tasks: &[&str]) -> (tempdir::Dir, PathBuf) {
     (dir, root)
 }
 
+/// A sequence task `id` of `steps` steps (seven lines of head, four per step), clean
+/// against the repository's fabula.yaml and theories: the long file of the edit tests and
+/// the benchmark.
+pub fn sequence_task(id: &str, steps: usize) -> String {
+    let mut text = format!(
+        "id: {id}\ntype: sequence\ntitle: A very long sequence\ntheory: three_act\n\
+         words: {{min: 300, max: 900}}\npremise: A river town keeps a ledger of every flood.\nsteps:\n",
+    );
+    for i in 0..steps {
+        text.push_str(&format!(
+            "  - id: step_{i}\n    brief: >\n      Write entry {i} of the flood ledger, in the clerk's voice.\n    criteria: [coherence, imagery]\n"
+        ));
+    }
+    text
+}
+
 pub fn find_task(dir: &Path, id: &str) -> Option<PathBuf> {
     for e in std::fs::read_dir(dir).ok()? {
         let p = e.ok()?.path();

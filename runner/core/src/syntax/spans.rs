@@ -40,6 +40,16 @@ pub struct SpanNode {
 }
 
 impl SpanNode {
+    /// A slot to fill while copying a tree.
+    fn placeholder() -> Self {
+        SpanNode {
+            key: None,
+            value: TextRange::default(),
+            kind: SpanKind::Missing,
+            children: Vec::new(),
+        }
+    }
+
     /// The index of the child a path segment names.
     fn child(&self, seg: &Segment) -> Option<u32> {
         let found = match seg {
@@ -167,34 +177,34 @@ impl SpanTree {
         out.nodes[key_node as usize].kind = SpanKind::Sequence;
         for one in &items {
             let (_, top) = one.nodes[0].children[0];
-            let idx = u32::try_from(out.nodes.len()).ok()?;
-            // The item's subtree, renumbered (its nodes follow the item in `one`).
-            let mut stack = vec![top];
-            let mut order = Vec::new();
-            while let Some(n) = stack.pop() {
-                order.push(n);
-                stack.extend(one.nodes[n as usize].children.iter().map(|(_, c)| *c));
-            }
-            let mut map = std::collections::HashMap::with_capacity(order.len());
-            for (k, n) in order.iter().enumerate() {
-                map.insert(*n, idx + u32::try_from(k).ok()?);
-            }
-            for n in &order {
-                let node = &one.nodes[*n as usize];
-                out.nodes.push(SpanNode {
-                    key: node.key,
-                    value: node.value,
-                    kind: node.kind,
-                    children: node
-                        .children
-                        .iter()
-                        .map(|(name, c)| (name.clone(), map[c]))
-                        .collect(),
-                });
-            }
+            let idx = out.graft(one, top)?;
             out.nodes[key_node as usize].children.push((None, idx));
         }
         Some(out)
+    }
+
+    /// Copies node `top` of `from` and everything under it to the end of this tree, as is;
+    /// returns the copy's index.
+    fn graft(&mut self, from: &SpanTree, top: u32) -> Option<u32> {
+        let first = u32::try_from(self.nodes.len()).ok()?;
+        self.nodes.push(SpanNode::placeholder());
+        // (index in `from`, index here)
+        let mut stack = vec![(top, first)];
+        while let Some((idx, at)) = stack.pop() {
+            let node = &from.nodes[idx as usize];
+            let mut copy = SpanNode {
+                children: Vec::with_capacity(node.children.len()),
+                ..*node
+            };
+            for (name, child) in &node.children {
+                let next = u32::try_from(self.nodes.len()).ok()?;
+                self.nodes.push(SpanNode::placeholder());
+                copy.children.push((name.clone(), next));
+                stack.push((*child, next));
+            }
+            self.nodes[at as usize] = copy;
+        }
+        Some(first)
     }
 
     fn parse_whole(text: &str, base: usize) -> Self {
@@ -318,8 +328,9 @@ impl SpanTree {
             chain.push(node.child(seg)?);
         }
         let target = chain.pop()?;
-        let (start, old_end) = (splice.start as u32, splice.old_end as u32);
-        let delta = i64::try_from(splice.new_end).ok()? - i64::try_from(splice.old_end).ok()?;
+        let change = splice.change;
+        let (start, old_end) = (change.start as u32, change.old_end as u32);
+        let delta = i64::try_from(change.new_end).ok()? - i64::try_from(change.old_end).ok()?;
         let shift = |at: u32| -> u32 {
             if at <= start {
                 at
@@ -336,49 +347,40 @@ impl SpanTree {
         let mut out = SpanTree {
             nodes: Vec::with_capacity(self.nodes.len() + fragment.nodes.len()),
         };
-        let placeholder = || SpanNode {
-            key: None,
-            value: TextRange::default(),
-            kind: SpanKind::Missing,
-            children: Vec::new(),
-        };
-        out.nodes.push(placeholder());
-        // (from the fragment?, index there, index in `out`)
-        let mut stack = vec![(false, 0u32, 0u32)];
-        while let Some((from_fragment, idx, at)) = stack.pop() {
-            let source = if from_fragment { fragment } else { self };
-            let node = &source.nodes[idx as usize];
+        out.nodes.push(SpanNode::placeholder());
+        // (index here, index in `out`)
+        let mut stack = vec![(0u32, 0u32)];
+        while let Some((idx, at)) = stack.pop() {
+            let node = &self.nodes[idx as usize];
             let mut copy = SpanNode {
-                key: node.key,
-                value: node.value,
+                key: node.key.map(moved),
+                value: moved(node.value),
                 kind: node.kind,
                 children: Vec::with_capacity(node.children.len()),
             };
-            if !from_fragment {
-                copy.key = node.key.map(moved);
-                copy.value = moved(node.value);
-                if chain.contains(&idx) {
-                    // An ancestor ends where its last content ends. When that was inside
-                    // the edit, the entry is its last content now.
-                    let end = node.value.end;
-                    if end > old_end {
-                    } else if end < start {
-                        copy.value.end = end.max(new_end);
-                    } else if replaced_kind == SpanKind::Missing {
-                        return None; // no range to end at: build the tree whole
-                    } else {
-                        copy.value.end = new_end;
-                    }
+            if chain.contains(&idx) {
+                // An ancestor ends where its last content ends. When that was inside
+                // the edit, the entry is its last content now.
+                let end = node.value.end;
+                if end > old_end {
+                } else if end < start {
+                    copy.value.end = end.max(new_end);
+                } else if replaced_kind == SpanKind::Missing {
+                    return None; // no range to end at: build the tree whole
+                } else {
+                    copy.value.end = new_end;
                 }
             }
             for (name, child) in &node.children {
-                let next = u32::try_from(out.nodes.len()).ok()?;
-                out.nodes.push(placeholder());
+                let next = if *child == target {
+                    out.graft(fragment, replacement)?
+                } else {
+                    let next = u32::try_from(out.nodes.len()).ok()?;
+                    out.nodes.push(SpanNode::placeholder());
+                    stack.push((*child, next));
+                    next
+                };
                 copy.children.push((name.clone(), next));
-                stack.push(match (from_fragment, *child == target) {
-                    (false, true) => (true, replacement, next),
-                    _ => (from_fragment, *child, next),
-                });
             }
             out.nodes[at as usize] = copy;
         }

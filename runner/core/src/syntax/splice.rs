@@ -41,16 +41,18 @@ pub struct Splice {
     /// unless the entry ends the file, a stand-in sibling, so that the entry ends as it
     /// does in context (tree-sitter ends a block scalar differently at the end of a file).
     pub text: String,
-    /// The changed bytes: `start..old_end` of the old text became `start..new_end`.
-    pub start: usize,
-    pub old_end: usize,
-    pub new_end: usize,
+    pub change: Change,
 }
 
 /// The entry of `new` that differs from `old` (whose value is `old_value`), parsed alone;
 /// `None` when the edit is not inside one entry or any check fails.
 pub fn find(old: &str, new: &str, old_value: &Value) -> Option<Splice> {
-    let (start, old_end, new_end) = changed(old, new)?;
+    let change = changed(old, new)?;
+    let Change {
+        start,
+        old_end,
+        new_end,
+    } = change;
     let first = line_start(new, start);
     // The lowest indentation on the changed lines below the first, before and after.
     let mut bound = usize::MAX;
@@ -86,17 +88,7 @@ pub fn find(old: &str, new: &str, old_value: &Value) -> Option<Splice> {
                     if tries > MAX_TRIES {
                         return None;
                     }
-                    if let Some(s) = try_entry(
-                        (old, new),
-                        old_value,
-                        at,
-                        &entry,
-                        Change {
-                            start,
-                            old_end,
-                            new_end,
-                        },
-                    ) {
+                    if let Some(s) = try_entry((old, new), old_value, at, &entry, change) {
                         return Some(s);
                     }
                 }
@@ -234,11 +226,11 @@ pub(crate) fn top_sequence(text: &str) -> Option<TopSequence> {
 }
 
 /// The changed bytes: `start..old_end` of the old text became `start..new_end`.
-#[derive(Clone, Copy)]
-struct Change {
-    start: usize,
-    old_end: usize,
-    new_end: usize,
+#[derive(Clone, Copy, Debug)]
+pub struct Change {
+    pub start: usize,
+    pub old_end: usize,
+    pub new_end: usize,
 }
 
 fn try_entry(
@@ -246,12 +238,11 @@ fn try_entry(
     old_value: &Value,
     at: usize,
     entry: &Entry,
-    Change {
-        start,
-        old_end,
-        new_end,
-    }: Change,
+    change: Change,
 ) -> Option<Splice> {
+    let Change {
+        old_end, new_end, ..
+    } = change;
     let new_stop = entry_end(new, at, entry.col)?;
     let old_stop = entry_end(old, at, entry.col)?;
     // The edit must end inside the entry, and the text after it must be the old text's.
@@ -285,9 +276,7 @@ fn try_entry(
         value,
         fragment: at..new_stop,
         text,
-        start,
-        old_end,
-        new_end,
+        change,
     })
 }
 
@@ -499,9 +488,8 @@ fn lines_from(text: &str, at: usize) -> impl Iterator<Item = Range<usize>> + '_ 
     })
 }
 
-/// The changed bytes, as `(start, old_end, new_end)` on character boundaries; `None`
-/// when the texts are equal.
-fn changed(old: &str, new: &str) -> Option<(usize, usize, usize)> {
+/// The changed bytes, on character boundaries; `None` when the texts are equal.
+fn changed(old: &str, new: &str) -> Option<Change> {
     if old == new {
         return None;
     }
@@ -521,7 +509,11 @@ fn changed(old: &str, new: &str) -> Option<(usize, usize, usize)> {
     while !old.is_char_boundary(a.len() - tail) || !new.is_char_boundary(b.len() - tail) {
         tail -= 1;
     }
-    Some((start, a.len() - tail, b.len() - tail))
+    Some(Change {
+        start,
+        old_end: a.len() - tail,
+        new_end: b.len() - tail,
+    })
 }
 
 #[cfg(test)]
