@@ -9,16 +9,22 @@ dataset/ (theories/, tasks/<type>/, slop.yaml) and results/. Commands find the p
 by walking up from the current folder (or from the first PATH) to fabula.yaml.
 
 Exit codes:
-  0  success: nothing to report
-  1  findings: errors in checked files (or, with --strict, warnings); failed work in a
-     run; a model under --fail-under
-  2  usage or configuration error: bad arguments, missing paths, a missing API key
+  0  success: the planned work is complete and stored; no findings
+  1  findings, or failed or unfinished work: errors in checked files (with --strict,
+     warnings too); failed records, a budget stop, an interrupt, calls a provider
+     refused; stored failures a run did not retry; a model under --fail-under
+  2  usage or configuration error: bad arguments, missing paths, no fabula.yaml, a
+     missing API key, tasks with errors (without --skip-invalid)
+  3  the results store could not be read or written (permissions, a full disk)
+
+Logs: FABULA_LOG=debug (or RUST_LOG) prints what the engine does to stderr.
 
 Examples:
   fabula check                      check fabula.yaml and the whole dataset
   fabula run                        run the benchmark (offline `sim` models by default)
   fabula run --dry-run              what a run would do, with estimated cost
-  fabula leaderboard                scores per model and task type";
+  fabula leaderboard                scores per model and task type
+  fabula export --format csv > verdicts.csv";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -45,16 +51,32 @@ pub enum Command {
     /// result under results/ the moment it exists, then print the leaderboard.
     #[command(after_help = RUN_AFTER_HELP)]
     Run(RunArgs),
-    /// Summarise the results store: records per model, failed and stale ones.
-    Status(ProjectArgs),
+    /// Summarise the results store: records per model, failed and stale ones; with -v,
+    /// failures grouped by reason with an example of each.
+    Status(StatusArgs),
     /// List the work a run would do (missing or stale generations and evaluations).
     Missing(MissingArgs),
     /// Delete failed records so the next run retries them.
     CleanFailed(CleanFailedArgs),
-    /// Scores per model and task type, pass rate, cost and judge agreement.
+    /// Scores per model and task type with confidence intervals, coverage, pass rate,
+    /// cost and judge agreement.
     #[command(after_help = LEADERBOARD_AFTER_HELP)]
     Leaderboard(LeaderboardArgs),
+    /// One row per task × model × sample × judge × criterion (and item): verdicts with
+    /// evidence, programmatic parts, tokens, latency, cost and failure reasons.
+    #[command(after_help = EXPORT_AFTER_HELP)]
+    Export(ExportArgs),
 }
+
+const EXPORT_AFTER_HELP: &str = "\
+Only records with today's fingerprints are exported, the same ones leaderboards count. A
+generation nobody has judged (or that failed) is one row with the judge columns empty.
+Scores: final_score 0-100; programmatic, word_score and verdict_score 0-1.
+
+Examples:
+  fabula export --format csv > verdicts.csv
+  fabula export --format jsonl --model gpt-5 --out gpt5.jsonl
+  python -c \"import pandas as pd; print(pd.read_csv('verdicts.csv').groupby('model').final_score.mean())\"";
 
 const RUN_AFTER_HELP: &str = "\
 A run is incremental: it plans only what the store lacks for today's fingerprints (task
@@ -65,10 +87,16 @@ records count as done until `fabula clean-failed`.
 
 Models: --model (repeatable) or every `enabled` model in fabula.yaml that is not a judge,
 oracle or critic. Judges: --judge (repeatable) or `judges` in fabula.yaml. API keys come
-from the environment or .env; a missing key stops the run before any request.
+from the environment or .env; a missing key stops the run before any request. A task
+with errors stops the run before any request too, unless --skip-invalid.
 
-Exit codes: 0 all work done, 1 some work failed (recorded in results/), 2 usage or
-configuration error.
+Stopping: the first Ctrl-C (or SIGTERM) stops scheduling and lets calls in flight finish
+for up to --grace seconds, then cancels them; a second Ctrl-C cancels at once. Records
+already written are kept either way; run again to do the rest.
+
+Exit codes: 0 the planned work is complete and stored; 1 some work failed or is
+unfinished (failed records, stored failures not retried, a budget stop, an interrupt); 2
+usage or configuration error; 3 the results store could not be written.
 
 Examples:
   fabula run                                 the whole benchmark, offline on `sim`
@@ -79,10 +107,14 @@ Examples:
   fabula run --json | jq -c 'select(.event == \"generation\")'";
 
 const LEADERBOARD_AFTER_HELP: &str = "\
-A model's score (0-100) is the mean over its items of 50% programmatic (word range,
-repetition, stock phrases) and 50% the judges' median, weighted by the task type's
-rubric. Items no judge could score are shown as unscored, never as zero. Stale records
-(fingerprints that are not today's) are left out.
+An item (task × sample) scores 50% programmatic (word range, repetition, stock phrases)
+and 50% the judges' median, weighted by the task type's criteria, on 0-100. A model
+failure (cut off, refused, empty, broken protocol) scores 0 and counts; an
+infrastructure failure (HTTP errors, timeouts) leaves the item incomplete. Models are
+ranked on the items every model completed (the footer says how many); --allow-partial
+ranks each on its own. A model's score is the mean over tasks of the mean over samples,
+with a 95% bootstrap interval (± is half its width); ranks whose intervals overlap are
+ties. Stale records (fingerprints that are not today's) are left out.
 
 Examples:
   fabula leaderboard
@@ -168,6 +200,19 @@ pub struct RunArgs {
     /// Machine-readable progress: one JSON event per line on stdout.
     #[arg(long)]
     pub json: bool,
+
+    /// Run stored failures again (failed generations and evaluations with today's
+    /// fingerprints); without it they count as done and the run exits 1.
+    #[arg(long)]
+    pub retry_failed: bool,
+
+    /// Run the tasks that load cleanly when some have errors (they are listed as skipped).
+    #[arg(long)]
+    pub skip_invalid: bool,
+
+    /// Seconds calls in flight may take to finish after the first Ctrl-C or SIGTERM.
+    #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=600))]
+    pub grace: u64,
 }
 
 #[derive(Debug, clap::Args)]
@@ -201,8 +246,12 @@ pub struct LeaderboardArgs {
     pub write: Option<PathBuf>,
 
     /// Exit 1 when any model scores below this (0-100): a gate for CI.
-    #[arg(long, value_name = "SCORE")]
+    #[arg(long, value_name = "SCORE", value_parser = parse_score)]
     pub fail_under: Option<f64>,
+
+    /// Rank each model on its own complete items, even when they differ between models.
+    #[arg(long)]
+    pub allow_partial: bool,
 
     /// Model to show (repeatable). Default: every enabled model that is not a judge,
     /// oracle or critic.
@@ -215,6 +264,59 @@ pub struct LeaderboardArgs {
 
     #[command(flatten)]
     pub project: ProjectArgs,
+}
+
+/// A score on Fabula's one scale, 0 to 100.
+fn parse_score(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number; scores are 0 to 100"))?;
+    if !(0.0..=100.0).contains(&v) {
+        return Err(format!("{s} is not a score: scores are 0 to 100"));
+    }
+    Ok(v)
+}
+
+#[derive(Debug, clap::Args)]
+pub struct StatusArgs {
+    /// Group failures by reason, with counts and an example of each.
+    #[arg(short, long)]
+    pub verbose: bool,
+
+    #[command(flatten)]
+    pub project: ProjectArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ExportFormat::Jsonl)]
+    pub format: ExportFormat,
+
+    /// Write to this file instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Model to export (repeatable). Default: every enabled model that is not a judge,
+    /// oracle or critic.
+    #[arg(long = "model", value_name = "NAME")]
+    pub models: Vec<String>,
+
+    /// Judges whose evaluations count (repeatable). Default: `judges` in fabula.yaml.
+    #[arg(long = "judge", value_name = "NAME")]
+    pub judges: Vec<String>,
+
+    #[command(flatten)]
+    pub project: ProjectArgs,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// One JSON object per line.
+    Jsonl,
+    /// Comma-separated values with a header line.
+    Csv,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

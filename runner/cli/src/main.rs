@@ -3,25 +3,18 @@
 
 mod args;
 mod commands;
+mod error;
 mod project;
 mod render;
+
+pub use error::Outcome;
 
 use clap::Parser;
 use std::process::ExitCode;
 
-/// Exit codes, as documented in `fabula --help` and README.md.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome {
-    /// 0: nothing to report.
-    Success,
-    /// 1: the command ran and found problems (diagnostics, failed work).
-    Findings,
-    /// 2: bad arguments, missing files, unreadable configuration.
-    UsageError,
-}
-
 fn main() -> ExitCode {
     let cli = args::Cli::parse();
+    init_tracing();
     let outcome = match commands::run(cli) {
         Ok(outcome) => outcome,
         // The reader closed our output (`fabula run --json | head`): their choice, not an
@@ -30,14 +23,21 @@ fn main() -> ExitCode {
         Err(err) => {
             let mut stderr = std::io::stderr().lock();
             let _ = std::io::Write::write_fmt(&mut stderr, format_args!("error: {err:#}\n"));
-            Outcome::UsageError
+            error::outcome_of(&err)
         }
     };
-    match outcome {
-        Outcome::Success => ExitCode::SUCCESS,
-        Outcome::Findings => ExitCode::from(1),
-        Outcome::UsageError => ExitCode::from(2),
-    }
+    ExitCode::from(outcome.code())
+}
+
+/// Logs to stderr, off unless `FABULA_LOG` (or `RUST_LOG`) asks: `FABULA_LOG=debug`.
+fn init_tracing() {
+    let filter = std::env::var("FABULA_LOG")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .unwrap_or_else(|_| "off".to_string());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {

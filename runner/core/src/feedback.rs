@@ -10,6 +10,7 @@
 //! 4. no stock phrase from the slop list.
 
 use crate::model::WordRange;
+use crate::template;
 use crate::text_rules::{beat_marker, contains_term, count_term, word_count};
 
 /// What the checker needs to know about the task.
@@ -50,38 +51,33 @@ pub enum Problem {
 }
 
 impl Problem {
+    /// The problem in words, from the `feedback_*` template parts.
     pub fn message(&self) -> String {
         match self {
-            Problem::TooShort { words, min } => {
-                format!("The draft has {words} words; it needs at least {min}.")
-            }
-            Problem::TooLong { words, max } => {
-                format!("The draft has {words} words; it may have at most {max}.")
-            }
-            Problem::Missing(t) => format!("Required element missing: \"{t}\"."),
-            Problem::Forbidden(t) => format!("Forbidden element present: \"{t}\"."),
-            Problem::MarkerMissing(b) => {
-                format!("No marker line \"[beat: {b}]\" before that beat.")
-            }
-            Problem::MarkerRepeated(b) => {
-                format!("The marker \"[beat: {b}]\" appears more than once.")
-            }
-            Problem::MarkerUnknown(b) => {
-                format!("\"[beat: {b}]\" is not one of the beats to write.")
-            }
-            Problem::MarkersOutOfOrder { expected, found } => format!(
-                "Beat markers are out of order: expected {}, found {}.",
-                expected.join(", "),
-                found.join(", ")
+            Problem::TooShort { words, min } => template::render(
+                "feedback_too_short",
+                &[("words", &words.to_string()), ("min", &min.to_string())],
             ),
-            Problem::Slop { phrase, count } => {
-                let times = if *count == 1 {
-                    "once".to_string()
-                } else {
-                    format!("{count} times")
-                };
-                format!("Stock phrase \"{phrase}\" used {times}; say it in your own words.")
+            Problem::TooLong { words, max } => template::render(
+                "feedback_too_long",
+                &[("words", &words.to_string()), ("max", &max.to_string())],
+            ),
+            Problem::Missing(t) => template::render("feedback_missing", &[("term", t)]),
+            Problem::Forbidden(t) => template::render("feedback_forbidden", &[("term", t)]),
+            Problem::MarkerMissing(b) => template::render("feedback_marker_missing", &[("beat", b)]),
+            Problem::MarkerRepeated(b) => template::render("feedback_marker_repeated", &[("beat", b)]),
+            Problem::MarkerUnknown(b) => template::render("feedback_marker_unknown", &[("beat", b)]),
+            Problem::MarkersOutOfOrder { expected, found } => template::render(
+                "feedback_markers_out_of_order",
+                &[("expected", &expected.join(", ")), ("found", &found.join(", "))],
+            ),
+            Problem::Slop { phrase, count: 1 } => {
+                template::render("feedback_slop_once", &[("phrase", phrase)])
             }
+            Problem::Slop { phrase, count } => template::render(
+                "feedback_slop_times",
+                &[("phrase", phrase), ("count", &count.to_string())],
+            ),
         }
     }
 }
@@ -163,11 +159,11 @@ pub fn check(draft: &str, rules: &Rules<'_>) -> Vec<Problem> {
 /// The feedback text shown to the model.
 pub fn render(problems: &[Problem]) -> String {
     if problems.is_empty() {
-        return "No rule violations found. Improve the story as a whole while keeping every rule satisfied.".to_string();
+        return template::render("feedback_all_clear", &[]);
     }
     problems
         .iter()
-        .map(|p| format!("- {}", p.message()))
+        .map(|p| template::render("feedback_line", &[("message", &p.message())]))
         .collect::<Vec<_>>()
         .join("\n")
 }

@@ -1,18 +1,25 @@
 //! Fabula's core: the formats (theories, tasks, `fabula.yaml`, result records), YAML
-//! loading with positions, and the checks. It does no IO and knows no protocol: the CLI
-//! and the language server hand it texts and render what it returns.
+//! loading with positions, the checks, and what each task type knows (its kind: prompts,
+//! judge views, criteria), the judge's prompt and parse, the programmatic metrics and
+//! the judges' aggregation. It does no IO and knows no protocol: the CLI, the engine and
+//! the language server hand it texts and render what it returns.
 
 pub mod check;
+pub mod criteria;
 pub mod diagnostic;
 pub mod document;
 pub mod feedback;
+pub mod judge;
+pub mod kind;
 pub mod metrics;
 pub mod model;
 pub mod path;
+pub mod prompt;
 pub mod schema;
 pub mod score;
 pub mod suggest;
 pub mod syntax;
+pub mod template;
 pub mod text;
 pub mod text_rules;
 pub mod workspace;

@@ -9,6 +9,8 @@
 //!
 //! Words are counted by [`crate::text_rules::word_count`]; phrases are matched as whole
 //! words ignoring case (as [`crate::text_rules::count_term`] does). Every score is in 0..=1.
+//! A text without a word scores 0 on every part: nothing is not free of repetition and
+//! stock phrases, it is nothing.
 
 use crate::model::WordRange;
 use crate::text_rules::{FnvBuild, token_hashes, word_count, word_hash};
@@ -30,7 +32,7 @@ pub fn cache_key(range: WordRange, slop: &[String]) -> String {
     use std::hash::Hasher;
     let mut h = crate::text_rules::Fnv::default();
     let constants = format!(
-        "v1 {WEIGHT_WORDS} {WEIGHT_REPETITION} {WEIGHT_SLOP} {REPEAT_N} {REPEAT_CEILING} {SLOP_CEILING} {} {}",
+        "v2 {WEIGHT_WORDS} {WEIGHT_REPETITION} {WEIGHT_SLOP} {REPEAT_N} {REPEAT_CEILING} {SLOP_CEILING} {} {}",
         range.min, range.max
     );
     h.write(constants.as_bytes());
@@ -42,7 +44,7 @@ pub fn cache_key(range: WordRange, slop: &[String]) -> String {
 }
 
 /// The programmatic part and its pieces.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Programmatic {
     pub words: usize,
     pub word_score: f64,
@@ -52,8 +54,33 @@ pub struct Programmatic {
     /// Stock phrases per 1,000 words.
     pub slop_density: f64,
     pub slop_score: f64,
+    /// Each stock phrase found and how often, in the slop list's order.
+    pub slop_hits: Vec<(String, usize)>,
     /// 0.40 × word + 0.35 × repetition + 0.25 × slop.
     pub total: f64,
+}
+
+impl Programmatic {
+    /// The stored form ([`crate::model::Breakdown`]).
+    pub fn breakdown(&self) -> crate::model::Breakdown {
+        crate::model::Breakdown {
+            words: self.words as u64,
+            word_score: self.word_score,
+            repetition: self.repetition,
+            repetition_score: self.repetition_score,
+            slop_density: self.slop_density,
+            slop_score: self.slop_score,
+            slop_hits: self
+                .slop_hits
+                .iter()
+                .map(|(phrase, count)| crate::model::SlopHit {
+                    phrase: phrase.clone(),
+                    count: *count as u64,
+                })
+                .collect(),
+            total: self.total,
+        }
+    }
 }
 
 pub fn word_score(words: usize, range: WordRange) -> f64 {
@@ -100,13 +127,21 @@ fn repetition_of(words: &[u64]) -> f64 {
 
 /// Stock phrases per 1,000 words.
 pub fn slop_density(text: &str, phrases: &[String]) -> f64 {
-    slop_density_of(&token_hashes(text), word_count(text), phrases)
+    let tokens = token_hashes(text);
+    let hits: usize = slop_hits(&tokens, phrases).iter().sum();
+    density(hits, word_count(text))
 }
 
-fn slop_density_of(tokens: &[u64], words: usize, phrases: &[String]) -> f64 {
+fn density(hits: usize, words: usize) -> f64 {
     if words == 0 {
-        return 0.0;
+        0.0
+    } else {
+        hits as f64 * 1000.0 / words as f64
     }
+}
+
+/// How often each phrase occurs in `tokens` (matches of one phrase do not overlap).
+fn slop_hits(tokens: &[u64], phrases: &[String]) -> Vec<usize> {
     // Index the phrases by first word, so the text is walked once, not once per phrase.
     let split: Vec<Vec<u64>> = phrases
         .iter()
@@ -118,7 +153,7 @@ fn slop_density_of(tokens: &[u64], words: usize, phrases: &[String]) -> f64 {
             by_first.entry(*first).or_default().push(k);
         }
     }
-    let mut hits = 0usize;
+    let mut hits = vec![0usize; split.len()];
     // Per phrase, the end of its last match: matches of one phrase do not overlap.
     let mut busy_until = vec![0usize; split.len()];
     for i in 0..tokens.len() {
@@ -129,12 +164,12 @@ fn slop_density_of(tokens: &[u64], words: usize, phrases: &[String]) -> f64 {
             let words = &split[k];
             let end = i + words.len();
             if end <= tokens.len() && i >= busy_until[k] && tokens[i..end] == words[..] {
-                hits += 1;
+                hits[k] += 1;
                 busy_until[k] = end;
             }
         }
     }
-    hits as f64 * 1000.0 / words as f64
+    hits
 }
 
 pub fn programmatic(text: &str, range: WordRange, slop: &[String]) -> Programmatic {
@@ -142,9 +177,16 @@ pub fn programmatic(text: &str, range: WordRange, slop: &[String]) -> Programmat
     let word_score = word_score(words, range);
     let tokens = token_hashes(text);
     let repetition = repetition_of(&tokens);
-    let repetition_score = (1.0 - repetition / REPEAT_CEILING).clamp(0.0, 1.0);
-    let slop_density = slop_density_of(&tokens, words, slop);
-    let slop_score = (1.0 - slop_density / SLOP_CEILING).clamp(0.0, 1.0);
+    let hits = slop_hits(&tokens, slop);
+    let slop_density = density(hits.iter().sum(), words);
+    let (repetition_score, slop_score) = if words == 0 {
+        (0.0, 0.0)
+    } else {
+        (
+            (1.0 - repetition / REPEAT_CEILING).clamp(0.0, 1.0),
+            (1.0 - slop_density / SLOP_CEILING).clamp(0.0, 1.0),
+        )
+    };
     Programmatic {
         words,
         word_score,
@@ -152,6 +194,12 @@ pub fn programmatic(text: &str, range: WordRange, slop: &[String]) -> Programmat
         repetition_score,
         slop_density,
         slop_score,
+        slop_hits: slop
+            .iter()
+            .zip(hits)
+            .filter(|(_, n)| *n > 0)
+            .map(|(p, n)| (p.clone(), n))
+            .collect(),
         total: WEIGHT_WORDS * word_score
             + WEIGHT_REPETITION * repetition_score
             + WEIGHT_SLOP * slop_score,
@@ -211,6 +259,41 @@ mod tests {
         let words = word_count(text) as f64;
         assert!((slop_density(text, &phrases) - expected as f64 * 1000.0 / words).abs() < 1e-9);
         assert_eq!(expected, 2 + 1 + 3);
+    }
+
+    #[test]
+    fn an_empty_text_scores_zero_on_every_part() {
+        // Regression (issue 13.5): "" scored 0.6 (full marks for repetition and stock
+        // phrases), so an empty answer scored 30/100.
+        for text in ["", "   \n\t ", "— … !"] {
+            let p = programmatic(text, RANGE, &["a testament to".to_string()]);
+            assert_eq!(p.words, 0, "{text:?}");
+            assert_eq!(
+                (p.word_score, p.repetition_score, p.slop_score, p.total),
+                (0.0, 0.0, 0.0, 0.0),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn stock_phrase_hits_are_listed() {
+        let phrases: Vec<String> = ["in that moment", "a shiver ran down", "unused"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let text = "In that moment, a shiver ran down her arm. In that moment it ended.";
+        let p = programmatic(text, RANGE, &phrases);
+        assert_eq!(
+            p.slop_hits,
+            vec![
+                ("in that moment".to_string(), 2),
+                ("a shiver ran down".to_string(), 1)
+            ]
+        );
+        // 14 words, 3 hits: 3000 / 14 per thousand.
+        assert!((p.slop_density - 3000.0 / 14.0).abs() < 1e-9);
+        assert_eq!(p.breakdown().slop_hits.len(), 2);
     }
 
     #[test]

@@ -1,13 +1,19 @@
-//! Aggregating judges: the median across judges per criterion and overall, the pass vote,
+//! Aggregating judges: the median across judges per item and criterion, the pass rule,
 //! the final score, and inter-judge agreement (Kendall's tau-b, Krippendorff's alpha).
 //!
-//! - Criterion score: the median of the judges that answered (failed evaluations are
-//!   missing, never zero). With an even count the median is the mean of the middle two.
-//! - Judge part: Σ weight × criterion median / Σ weight, over criteria some judge scored.
-//! - Pass: the median of the votes (1 pass, 0 fail) must exceed 0.5: a strict majority.
-//!   A tie (even count, split vote) does not pass.
+//! - Item score: the median of the judges that answered (failed evaluations are missing,
+//!   never zero). With an even count the median is the mean of the middle two.
+//! - Criterion score: for a criterion judged on the whole text, the median of the judges'
+//!   verdicts; for one judged per item, the mean of its items' medians.
+//! - Judge part: Σ weight × criterion score / Σ weight, over criteria some judge scored.
+//! - Pass: the task type's rule from `criteria.yaml`, computed from the medians (never a
+//!   vote): the judge part reaches a threshold, or a share of the items of some criteria
+//!   are met. An item (or a criterion judged whole) is met when its median is above 0.5,
+//!   that is, when a majority of the judges said `pass`.
 //! - Final: 50% programmatic + 50% judge part, on 0..=100.
 
+use crate::criteria::PassRule;
+use crate::judge::Rubric;
 use crate::model::{CriterionVerdict, EvaluationRecord, Status};
 
 /// The median; `None` for no values. NaNs are ignored.
@@ -25,50 +31,110 @@ pub fn median(values: &[f64]) -> Option<f64> {
     })
 }
 
+/// A median above this meets an item.
+pub const MET_ABOVE: f64 = 0.5;
+
+/// One criterion, aggregated over the judges.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CriterionAggregate {
+    pub id: String,
+    pub weight: u32,
+    /// 0..=1; `None` when no judge scored it.
+    pub score: Option<f64>,
+    /// For a criterion judged per item: each item's median, in order.
+    pub items: Vec<Option<f64>>,
+}
+
 /// The judges' verdict on one generation, aggregated.
 #[derive(Clone, Debug, PartialEq)]
 pub struct JudgeAggregate {
-    /// Per criterion: id, weight, median score (None when no judge scored it).
-    pub criteria: Vec<(String, u32, Option<f64>)>,
+    pub criteria: Vec<CriterionAggregate>,
     /// Weighted judge part, 0..=1; None when no judge answered.
     pub judge: Option<f64>,
-    /// By median vote; None when no judge voted.
+    /// By the type's pass rule; None when no judge answered.
     pub pass: Option<bool>,
+    /// Items met and items counted, for an `items_met` pass rule.
+    pub met: Option<(usize, usize)>,
     /// How many judges answered.
     pub judges: usize,
 }
 
 /// Aggregates the successful evaluations of one generation over `rubric`.
-pub fn aggregate(rubric: &[(String, u32)], evaluations: &[&EvaluationRecord]) -> JudgeAggregate {
+pub fn aggregate(rubric: &Rubric, evaluations: &[&EvaluationRecord]) -> JudgeAggregate {
     let ok: Vec<&&EvaluationRecord> = evaluations
         .iter()
         .filter(|e| e.status == Status::Ok)
         .collect();
-    let criteria: Vec<(String, u32, Option<f64>)> = rubric
+    let criteria: Vec<CriterionAggregate> = rubric
+        .entries
         .iter()
-        .map(|(id, w)| {
-            let scores: Vec<f64> = ok
-                .iter()
-                .filter_map(|e| find(&e.criteria, id))
-                .map(|c| c.score)
+        .map(|entry| {
+            let answers: Vec<&CriterionVerdict> =
+                ok.iter().filter_map(|e| find(&e.criteria, entry.id())).collect();
+            if entry.items.is_empty() {
+                let scores: Vec<f64> = answers.iter().map(|c| c.score).collect();
+                return CriterionAggregate {
+                    id: entry.id().to_string(),
+                    weight: entry.weight,
+                    score: median(&scores),
+                    items: Vec::new(),
+                };
+            }
+            let items: Vec<Option<f64>> = (1..=entry.items.len() as u32)
+                .map(|n| {
+                    let scores: Vec<f64> = answers
+                        .iter()
+                        .filter_map(|c| c.items.iter().find(|i| i.item == n))
+                        .map(|i| i.score)
+                        .collect();
+                    median(&scores)
+                })
                 .collect();
-            (id.clone(), *w, median(&scores))
+            let known: Vec<f64> = items.iter().flatten().copied().collect();
+            CriterionAggregate {
+                id: entry.id().to_string(),
+                weight: entry.weight,
+                score: (!known.is_empty()).then(|| known.iter().sum::<f64>() / known.len() as f64),
+                items,
+            }
         })
         .collect();
     let (sum, weights) = criteria
         .iter()
-        .filter_map(|(_, w, m)| m.map(|m| (m * f64::from(*w), f64::from(*w))))
+        .filter_map(|c| c.score.map(|m| (m * f64::from(c.weight), f64::from(c.weight))))
         .fold((0.0, 0.0), |(s, t), (a, b)| (s + a, t + b));
     let judge = (weights > 0.0).then(|| sum / weights);
-    let votes: Vec<f64> = ok
-        .iter()
-        .filter_map(|e| e.pass)
-        .map(|p| if p { 1.0 } else { 0.0 })
-        .collect();
+    let (pass, met) = match rubric.pass {
+        PassRule::JudgeScore(min) => (judge.map(|j| j >= *min), None),
+        PassRule::ItemsMet { share, of } => {
+            let medians: Vec<f64> = criteria
+                .iter()
+                .filter(|c| of.contains(&c.id))
+                .flat_map(|c| {
+                    if c.items.is_empty() {
+                        vec![c.score]
+                    } else {
+                        c.items.clone()
+                    }
+                })
+                .flatten()
+                .collect();
+            let met = medians.iter().filter(|m| **m > MET_ABOVE).count();
+            if medians.is_empty() {
+                (None, None)
+            } else {
+                (
+                    Some(met as f64 >= share * medians.len() as f64 - 1e-9),
+                    Some((met, medians.len())),
+                )
+            }
+        }
+    };
     JudgeAggregate {
         criteria,
         judge,
-        pass: median(&votes).map(|m| m > 0.5),
+        pass,
+        met,
         judges: ok.len(),
     }
 }
@@ -217,31 +283,46 @@ mod tests {
         assert_eq!(median(&[f64::NAN, 2.0]), Some(2.0));
     }
 
-    fn eval(judge: &str, scores: &[(&str, f64)], pass: bool, ok: bool) -> EvaluationRecord {
+    fn eval(judge: &str, scores: &[(&str, &[f64])], ok: bool) -> EvaluationRecord {
         EvaluationRecord {
             format_version: RECORD_VERSION,
             task: "t".into(),
-            task_type: TaskType::BeatInterpolation,
+            task_type: TaskType::ConstrainedContinuation,
             model: "m".into(),
             sample: 0,
             judge: judge.into(),
             simulated: false,
             generation_fingerprint: "0".repeat(32),
+            generation_sha: "2".repeat(32),
             fingerprint: "1".repeat(32),
             round: None,
             status: if ok { Status::Ok } else { Status::Failed },
             error: None,
+            failure: None,
             criteria: scores
                 .iter()
                 .map(|(c, s)| CriterionVerdict {
                     criterion: c.to_string(),
-                    score: *s,
+                    score: s.iter().sum::<f64>() / s.len().max(1) as f64,
                     verdict: String::new(),
                     evidence: String::new(),
                     reason: String::new(),
+                    items: if s.len() > 1 {
+                        s.iter()
+                            .enumerate()
+                            .map(|(i, v)| crate::model::ItemVerdict {
+                                item: i as u32 + 1,
+                                score: *v,
+                                verdict: String::new(),
+                                evidence: String::new(),
+                                reason: String::new(),
+                            })
+                            .collect()
+                    } else {
+                        Vec::new()
+                    },
                 })
                 .collect(),
-            pass: ok.then_some(pass),
             raw: None,
             usage: Usage::default(),
             cost_usd: None,
@@ -250,44 +331,100 @@ mod tests {
         }
     }
 
-    fn rubric() -> Vec<(String, u32)> {
-        vec![("a".into(), 75), ("b".into(), 25)]
+    static WHOLE: std::sync::LazyLock<crate::criteria::Criterion> =
+        std::sync::LazyLock::new(|| crate::criteria::Criterion {
+            id: "a".into(),
+            weight: 75,
+            scale: crate::criteria::Scale::Verdict,
+            per: None,
+            question: "?".into(),
+        });
+    static PER_ITEM: std::sync::LazyLock<crate::criteria::Criterion> =
+        std::sync::LazyLock::new(|| crate::criteria::Criterion {
+            id: "b".into(),
+            weight: 25,
+            scale: crate::criteria::Scale::Verdict,
+            per: Some(crate::criteria::Per::MustInclude),
+            question: "?".into(),
+        });
+    static JUDGE_60: PassRule = PassRule::JudgeScore(0.6);
+    static ITEMS_80: std::sync::LazyLock<PassRule> = std::sync::LazyLock::new(|| {
+        PassRule::ItemsMet {
+            share: 0.8,
+            of: vec!["a".into(), "b".into()],
+        }
+    });
+
+    /// `a` (75) judged whole, `b` (25) judged over two items, under `pass`.
+    fn rubric(pass: &'static PassRule) -> Rubric {
+        Rubric {
+            task_type: TaskType::ConstrainedContinuation,
+            pass,
+            entries: vec![
+                crate::judge::Entry {
+                    criterion: &WHOLE,
+                    weight: 75,
+                    items: Vec::new(),
+                },
+                crate::judge::Entry {
+                    criterion: &PER_ITEM,
+                    weight: 25,
+                    items: vec!["x".into(), "y".into()],
+                },
+            ],
+        }
     }
 
     #[test]
-    fn aggregates_by_median_and_skips_failed_judges() {
-        let e1 = eval("j1", &[("a", 1.0), ("b", 0.0)], true, true);
-        let e2 = eval("j2", &[("a", 0.5), ("b", 0.5)], true, true);
-        let e3 = eval("j3", &[("a", 0.0), ("b", 1.0)], false, true);
-        let failed = eval("j4", &[], false, false);
-        let agg = aggregate(&rubric(), &[&e1, &e2, &e3, &failed]);
+    fn aggregates_items_by_median_then_mean_and_skips_failed_judges() {
+        let e1 = eval("j1", &[("a", &[1.0]), ("b", &[0.0, 1.0])], true);
+        let e2 = eval("j2", &[("a", &[0.5]), ("b", &[0.5, 1.0])], true);
+        let e3 = eval("j3", &[("a", &[0.0]), ("b", &[1.0, 0.0])], true);
+        let failed = eval("j4", &[], false);
+        let agg = aggregate(&rubric(&JUDGE_60), &[&e1, &e2, &e3, &failed]);
         assert_eq!(agg.judges, 3);
-        assert_eq!(agg.criteria[0].2, Some(0.5));
-        assert_eq!(agg.criteria[1].2, Some(0.5));
-        assert_eq!(agg.judge, Some(0.5));
-        assert_eq!(agg.pass, Some(true), "2 of 3 voted pass");
-        assert_eq!(final_score(1.0, agg.judge), Some(75.0));
+        // a: median(1, 0.5, 0) = 0.5. b: item 1 median(0, 0.5, 1) = 0.5, item 2
+        // median(1, 1, 0) = 1, criterion = (0.5 + 1) / 2 = 0.75.
+        assert_eq!(agg.criteria[0].score, Some(0.5));
+        assert_eq!(agg.criteria[1].items, vec![Some(0.5), Some(1.0)]);
+        assert_eq!(agg.criteria[1].score, Some(0.75));
+        // Judge part: (75 × 0.5 + 25 × 0.75) / 100 = 0.5625, under 0.6: fails.
+        assert!((agg.judge.unwrap() - 0.5625).abs() < 1e-12);
+        assert_eq!(agg.pass, Some(false));
+        assert_eq!(final_score(1.0, agg.judge), Some(78.125));
     }
 
     #[test]
-    fn an_even_split_does_not_pass_and_no_judges_means_no_score() {
-        let e1 = eval("j1", &[("a", 1.0), ("b", 1.0)], true, true);
-        let e2 = eval("j2", &[("a", 0.0), ("b", 0.0)], false, true);
-        let agg = aggregate(&rubric(), &[&e1, &e2]);
-        assert_eq!(agg.pass, Some(false));
-        assert_eq!(agg.judge, Some(0.5));
-        let failed = eval("j3", &[], false, false);
-        let none = aggregate(&rubric(), &[&failed]);
+    fn items_met_rule_counts_medians_above_one_half() {
+        let e1 = eval("j1", &[("a", &[1.0]), ("b", &[1.0, 1.0])], true);
+        let e2 = eval("j2", &[("a", &[1.0]), ("b", &[0.5, 1.0])], true);
+        let e3 = eval("j3", &[("a", &[0.5]), ("b", &[0.0, 1.0])], true);
+        // a: median 1 (met); b item 1: median 0.5 (not met), item 2: 1 (met): 2 of 3.
+        let agg = aggregate(&rubric(&ITEMS_80), &[&e1, &e2, &e3]);
+        assert_eq!(agg.met, Some((2, 3)));
+        assert_eq!(agg.pass, Some(false), "2/3 < 80%");
+        let e3 = eval("j3", &[("a", &[0.5]), ("b", &[1.0, 1.0])], true);
+        let agg = aggregate(&rubric(&ITEMS_80), &[&e1, &e2, &e3]);
+        assert_eq!(agg.met, Some((3, 3)));
+        assert_eq!(agg.pass, Some(true));
+    }
+
+    #[test]
+    fn no_judges_means_no_score_and_no_pass() {
+        let failed = eval("j3", &[], false);
+        let none = aggregate(&rubric(&JUDGE_60), &[&failed]);
         assert_eq!(none.judge, None);
         assert_eq!(none.pass, None);
         assert_eq!(final_score(0.8, none.judge), None, "never silently zero");
+        let none = aggregate(&rubric(&ITEMS_80), &[]);
+        assert_eq!((none.pass, none.met), (None, None));
     }
 
     #[test]
     fn a_criterion_no_judge_scored_is_left_out_of_the_weights() {
-        let e1 = eval("j1", &[("a", 0.8)], true, true);
-        let agg = aggregate(&rubric(), &[&e1]);
-        assert_eq!(agg.criteria[1].2, None);
+        let e1 = eval("j1", &[("a", &[0.8])], true);
+        let agg = aggregate(&rubric(&JUDGE_60), &[&e1]);
+        assert_eq!(agg.criteria[1].score, None);
         assert!((agg.judge.unwrap() - 0.8).abs() < 1e-12);
     }
 

@@ -2,48 +2,15 @@
 //! case: it must load with zero diagnostics. And the dataset must cover what SPEC.md
 //! promises: the five theories, at least 40 tasks, every task type on 2+ theories.
 
+mod support;
+
 use fabula_core::check;
-use fabula_core::document::Document;
 use fabula_core::model::{TaskBody, TaskType};
-use fabula_core::workspace::Workspace;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn load_project() -> Workspace {
-    let root = repo_root();
-    let mut files = vec![root.join("fabula.yaml")];
-    let mut stack = vec![root.join("dataset")];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "yaml") {
-                files.push(path);
-            }
-        }
-    }
-    let docs = files
-        .iter()
-        .map(|f| {
-            let name = f
-                .strip_prefix(&root)
-                .unwrap()
-                .to_string_lossy()
-                .replace('\\', "/");
-            Document::from_bytes(&name, &std::fs::read(f).unwrap())
-        })
-        .collect();
-    Workspace::new(docs)
-}
 
 #[test]
 fn every_project_file_loads_clean() {
-    let ws = load_project();
+    let ws = support::load_project();
     let mut problems = Vec::new();
     for doc in ws.documents() {
         assert!(
@@ -66,7 +33,7 @@ fn every_project_file_loads_clean() {
 
 #[test]
 fn dataset_covers_every_type_and_theory() {
-    let ws = load_project();
+    let ws = support::load_project();
     let theories = [
         "heros_journey",
         "save_the_cat",

@@ -5,7 +5,7 @@
 
 use fabula_core::model::{
     Actor, CriterionVerdict, EvaluationRecord, FinishReason, GenerationRecord, GenerationSummary,
-    ProgrammaticCache, Question, RECORD_SCHEMA, RECORD_VERSION, Role, Status, TaskType, Turn,
+    Breakdown, FailureKind, ItemVerdict, ProgrammaticScores, Question, SlopHit, RECORD_SCHEMA, RECORD_VERSION, Role, Status, TaskType, Turn,
     Usage,
 };
 use serde_json::Value;
@@ -36,7 +36,9 @@ fn full_generation() -> GenerationRecord {
         fingerprint: "0123456789abcdef0123456789abcdef".into(),
         status: Status::Ok,
         error: Some("none, but every field is set".into()),
+        failure: Some(FailureKind::Length),
         finish: Some(FinishReason::Stop),
+        view_sha: Some("89abcdef0123456789abcdef01234567".into()),
         output: "The ferry left at dusk.".into(),
         drafts: vec!["First draft.".into()],
         plan: Some("1. setup".into()),
@@ -66,9 +68,22 @@ fn full_generation() -> GenerationRecord {
         ],
         usage: usage(),
         usage_by_role: std::collections::BTreeMap::from([("writer".to_string(), usage())]),
-        programmatic: Some(ProgrammaticCache {
+        programmatic: Some(ProgrammaticScores {
             key: "00ff00ff00ff00ff".into(),
             trajectory: vec![0.5, 0.75],
+            breakdown: Breakdown {
+                words: 412,
+                word_score: 1.0,
+                repetition: 0.02,
+                repetition_score: 0.8667,
+                slop_density: 2.427,
+                slop_score: 0.5146,
+                slop_hits: vec![SlopHit {
+                    phrase: "a testament to".into(),
+                    count: 1,
+                }],
+                total: 0.75,
+            },
         }),
         cost_usd: Some(0.0123),
         latency_ms: 2100,
@@ -86,18 +101,45 @@ fn full_evaluation() -> EvaluationRecord {
         judge: "claude-haiku".into(),
         simulated: false,
         generation_fingerprint: "0123456789abcdef0123456789abcdef".into(),
+        generation_sha: "89abcdef0123456789abcdef01234567".into(),
         fingerprint: "fedcba9876543210fedcba9876543210".into(),
         round: Some(1),
         status: Status::Ok,
         error: Some("set for the test".into()),
-        criteria: vec![CriterionVerdict {
-            criterion: "beat_execution".into(),
-            score: 0.5,
-            verdict: "partial".into(),
-            evidence: "The ferry left at dusk.".into(),
-            reason: "The threshold is crossed, but off the page.".into(),
-        }],
-        pass: Some(true),
+        failure: Some(FailureKind::Unparsable),
+        criteria: vec![
+            CriterionVerdict {
+                criterion: "question_quality".into(),
+                score: 0.5,
+                verdict: "partial".into(),
+                evidence: "Is the captain related to the narrator?".into(),
+                reason: "One question of three was well aimed.".into(),
+                items: Vec::new(),
+            },
+            CriterionVerdict {
+                criterion: "beat_execution".into(),
+                score: 0.75,
+                verdict: String::new(),
+                evidence: String::new(),
+                reason: String::new(),
+                items: vec![
+                    ItemVerdict {
+                        item: 1,
+                        score: 1.0,
+                        verdict: "pass".into(),
+                        evidence: "The ferry left at dusk.".into(),
+                        reason: "The threshold is crossed.".into(),
+                    },
+                    ItemVerdict {
+                        item: 2,
+                        score: 0.5,
+                        verdict: "partial".into(),
+                        evidence: String::new(),
+                        reason: "Off the page.".into(),
+                    },
+                ],
+            },
+        ],
         raw: Some("{}".into()),
         usage: usage(),
         cost_usd: Some(0.001),
@@ -122,6 +164,8 @@ fn full_records_match_the_schema() {
 fn minimal_records_match_the_schema() {
     let mut g = full_generation();
     g.error = None;
+    g.failure = None;
+    g.view_sha = None;
     g.finish = None;
     g.drafts.clear();
     g.plan = None;
@@ -134,7 +178,7 @@ fn minimal_records_match_the_schema() {
     let mut e = full_evaluation();
     e.round = None;
     e.error = None;
-    e.pass = None;
+    e.failure = None;
     e.raw = None;
     e.cost_usd = None;
     e.criteria.clear();
@@ -159,6 +203,9 @@ fn a_summary_reads_a_full_record() {
     assert_eq!(s.output, g.output);
     assert_eq!(s.programmatic, g.programmatic);
     assert_eq!(s.usage_by_role, g.usage_by_role);
+    assert_eq!(s.failure, g.failure);
+    assert_eq!(s.view_sha, g.view_sha);
+    assert_eq!(s.error, g.error);
 }
 
 #[test]
@@ -173,4 +220,13 @@ fn schema_rejects_what_the_types_cannot_read() {
     let mut e = serde_json::to_value(full_evaluation()).unwrap();
     e["criteria"][0]["score"] = 1.5.into();
     assert!(!v.is_valid(&e));
+    let mut e = serde_json::to_value(full_evaluation()).unwrap();
+    e["criteria"][1]["items"][0]["item"] = 0.into();
+    assert!(!v.is_valid(&e));
+    let mut g = serde_json::to_value(full_generation()).unwrap();
+    g["failure"] = "bad_luck".into();
+    assert!(!v.is_valid(&g));
+    let mut g = serde_json::to_value(full_generation()).unwrap();
+    g["format_version"] = 1.into();
+    assert!(!v.is_valid(&g), "version 1 records are a different format");
 }

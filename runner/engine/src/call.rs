@@ -72,6 +72,9 @@ pub struct ChatRequest {
     pub verbosity: Option<String>,
     /// Ask for a JSON object answer where the provider supports it (judges, oracle).
     pub json: bool,
+    /// The JSON Schema a valid answer follows (judges), for providers that can
+    /// constrain an answer to one and for the offline simulator.
+    pub response_schema: Option<serde_json::Value>,
 }
 
 /// A successful call, normalised.
@@ -193,5 +196,21 @@ pub(crate) fn excerpt(body: &str) -> String {
     } else {
         let cut: String = flat.chars().take(MAX).collect();
         format!("{cut}…")
+    }
+}
+
+/// Whether `e` means the run cannot go on as configured (a missing key): such a call is
+/// not a result, and no record is kept of it.
+pub fn refuses_run(e: &CallError) -> bool {
+    matches!(e, CallError::MissingKey { .. })
+}
+
+/// The failure kind of a call that failed after the provider layer's retries.
+pub fn failure_kind(e: &CallError) -> fabula_core::model::FailureKind {
+    use fabula_core::model::FailureKind;
+    match e {
+        CallError::Config(_) | CallError::MissingKey { .. } => FailureKind::Config,
+        CallError::Exhausted { last, .. } => failure_kind(last),
+        _ => FailureKind::Provider,
     }
 }

@@ -1,24 +1,20 @@
-//! Fabula's runner engine: the providers (OpenAI-compatible, Anthropic, the offline
-//! simulator), their limits (concurrency, rate, retries, circuit breaker), the execution
-//! of every task type including the agentic loops, and the scheduler. A library: the
-//! `fabula` CLI and the language server only drive it.
+//! Fabula's runner engine: the only async part. The providers (OpenAI-compatible,
+//! Anthropic, the offline simulator) and their limits (concurrency, rate, retries,
+//! circuit breaker), the driver of every task kind's dialogue, judging, the scheduler
+//! that emits records as events, the recorder that persists them, and the results store
+//! and project loading (the IO). What to run and how to score it comes from
+//! `fabula-eval`; what a task says from `fabula-core`. The `fabula` CLI and the language
+//! server only drive it.
 
-pub mod board_text;
 pub mod call;
 pub mod env;
 pub mod exec;
-pub mod fingerprint;
-pub mod judge;
-pub mod leaderboard;
+pub mod judging;
 pub mod limits;
 pub mod model;
-pub mod parallel;
-pub mod plan;
 pub mod project;
-pub mod prompt;
 pub mod provider;
+pub mod recorder;
 pub mod scheduler;
-pub mod scores;
 pub mod setup;
 pub mod store;
-pub mod template;

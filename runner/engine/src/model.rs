@@ -62,6 +62,7 @@ impl ModelHandle {
             reasoning,
             verbosity: self.config.verbosity.clone(),
             json,
+            response_schema: None,
         })
     }
 

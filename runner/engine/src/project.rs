@@ -3,7 +3,7 @@
 //! check`, `fabula run`, the language server). Unreadable files become documents with an
 //! `unreadable` diagnostic; nothing here fails on bad content.
 
-use crate::parallel;
+use rayon::prelude::*;
 use fabula_core::document::{Document, Model};
 use fabula_core::syntax::MAX_FILE_BYTES;
 use fabula_core::workspace::Workspace;
@@ -51,7 +51,7 @@ pub fn project_files(root: &Path) -> io::Result<Vec<SourceFile>> {
 
 /// Reads and loads every file, on all cores.
 pub fn load(files: &[SourceFile]) -> Vec<Document> {
-    parallel::map(files, parallel::cores(), load_one)
+    files.par_iter().map(load_one).collect()
 }
 
 /// The project rooted at `root`, as a workspace.
@@ -72,7 +72,7 @@ pub fn slop(ws: &Workspace) -> Vec<String> {
 
 /// Reads every file's bytes (size-capped), on all cores.
 pub fn read_all(files: &[SourceFile]) -> Vec<io::Result<Vec<u8>>> {
-    parallel::map(files, parallel::cores(), |f| read_capped(&f.disk))
+    files.par_iter().map(|f| read_capped(&f.disk)).collect()
 }
 
 fn load_one(file: &SourceFile) -> Document {
@@ -94,28 +94,22 @@ pub fn read_capped(path: &Path) -> io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// Every `*.yaml` / `*.yml` file under `dir`, sorted; hidden folders are skipped.
+/// Every `*.yaml` / `*.yml` file under `dir`, sorted; hidden files and folders are
+/// skipped, and links are not followed.
 pub fn yaml_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let entries = std::fs::read_dir(&dir).map_err(|e| {
-            io::Error::new(
-                e.kind(),
-                format!("failed to read folder {}: {e}", dir.display()),
-            )
+    let walk = walkdir::WalkDir::new(dir)
+        .follow_links(false)
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+    for entry in walk {
+        let entry = entry.map_err(|e| {
+            let path = e.path().map(|p| p.display().to_string()).unwrap_or_default();
+            io::Error::other(format!("failed to read folder {path}: {e}"))
         })?;
-        for entry in entries {
-            let path = entry?.path();
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            if name.starts_with('.') {
-                continue;
-            }
-            if path.is_dir() {
-                stack.push(path);
-            } else if name.ends_with(".yaml") || name.ends_with(".yml") {
-                out.push(path);
-            }
+        let name = entry.file_name().to_string_lossy();
+        if entry.file_type().is_file() && (name.ends_with(".yaml") || name.ends_with(".yml")) {
+            out.push(entry.into_path());
         }
     }
     out.sort();

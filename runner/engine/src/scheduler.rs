@@ -1,91 +1,136 @@
 //! The scheduler: runs jobs (task × model × sample) end to end, generation then its
-//! judges, interleaved across tasks and models, and hands every record to a [`Sink`] the
-//! moment it exists.
+//! judges, interleaved across tasks and models, and emits every record as an [`Event`]
+//! the moment it exists. It never touches the disk for writing: one recorder thread
+//! ([`crate::recorder`]) persists records and hands them to reporters, so a slow disk
+//! never holds a request slot.
 //!
 //! Throughput comes from the providers' own limits: every call waits for a slot of its
 //! provider, so each provider runs at its configured concurrency. The scheduler only
 //! bounds how many jobs are open at once (the window). A window of about twice the
 //! writers' concurrency keeps every slot busy while letting the judges of finished
 //! generations take slots as they free up, so evaluations stream out from the start
-//! instead of all arriving at the end, and memory stays bounded on large runs.
+//! instead of all arriving at the end, and memory stays bounded on large runs: a job that
+//! judges a stored generation reads it only when it enters the window.
+//!
+//! [`Control`] stops a run: `stop` ends scheduling (jobs in flight finish), `abort`
+//! cancels what is in flight. Either way every record already emitted is kept.
 
-use crate::exec::{self, Outcome, Roles, TaskInput};
-use crate::fingerprint;
-use crate::judge;
+use crate::exec::{self, Outcome, Roles};
+use crate::judging;
 use crate::model::ModelHandle;
+use crate::store::Store;
+use fabula_core::judge;
+use fabula_core::kind;
 use fabula_core::metrics;
 use fabula_core::model::{
-    Actor, EvaluationRecord, GenerationRecord, ProgrammaticCache, RECORD_VERSION, Status, Task,
-    Theory, TokenBudget, Usage,
+    EvaluationRecord, FailureKind, GenerationRecord, ProgrammaticScores, RECORD_VERSION, Status,
 };
-use serde_json::Value;
+use fabula_eval::fingerprint::sha_hex;
+use fabula_eval::plan::Job;
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, Semaphore, mpsc};
 use tokio::task::JoinSet;
 
-/// A task ready to run: the parsed task, its JSON value (for the fingerprint), its
-/// theories and its effective token budget.
+/// What a run tells its recorder and reporters.
 #[derive(Clone, Debug)]
-pub struct PreparedTask {
-    pub task: Task,
-    pub value: Value,
-    pub theory: Theory,
-    pub source_theory: Option<Theory>,
-    pub budget: TokenBudget,
+pub enum Event {
+    /// A generation record, the moment it exists (failed ones included).
+    Generation(Arc<GenerationRecord>),
+    /// An evaluation record, the moment it exists (failed ones included).
+    Evaluation(Arc<EvaluationRecord>),
+    /// Planned work that will not happen in this run: progress totals shrink by it.
+    Skipped {
+        generations: usize,
+        evaluations: usize,
+        why: Skip,
+    },
 }
 
-impl PreparedTask {
-    pub fn input<'a>(&'a self, slop: &'a [String]) -> TaskInput<'a> {
-        TaskInput {
-            task: &self.task,
-            theory: &self.theory,
-            source_theory: self.source_theory.as_ref(),
-            slop,
-            budget: self.budget,
+/// Why planned work was skipped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Skip {
+    /// The generation failed: its judges do not run.
+    GenerationFailed,
+    /// A call was refused (a spent budget, a rejected key): nothing is kept of it.
+    Refused(String),
+    /// The run was stopped before the job started.
+    Stopped,
+    /// The stored generation to judge could not be read.
+    Unreadable(String),
+}
+
+/// Why a run stopped before its planned work was done.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StopReason {
+    /// Ctrl-C or SIGTERM.
+    Interrupted,
+    /// The cost budget cannot pay for another call.
+    Budget,
+    /// A provider refused the run (a rejected key): every later call would fail too.
+    Refused(String),
+    /// The store could not be written: nothing more is worth paying for.
+    StoreFailed(String),
+}
+
+impl std::fmt::Display for StopReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StopReason::Interrupted => write!(f, "interrupted"),
+            StopReason::Budget => write!(f, "the cost budget is spent"),
+            StopReason::Refused(why) => write!(f, "{why}"),
+            StopReason::StoreFailed(why) => write!(f, "{why}"),
         }
     }
 }
 
-/// One unit of work: a generation of `task` by `model`, then its judging.
-#[derive(Clone, Debug)]
-pub struct Job {
-    pub task: Arc<PreparedTask>,
-    pub model: String,
-    pub sample: u32,
-    /// Judges to run on the generation (config names); empty to skip judging.
-    pub judges: Vec<String>,
-    /// A generation already in the store: only the judges run.
-    pub existing: Option<Arc<GenerationRecord>>,
-}
-
-/// Where records go. Called from many tasks at once.
-pub trait Sink: Send + Sync {
-    fn generation(&self, record: &GenerationRecord);
-    fn evaluation(&self, record: &EvaluationRecord);
-    /// Asked before each job starts; `false` stops scheduling new jobs (a cost budget
-    /// reached, an interrupt). Jobs already started finish and are recorded.
-    fn keep_going(&self) -> bool {
-        true
-    }
-}
-
-/// A sink that keeps every record in memory (tests, the language server's single runs).
+/// Stops a run from outside: a signal handler, the recorder, a budget.
 #[derive(Debug, Default)]
-pub struct Collect {
-    pub generations: std::sync::Mutex<Vec<GenerationRecord>>,
-    pub evaluations: std::sync::Mutex<Vec<EvaluationRecord>>,
+pub struct Control {
+    stopped: AtomicBool,
+    reason: Mutex<Option<StopReason>>,
+    aborted: AtomicBool,
+    abort: Notify,
 }
 
-impl Sink for Collect {
-    fn generation(&self, record: &GenerationRecord) {
-        let mut g = self.generations.lock().unwrap_or_else(|e| e.into_inner());
-        g.push(record.clone());
+impl Control {
+    /// Stop scheduling new jobs; jobs in flight finish. The first reason is kept.
+    pub fn stop(&self, reason: StopReason) {
+        let mut r = self.reason.lock().unwrap_or_else(|e| e.into_inner());
+        if r.is_none() {
+            *r = Some(reason);
+        }
+        self.stopped.store(true, Ordering::SeqCst);
     }
-    fn evaluation(&self, record: &EvaluationRecord) {
-        let mut e = self.evaluations.lock().unwrap_or_else(|e| e.into_inner());
-        e.push(record.clone());
+
+    /// Cancel the jobs in flight too (their calls are dropped, nothing of them is kept).
+    pub fn abort(&self) {
+        self.aborted.store(true, Ordering::SeqCst);
+        self.abort.notify_waiters();
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        self.stopped.load(Ordering::SeqCst)
+    }
+
+    pub fn is_aborted(&self) -> bool {
+        self.aborted.load(Ordering::SeqCst)
+    }
+
+    pub fn reason(&self) -> Option<StopReason> {
+        self.reason.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    async fn aborted(&self) {
+        loop {
+            let notified = self.abort.notified();
+            if self.is_aborted() {
+                return;
+            }
+            notified.await;
+        }
     }
 }
 
@@ -103,20 +148,41 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Runs every job; returns when all records have been handed to `sink`.
-    pub async fn run(self: &Arc<Self>, jobs: Vec<Job>, sink: Arc<dyn Sink>) {
+    /// Runs every job, emitting records into `events`; returns when every job has ended
+    /// (or been cancelled by [`Control::abort`]). `store` reads the generations of
+    /// judge-only jobs.
+    pub async fn run(
+        self: &Arc<Self>,
+        jobs: Vec<Job>,
+        store: Option<Store>,
+        events: mpsc::Sender<Event>,
+        control: Arc<Control>,
+    ) {
         let window = Arc::new(Semaphore::new(self.window.max(1)));
         let mut set = JoinSet::new();
         for job in jobs {
             let engine = Arc::clone(self);
-            let sink = Arc::clone(&sink);
+            let events = events.clone();
             let window = Arc::clone(&window);
+            let control = Arc::clone(&control);
+            let store = store.clone();
             set.spawn(async move {
                 let Ok(_open) = window.acquire_owned().await else {
                     return;
                 };
-                if sink.keep_going() {
-                    engine.run_job(job, sink.as_ref()).await;
+                if control.is_stopped() {
+                    let _ = events
+                        .send(Event::Skipped {
+                            generations: usize::from(job.existing.is_none()),
+                            evaluations: job.judges.len(),
+                            why: Skip::Stopped,
+                        })
+                        .await;
+                    return;
+                }
+                tokio::select! {
+                    () = control.aborted() => {}
+                    () = engine.run_job(job, &store, &events, &control) => {}
                 }
             });
         }
@@ -130,16 +196,65 @@ impl Engine {
         }
     }
 
-    async fn run_job(self: &Arc<Self>, job: Job, sink: &dyn Sink) {
+    async fn run_job(
+        self: &Arc<Self>,
+        job: Job,
+        store: &Option<Store>,
+        events: &mpsc::Sender<Event>,
+        control: &Control,
+    ) {
         let record = match &job.existing {
-            Some(existing) => Arc::clone(existing),
+            Some(path) => {
+                let (store, path) = (store.clone(), path.clone());
+                let read = tokio::task::spawn_blocking(move || match store {
+                    Some(store) => store.read_generation(&path),
+                    None => Err(std::io::Error::other("no store to read it from")),
+                })
+                .await
+                .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())));
+                match read {
+                    Ok(r) => Arc::new(r),
+                    Err(e) => {
+                        let _ = events
+                            .send(Event::Skipped {
+                                generations: 0,
+                                evaluations: job.judges.len(),
+                                why: Skip::Unreadable(e.to_string()),
+                            })
+                            .await;
+                        return;
+                    }
+                }
+            }
             None => {
-                let record = self.generate(&job).await;
-                sink.generation(&record);
-                Arc::new(record)
+                let outcome = self.generate_outcome(&job).await;
+                if let Some(refused) = &outcome.refused {
+                    let why = refused.to_string();
+                    control.stop(StopReason::Refused(why.clone()));
+                    let _ = events
+                        .send(Event::Skipped {
+                            generations: 1,
+                            evaluations: job.judges.len(),
+                            why: Skip::Refused(why),
+                        })
+                        .await;
+                    return;
+                }
+                let record = Arc::new(self.generation_record(&job, outcome));
+                let _ = events.send(Event::Generation(Arc::clone(&record))).await;
+                record
             }
         };
-        if record.status != Status::Ok || job.judges.is_empty() {
+        if record.status != Status::Ok {
+            if !job.judges.is_empty() {
+                let _ = events
+                    .send(Event::Skipped {
+                        generations: 0,
+                        evaluations: job.judges.len(),
+                        why: Skip::GenerationFailed,
+                    })
+                    .await;
+            }
             return;
         }
         let mut set = JoinSet::new();
@@ -152,59 +267,125 @@ impl Engine {
         }
         while let Some(done) = set.join_next().await {
             match done {
-                Ok(evaluation) => sink.evaluation(&evaluation),
+                Ok(Ok(evaluation)) => {
+                    let _ = events.send(Event::Evaluation(Arc::new(evaluation))).await;
+                }
+                Ok(Err(why)) => {
+                    control.stop(StopReason::Refused(why.clone()));
+                    let _ = events
+                        .send(Event::Skipped {
+                            generations: 0,
+                            evaluations: 1,
+                            why: Skip::Refused(why),
+                        })
+                        .await;
+                }
                 Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
                 Err(_) => {}
             }
         }
     }
 
-    /// The oracle or critic a task talks to, if its type has one.
-    fn helper(&self, task: &PreparedTask) -> Option<&ModelHandle> {
-        fingerprint::helper_name(
-            task.task.task_type(),
-            self.oracle.as_deref(),
-            self.critic.as_deref(),
-        )
-        .and_then(|n| self.models.get(n))
-    }
-
-    /// Runs one generation and builds its record (failed records included).
-    pub async fn generate(&self, job: &Job) -> GenerationRecord {
-        let prepared = &job.task;
-        let input = prepared.input(&self.slop);
+    async fn generate_outcome(&self, job: &Job) -> Outcome {
+        let input = job.task.input(&self.slop);
         let Some(writer) = self.models.get(&job.model) else {
-            return failed_generation(job, format!("unknown model `{}`", job.model));
+            return Outcome {
+                failure: Some((
+                    FailureKind::Config,
+                    format!("unknown model `{}`", job.model),
+                )),
+                ..Outcome::default()
+            };
         };
-        let oracle = self.oracle.as_ref().and_then(|n| self.models.get(n));
-        let critic = self.critic.as_ref().and_then(|n| self.models.get(n));
-        let fingerprint = fingerprint::generation(
-            input,
-            &prepared.value,
-            &writer.config,
-            self.helper(prepared).map(|h| &h.config),
-        );
-        let outcome = exec::execute(
+        let helper = |name: &Option<String>| name.as_ref().and_then(|n| self.models.get(n));
+        exec::execute(
             input,
             Roles {
                 writer,
-                oracle,
-                critic,
+                oracle: helper(&self.oracle),
+                critic: helper(&self.critic),
             },
         )
-        .await;
-        generation_record(job, writer, fingerprint, outcome, &self.slop)
+        .await
     }
 
-    /// Judges one generation with one judge.
+    /// Runs one generation and builds its record (failed records included); `None` when
+    /// a call was refused (nothing of it is kept).
+    pub async fn generate(&self, job: &Job) -> Option<GenerationRecord> {
+        let outcome = self.generate_outcome(job).await;
+        outcome
+            .refused
+            .is_none()
+            .then(|| self.generation_record(job, outcome))
+    }
+
+    fn generation_record(&self, job: &Job, o: Outcome) -> GenerationRecord {
+        let writer = self.models.get(&job.model);
+        let words = job.task.task.words;
+        let ok = o.failure.is_none();
+        let programmatic = ok.then(|| {
+            let fin = metrics::programmatic(&o.parts.output, words, &self.slop);
+            ProgrammaticScores {
+                key: metrics::cache_key(words, &self.slop),
+                trajectory: o
+                    .parts
+                    .drafts
+                    .iter()
+                    .map(|d| metrics::programmatic(d, words, &self.slop).total)
+                    .chain(std::iter::once(fin.total))
+                    .collect(),
+                breakdown: fin.breakdown(),
+            }
+        });
+        let (failure, error) = match o.failure {
+            Some((kind, why)) => (Some(kind), Some(why)),
+            None => (None, None),
+        };
+        let mut record = GenerationRecord {
+            format_version: RECORD_VERSION,
+            task: job.task.id().to_string(),
+            task_type: job.task.task.task_type(),
+            model: job.model.clone(),
+            model_id: writer.map(|w| w.config.model.clone()).unwrap_or_default(),
+            provider: writer.map(|w| w.config.provider.clone()).unwrap_or_default(),
+            simulated: writer.is_some_and(ModelHandle::simulated),
+            sample: job.sample,
+            fingerprint: job.fingerprint.clone(),
+            status: if ok { Status::Ok } else { Status::Failed },
+            error,
+            failure,
+            finish: o.finish,
+            view_sha: None,
+            output: o.parts.output,
+            drafts: o.parts.drafts,
+            plan: o.parts.plan,
+            steps: o.parts.steps,
+            questions: o.parts.questions,
+            transcript: o.transcript,
+            usage: o.usage,
+            usage_by_role: o.usage_by_role,
+            programmatic,
+            cost_usd: o.cost_usd,
+            latency_ms: o.latency_ms,
+            created_at: now(),
+        };
+        if ok {
+            let view = kind::of(record.task_type).judge_view(&record);
+            record.view_sha = Some(sha_hex(view.as_bytes()));
+        }
+        record
+    }
+
+    /// Judges one generation with one judge; `Err` with the reason when the call was
+    /// refused (nothing is kept).
     pub async fn evaluate(
         &self,
         job: &Job,
         generation: &GenerationRecord,
         judge_name: &str,
-    ) -> EvaluationRecord {
+    ) -> Result<EvaluationRecord, String> {
         let input = job.task.input(&self.slop);
-        let rubric = judge::rubric(input);
+        let view = kind::of(generation.task_type).judge_view(generation);
         let mut record = EvaluationRecord {
             format_version: RECORD_VERSION,
             task: generation.task.clone(),
@@ -214,134 +395,48 @@ impl Engine {
             judge: judge_name.to_string(),
             simulated: false,
             generation_fingerprint: generation.fingerprint.clone(),
-            fingerprint: String::new(),
+            generation_sha: sha_hex(view.as_bytes()),
+            fingerprint: generation.fingerprint.clone(),
             round: None,
             status: Status::Failed,
             error: None,
+            failure: None,
             criteria: Vec::new(),
-            pass: None,
             raw: None,
             usage: Default::default(),
             cost_usd: None,
             latency_ms: 0,
             created_at: now(),
         };
-        let Some(judge) = self.models.get(judge_name) else {
+        let (Some(judge), Some(fingerprint)) = (
+            self.models.get(judge_name),
+            job.judge_fingerprints.get(judge_name),
+        ) else {
             record.error = Some(format!("unknown judge `{judge_name}`"));
-            record.fingerprint = generation.fingerprint.clone();
-            return record;
+            record.failure = Some(FailureKind::Config);
+            return Ok(record);
         };
         record.simulated = judge.simulated();
-        record.fingerprint =
-            fingerprint::evaluation(&generation.fingerprint, &rubric, &judge.config);
-        let view = judge::generation_view(generation);
-        let verdict = judge::run(judge, input, &view, &rubric, self.judge_retries).await;
+        record.fingerprint = fingerprint.clone();
+        let rubric = judge::rubric(input);
+        let verdict = judging::run(judge, input, &view, &rubric, self.judge_retries).await;
+        if let Some(refused) = verdict.refused {
+            return Err(refused.to_string());
+        }
         record.status = if verdict.error.is_none() {
             Status::Ok
         } else {
             Status::Failed
         };
         record.error = verdict.error;
+        record.failure = verdict.failure;
         record.criteria = verdict.criteria;
-        record.pass = verdict.pass;
         record.raw = verdict.raw;
         record.usage = verdict.usage;
         record.cost_usd = verdict.cost_usd;
         record.latency_ms = verdict.latency.as_millis() as u64;
         record.created_at = now();
-        record
-    }
-}
-
-fn generation_record(
-    job: &Job,
-    writer: &ModelHandle,
-    fingerprint: String,
-    o: Outcome,
-    slop: &[String],
-) -> GenerationRecord {
-    let mut usage_by_role: BTreeMap<String, Usage> = BTreeMap::new();
-    for t in &o.transcript {
-        let role = match t.actor {
-            Actor::Writer => "writer",
-            Actor::Oracle => "oracle",
-            Actor::Critic => "critic",
-            _ => continue,
-        };
-        if let Some(u) = t.usage {
-            usage_by_role.entry(role.to_string()).or_default().add(u);
-        }
-    }
-    let programmatic = o.error.is_none().then(|| {
-        let words = job.task.task.words;
-        ProgrammaticCache {
-            key: metrics::cache_key(words, slop),
-            trajectory: o
-                .drafts
-                .iter()
-                .chain(std::iter::once(&o.output))
-                .map(|d| metrics::programmatic(d, words, slop).total)
-                .collect(),
-        }
-    });
-    GenerationRecord {
-        format_version: RECORD_VERSION,
-        task: job.task.task.id.clone(),
-        task_type: job.task.task.task_type(),
-        model: job.model.clone(),
-        model_id: writer.config.model.clone(),
-        provider: writer.config.provider.clone(),
-        simulated: writer.simulated(),
-        sample: job.sample,
-        fingerprint,
-        status: if o.error.is_none() {
-            Status::Ok
-        } else {
-            Status::Failed
-        },
-        error: o.error,
-        finish: o.finish,
-        output: o.output,
-        drafts: o.drafts,
-        plan: o.plan,
-        steps: o.steps,
-        questions: o.questions,
-        transcript: o.transcript,
-        usage: o.usage,
-        usage_by_role,
-        programmatic,
-        cost_usd: o.cost_usd,
-        latency_ms: o.latency_ms,
-        created_at: now(),
-    }
-}
-
-fn failed_generation(job: &Job, error: String) -> GenerationRecord {
-    GenerationRecord {
-        format_version: RECORD_VERSION,
-        task: job.task.task.id.clone(),
-        task_type: job.task.task.task_type(),
-        model: job.model.clone(),
-        model_id: String::new(),
-        provider: String::new(),
-        simulated: false,
-        sample: job.sample,
-        fingerprint: "0".repeat(32),
-        status: Status::Failed,
-        error: Some(error),
-        finish: None,
-        output: String::new(),
-        drafts: Vec::new(),
-        plan: None,
-        steps: Vec::new(),
-        questions: Vec::new(),
-        transcript: Vec::new(),
-        usage: Default::default(),
-        usage_by_role: BTreeMap::new(),
-        programmatic: None,
-        cost_usd: None,
-        latency_ms: 0,
-        created_at: now(),
+        Ok(record)
     }
 }
 

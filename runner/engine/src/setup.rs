@@ -1,14 +1,14 @@
 //! Setting up a run from a loaded project: binding the model configs it needs to their
 //! providers (one provider instance, and so one set of limits, per provider entry), and
-//! preparing tasks. Every missing key is reported at once, before any work starts.
+//! the wire dialect each provider speaks. Every missing key is reported at once, before
+//! any work starts.
 
 use crate::call::CallError;
 use crate::env::Env;
 use crate::model::ModelHandle;
 use crate::provider::{self, Provider, Tuning};
-use crate::scheduler::{Engine, PreparedTask};
-use fabula_core::model::{Config, TokenBudget};
-use fabula_core::workspace::Workspace;
+use crate::scheduler::Engine;
+use fabula_core::model::{Config, Dialect, ProviderConfig, ProviderKind};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -93,44 +93,33 @@ pub fn engine(
     })
 }
 
-/// Prepares every task of the workspace whose theory (and source theory) is loaded.
-pub fn tasks(ws: &Workspace, config: &Config) -> Vec<PreparedTask> {
-    ws.tasks()
-        .filter_map(|(doc, _)| prepare(ws, config, doc))
+/// The wire dialect each provider of `config` speaks, after `base_url_env` overrides in
+/// `env`: what fingerprints hash besides the request's parameters.
+pub fn dialects(config: &Config, env: &Env) -> BTreeMap<String, String> {
+    config
+        .providers
+        .iter()
+        .map(|(name, p)| (name.clone(), dialect(p, env).to_string()))
         .collect()
 }
 
-/// Prepares the task of one document, if it loaded and its theories are in `ws`.
-/// The token budget is the task's own, field by field over its type's in `fabula.yaml`.
-pub fn prepare(
-    ws: &Workspace,
-    config: &Config,
-    doc: &fabula_core::document::Document,
-) -> Option<PreparedTask> {
-    let task = doc.task()?;
-    let (_, theory) = ws.theory(&task.theory)?;
-    let source_theory = match &task.body {
-        fabula_core::model::TaskBody::TheoryConversion(t) => {
-            Some(ws.theory(&t.source.theory)?.1.clone())
+fn dialect(p: &ProviderConfig, env: &Env) -> &'static str {
+    match p.kind {
+        ProviderKind::Sim => "sim",
+        ProviderKind::Anthropic => "anthropic",
+        ProviderKind::Openai => {
+            let base_url = p
+                .base_url_env
+                .as_deref()
+                .and_then(|var| env.get(var))
+                .or(p.base_url.as_deref())
+                .unwrap_or_default();
+            match p.dialect {
+                Some(Dialect::Openrouter) => "openrouter",
+                Some(Dialect::Openai) => "openai",
+                None if base_url.contains("openrouter.ai") => "openrouter",
+                None => "openai",
+            }
         }
-        _ => None,
-    };
-    let by_type = config
-        .settings
-        .budgets
-        .get(&task.task_type())
-        .copied()
-        .unwrap_or_default();
-    let own = task.budget.unwrap_or_default();
-    let budget = TokenBudget {
-        max_tokens: own.max_tokens.or(by_type.max_tokens),
-        max_reasoning: own.max_reasoning.or(by_type.max_reasoning),
-    };
-    Some(PreparedTask {
-        task: task.clone(),
-        value: doc.value.clone()?,
-        theory: theory.clone(),
-        source_theory,
-        budget,
-    })
+    }
 }

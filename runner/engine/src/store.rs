@@ -13,6 +13,8 @@
 //! temporary files and reports (never panics on) a file that is not a record.
 
 use fabula_core::model::{EvaluationRecord, GenerationRecord, GenerationSummary, RECORD_VERSION};
+pub use fabula_eval::records::Records as Loaded;
+use rayon::prelude::*;
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -22,16 +24,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 #[derive(Clone, Debug)]
 pub struct Store {
     root: PathBuf,
-}
-
-/// What a load found.
-#[derive(Debug, Default)]
-pub struct Loaded {
-    /// Generations, summarised (no transcript): [`Store::read_generation`] reads one whole.
-    pub generations: Vec<(PathBuf, GenerationSummary)>,
-    pub evaluations: Vec<(PathBuf, EvaluationRecord)>,
-    /// Files that are not readable records: path and why.
-    pub problems: Vec<(PathBuf, String)>,
 }
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -108,12 +100,13 @@ impl Store {
         files.sort_unstable_by(|a, b| a.as_os_str().cmp(b.as_os_str()));
         // Reading many small files is as much waiting on the kernel as parsing: use more
         // threads than cores.
-        let threads = (crate::parallel::cores() * 4).clamp(2, 16);
+        let threads = (std::thread::available_parallelism().map_or(1, |n| n.get()) * 4).clamp(2, 16);
+        let entries: Vec<Entry> = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+            Ok(pool) => pool.install(|| files.par_iter().map(load_one).collect()),
+            Err(_) => files.iter().map(load_one).collect(),
+        };
         let mut out = Loaded::default();
-        for (path, entry) in files
-            .iter()
-            .zip(crate::parallel::map(&files, threads, load_one))
-        {
+        for (path, entry) in files.iter().zip(entries) {
             match entry {
                 Entry::Generation(r) => out.generations.push((path.clone(), r)),
                 Entry::Evaluation(r) => out.evaluations.push((path.clone(), r)),

@@ -70,6 +70,7 @@ fn request() -> ChatRequest {
         reasoning: Some(ReasoningRequest::Tokens(2048)),
         verbosity: None,
         json: false,
+        response_schema: None,
     }
 }
 

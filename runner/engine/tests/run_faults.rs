@@ -11,8 +11,11 @@ use fabula_core::workspace::Workspace;
 use fabula_engine::env::Env;
 use fabula_engine::limits::{BreakerPolicy, RetryPolicy};
 use fabula_engine::provider::Tuning;
-use fabula_engine::scheduler::{Collect, Job, PreparedTask};
+use fabula_engine::recorder::{self, Collect};
 use fabula_engine::setup;
+use fabula_eval::fingerprint::Current;
+use fabula_eval::plan;
+use fabula_eval::prepared::{self, PreparedTask};
 use fabula_fake_server::{FakeServer, Reply, chat};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -77,14 +80,24 @@ fn tuning() -> Tuning {
 }
 
 fn task_of(ws: &Workspace, config: &Config, pick: impl Fn(&TaskBody) -> bool) -> PreparedTask {
-    setup::tasks(ws, config)
+    prepared::tasks(ws, config)
         .into_iter()
         .find(|t| pick(&t.task.body))
         .unwrap()
 }
 
-async fn run(server: &FakeServer, task: PreparedTask) -> Arc<Collect> {
+async fn run(server: &FakeServer, task: PreparedTask) -> Collect {
     let config = config(&server.url());
+    let dialects = setup::dialects(&config, &Env::default());
+    let current = Current::new(&config, &[], &dialects);
+    let job = plan::job(
+        &current,
+        &Arc::new(task),
+        "writer",
+        0,
+        &["judge".to_string()],
+    )
+    .unwrap();
     let engine = Arc::new(
         setup::engine(
             &config,
@@ -96,20 +109,7 @@ async fn run(server: &FakeServer, task: PreparedTask) -> Arc<Collect> {
         )
         .unwrap(),
     );
-    let sink = Arc::new(Collect::default());
-    engine
-        .run(
-            vec![Job {
-                task: Arc::new(task),
-                model: "writer".into(),
-                sample: 0,
-                judges: vec!["judge".into()],
-                existing: None,
-            }],
-            sink.clone(),
-        )
-        .await;
-    sink
+    recorder::run_collecting(&engine, vec![job], None).await.1
 }
 
 #[tokio::test]
@@ -123,9 +123,10 @@ async fn a_truncated_generation_is_failed_and_not_judged() {
         matches!(b, TaskBody::BeatInterpolation(_))
     });
     let sink = run(&server, task).await;
-    let g = sink.generations.lock().unwrap()[0].clone();
+    let g = sink.generations()[0].clone();
     assert_eq!(g.status, Status::Failed);
-    let error = g.error.unwrap();
+    assert_eq!(g.failure, Some(fabula_core::model::FailureKind::Length));
+    let error = g.error.clone().unwrap();
     assert!(
         error.contains("`length`") && error.contains("34 completion tokens"),
         "{error}"
@@ -136,7 +137,7 @@ async fn a_truncated_generation_is_failed_and_not_judged() {
         Some(0.00042),
         "provider-reported cost wins over prices"
     );
-    assert!(sink.evaluations.lock().unwrap().is_empty(), "not judged");
+    assert!(sink.evaluations().is_empty(), "not judged");
     assert_eq!(server.hits(), 1);
 }
 
@@ -155,16 +156,14 @@ async fn a_nonsense_judge_is_retried_then_recorded_as_failed() {
         matches!(b, TaskBody::BeatInterpolation(_))
     });
     let sink = run(&server, task).await;
-    let g = sink.generations.lock().unwrap()[0].clone();
+    let g = sink.generations()[0].clone();
     assert_eq!(g.status, Status::Ok);
-    let e = sink.evaluations.lock().unwrap()[0].clone();
+    let e = sink.evaluations()[0].clone();
     assert_eq!(e.status, Status::Failed);
-    assert!(
-        e.criteria.is_empty() && e.pass.is_none(),
-        "never turned into a score"
-    );
+    assert!(e.criteria.is_empty(), "never turned into a score");
+    assert_eq!(e.failure, Some(fabula_core::model::FailureKind::Unparsable));
     assert_eq!(e.raw.as_deref(), Some("Lovely story, ten out of ten!"));
-    assert!(e.error.unwrap().contains("no JSON object"));
+    assert!(e.error.clone().unwrap().contains("no JSON object"));
     // 1 generation + 1 judge attempt + 2 retries (settings.judge_retries default).
     assert_eq!(server.hits(), 4);
 }
@@ -184,9 +183,40 @@ async fn a_nonsense_oracle_fails_the_generation() {
         matches!(b, TaskBody::AgenticConstraintDiscovery(_))
     });
     let sink = run(&server, task).await;
-    let g = sink.generations.lock().unwrap()[0].clone();
+    let g = sink.generations()[0].clone();
     assert_eq!(g.status, Status::Failed);
-    assert!(g.error.unwrap().contains("not YES, NO or INVALID"));
+    assert_eq!(
+        g.failure,
+        Some(fabula_core::model::FailureKind::Helper),
+        "the harness's helper failed, not the model"
+    );
+    assert!(g.error.clone().unwrap().contains("not YES, NO or INVALID"));
     assert!(g.transcript.len() >= 3, "what happened before is kept");
-    assert!(sink.evaluations.lock().unwrap().is_empty());
+    assert!(sink.evaluations().is_empty());
+}
+
+/// Regression (issue 13.5): `content: null` with finish `stop` was stored as a successful
+/// empty generation scoring 30/100. Nothing is a model failure, and it is not judged.
+#[tokio::test]
+async fn an_empty_answer_is_a_model_failure_not_a_score() {
+    for content in [serde_json::Value::Null, "".into(), "  \n\t ".into()] {
+        let body = serde_json::json!({
+            "id": "gen-1",
+            "choices": [{ "index": 0, "message": { "role": "assistant", "content": content }, "finish_reason": "stop" }],
+            "usage": { "prompt_tokens": 12, "completion_tokens": 0 }
+        })
+        .to_string();
+        let server = FakeServer::start(Duration::ZERO, move |_, _| Reply::ok(body.clone())).await;
+        let ws = dataset();
+        let task = task_of(&ws, &config(""), |b| {
+            matches!(b, TaskBody::BeatInterpolation(_))
+        });
+        let sink = run(&server, task).await;
+        let g = sink.generations()[0].clone();
+        assert_eq!(g.status, Status::Failed, "{content:?}");
+        assert_eq!(g.failure, Some(fabula_core::model::FailureKind::Empty));
+        assert!(g.programmatic.is_none() && g.view_sha.is_none());
+        assert!(sink.evaluations().is_empty(), "not judged");
+        assert_eq!(server.hits(), 1);
+    }
 }

@@ -7,8 +7,10 @@ use fabula_core::model::{Actor, RECORD_SCHEMA, Role, Status, TaskBody, TaskType}
 use fabula_core::workspace::Workspace;
 use fabula_engine::env::Env;
 use fabula_engine::provider::Tuning;
-use fabula_engine::scheduler::{Collect, Job};
-use fabula_engine::setup;
+use fabula_engine::{recorder, setup};
+use fabula_eval::fingerprint::Current;
+use fabula_eval::plan::{self, Job};
+use fabula_eval::prepared;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -34,30 +36,30 @@ async fn every_task_runs_and_is_judged_on_sim() {
         )
         .expect("sim needs no key"),
     );
-    let tasks = setup::tasks(&ws, config);
+    let tasks = prepared::tasks(&ws, config);
     assert_eq!(tasks.len(), ws.tasks().count(), "every task prepares");
+    let slop = fabula_engine::project::slop(&ws);
+    let dialects = setup::dialects(config, &Env::default());
+    let current = Current::new(config, &slop, &dialects);
     let jobs: Vec<Job> = tasks
         .into_iter()
-        .map(|t| Job {
-            task: Arc::new(t),
-            model: "sim-writer-a".into(),
-            sample: 0,
-            judges: judges.clone(),
-            existing: None,
-        })
+        .map(|t| plan::job(&current, &Arc::new(t), "sim-writer-a", 0, &judges).unwrap())
         .collect();
     let n = jobs.len();
-    let sink = Arc::new(Collect::default());
-    engine.run(jobs.clone(), sink.clone()).await;
+    let (tally, collect) = recorder::run_collecting(&engine, jobs.clone(), None).await;
+    assert_eq!((tally.generations, tally.evaluations), (n, n * 3));
 
-    let generations = sink.generations.lock().unwrap().clone();
-    let evaluations = sink.evaluations.lock().unwrap().clone();
+    let generations = collect.generations();
+    let evaluations = collect.evaluations();
     assert_eq!(generations.len(), n);
     for g in &generations {
         assert_eq!(g.status, Status::Ok, "{}: {:?}", g.task, g.error);
         assert!(g.simulated);
         assert!(!g.output.trim().is_empty(), "{}", g.task);
         assert_eq!(g.transcript[0].role, Role::System);
+        let job = jobs.iter().find(|j| j.task.id() == g.task).unwrap();
+        assert_eq!(g.fingerprint, job.fingerprint, "the planned fingerprint");
+        assert!(g.view_sha.is_some());
     }
     assert_eq!(evaluations.len(), n * 3);
     for e in &evaluations {
@@ -71,6 +73,10 @@ async fn every_task_runs_and_is_judged_on_sim() {
         );
         assert!(e.simulated);
         assert!(!e.criteria.is_empty());
+        let g = generations.iter().find(|g| g.task == e.task).unwrap();
+        assert_eq!(Some(&e.generation_sha), g.view_sha.as_ref(), "bound to its text");
+        let job = jobs.iter().find(|j| j.task.id() == e.task).unwrap();
+        assert_eq!(Some(&e.fingerprint), job.judge_fingerprints.get(&e.judge));
     }
 
     // Each agentic protocol leaves its trace.
@@ -145,25 +151,22 @@ async fn every_task_runs_and_is_judged_on_sim() {
     let schema: serde_json::Value = serde_json::from_str(RECORD_SCHEMA).unwrap();
     let validator = jsonschema::draft202012::new(&schema).unwrap();
     for g in &generations {
-        let v = serde_json::to_value(g).unwrap();
+        let v = serde_json::to_value(g.as_ref()).unwrap();
         assert!(validator.is_valid(&v), "{}", g.task);
     }
     for e in &evaluations {
-        let v = serde_json::to_value(e).unwrap();
+        let v = serde_json::to_value(e.as_ref()).unwrap();
         assert!(validator.is_valid(&v), "{}", e.task);
     }
 
     // Deterministic: the same run gives the same texts and verdicts.
-    let again = Arc::new(Collect::default());
-    engine.run(jobs, again.clone()).await;
+    let (_, again) = recorder::run_collecting(&engine, jobs, None).await;
     let mut a: Vec<_> = generations
         .iter()
         .map(|g| (g.task.clone(), g.output.clone(), g.fingerprint.clone()))
         .collect();
     let mut b: Vec<_> = again
-        .generations
-        .lock()
-        .unwrap()
+        .generations()
         .iter()
         .map(|g| (g.task.clone(), g.output.clone(), g.fingerprint.clone()))
         .collect();

@@ -265,6 +265,29 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 /// A chat-completions success body.
+/// The criteria a judge prompt asks for, after its last `CRITERIA:` line: each id (a
+/// line ``- `id` (…): question``) with the count of its numbered items and whether it is
+/// on the 1-5 scale.
+pub fn judge_criteria(prompt: &str) -> Option<Vec<(String, usize, bool)>> {
+    let at = prompt.rfind("\nCRITERIA: ")?;
+    let mut out: Vec<(String, usize, bool)> = Vec::new();
+    for line in prompt[at + 1..].lines().skip(1) {
+        let t = line.trim_start();
+        if let Some(rest) = t.strip_prefix("- `") {
+            let id = rest.split('`').next().unwrap_or_default().to_string();
+            out.push((id, 0, line.contains("1 (poor) to 5")));
+        } else if line.starts_with("    ")
+            && t.split_once(". ").is_some_and(|(n, _)| n.parse::<u32>().is_ok())
+            && let Some(last) = out.last_mut()
+        {
+            last.1 += 1;
+        } else if !t.is_empty() {
+            break;
+        }
+    }
+    Some(out)
+}
+
 pub fn chat(text: &str, finish: &str) -> String {
     serde_json::json!({
         "id": "gen-1",
@@ -274,10 +297,10 @@ pub fn chat(text: &str, finish: &str) -> String {
     .to_string()
 }
 
-/// Answers a chat-completions request the way a cooperative model would, from the
-/// request body alone: valid judge JSON (every criterion `pass`) for a judge prompt (one
-/// with a `CRITERIA: a, b, c` line), an oracle's JSON `NO` for an oracle prompt, and a
-/// short piece of prose otherwise.
+/// Answers a chat-completions request the way a cooperative model would, by reading the
+/// prompt: valid judge JSON (every verdict the best on its scale, one per item of a
+/// criterion judged per item) for a judge prompt, an oracle's JSON `NO` for an oracle
+/// prompt, and a short piece of prose otherwise.
 pub fn model_reply(body: &str) -> Reply {
     let v: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
     let prompt = v["messages"]
@@ -285,16 +308,26 @@ pub fn model_reply(body: &str) -> Reply {
         .and_then(|m| m.last())
         .and_then(|m| m["content"].as_str())
         .unwrap_or("");
-    if let Some(line) = prompt
-        .lines()
-        .rev()
-        .find_map(|l| l.strip_prefix("CRITERIA: "))
-    {
-        let criteria: Vec<_> = line
-            .split(", ")
-            .map(|id| serde_json::json!({"id": id, "verdict": "pass", "evidence": "", "reason": "fine"}))
+    if let Some(criteria) = judge_criteria(prompt) {
+        let answers: Vec<_> = criteria
+            .iter()
+            .map(|(id, items, five)| {
+                let verdict = if *five {
+                    serde_json::json!(5)
+                } else {
+                    serde_json::json!("pass")
+                };
+                if *items == 0 {
+                    serde_json::json!({"id": id, "verdict": verdict, "evidence": "", "reason": "fine"})
+                } else {
+                    let list: Vec<_> = (1..=*items)
+                        .map(|n| serde_json::json!({"item": n, "verdict": verdict, "evidence": "", "reason": "fine"}))
+                        .collect();
+                    serde_json::json!({"id": id, "items": list})
+                }
+            })
             .collect();
-        let answer = serde_json::json!({"criteria": criteria, "pass": true}).to_string();
+        let answer = serde_json::json!({ "criteria": answers }).to_string();
         return Reply::ok(chat(&answer, "stop"));
     }
     if prompt.contains("HIDDEN CONSTRAINTS") {

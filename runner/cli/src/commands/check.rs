@@ -71,10 +71,11 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Outcome> {
 
 /// Semantic checks of each document, on all cores, in document order.
 fn check_in_parallel<'a>(ws: &Workspace, docs: &[&'a Document]) -> Vec<render::FileReport<'a>> {
-    fabula_engine::parallel::map(docs, fabula_engine::parallel::cores(), |doc| {
-        render::FileReport {
+    use rayon::prelude::*;
+    docs.par_iter()
+        .map(|doc| render::FileReport {
             doc,
             diagnostics: check::diagnostics(ws, doc),
-        }
-    })
+        })
+        .collect()
 }

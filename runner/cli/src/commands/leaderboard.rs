@@ -5,7 +5,7 @@ use crate::Outcome;
 use crate::args::{BoardFormat, LeaderboardArgs};
 use crate::render::board;
 use anyhow::Context as _;
-use fabula_engine::leaderboard::{self, Board};
+use fabula_eval::leaderboard::{self, Board, Options};
 use std::io::Write;
 use std::path::Path;
 
@@ -22,17 +22,19 @@ pub fn run(args: &LeaderboardArgs) -> anyhow::Result<Outcome> {
         &session.judges(&work)?,
         args.format,
         args.write.as_deref(),
+        args.allow_partial,
     )?;
     if let Some(min) = args.fail_under {
         let under: Vec<String> = board
             .rows
             .iter()
-            .filter(|r| r.score.is_none_or(|s| s < min))
+            .filter(|r| r.score.is_none_or(|e| e.score < min))
             .map(|r| {
                 format!(
                     "{} ({})",
                     r.model,
-                    r.score.map_or("unscored".into(), |s| format!("{s:.1}"))
+                    r.score
+                        .map_or("unscored".into(), |e| format!("{:.1}", e.score))
                 )
             })
             .collect();
@@ -52,10 +54,21 @@ pub fn print(
     judges: &[String],
     format: BoardFormat,
     write: Option<&Path>,
+    allow_partial: bool,
 ) -> anyhow::Result<Board> {
-    let all = session.tasks(&super::all_work())?;
+    let tasks = session.all_tasks();
     let loaded = session.store.load();
-    let board = leaderboard::compute(session.current(), &all.0, &loaded, models, judges);
+    let board = leaderboard::compute(
+        &session.current(),
+        &tasks,
+        &loaded,
+        models,
+        judges,
+        &Options {
+            allow_partial,
+            ..Options::default()
+        },
+    );
     let mut out = std::io::stdout().lock();
     let written = match format {
         BoardFormat::Table => board::table(&mut out, &board),

@@ -3,22 +3,31 @@
 use super::session::Session;
 use crate::Outcome;
 use crate::args::MissingArgs;
-use fabula_engine::plan;
+use fabula_eval::plan;
+use crate::render::plural;
 use std::io::Write;
 
 pub fn run(args: &MissingArgs) -> anyhow::Result<Outcome> {
     let session = Session::open(&args.work.project)?;
     let (selection, _) = session.selection(&args.work)?;
     let loaded = session.store.load();
-    let plan = plan::plan(session.current(), &selection, &loaded, &session.store);
+    let plan = plan::plan(&session.current(), &selection, &loaded);
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "Missing: {} generations, {} evaluations ({} generations and {} evaluations up to date).",
-        plan.total_generations(),
-        plan.total_evaluations(),
-        plan.done_generations,
-        plan.done_evaluations
+        "Missing: {}, {} ({} and {} done{}).",
+        plural(plan.total_generations(), "generation"),
+        plural(plan.total_evaluations(), "evaluation"),
+        plural(plan.done_generations, "generation"),
+        plural(plan.done_evaluations, "evaluation"),
+        if plan.failed.total() > 0 {
+            format!(
+                "; {} of them failed: `fabula status -v` says why",
+                plan.failed.total()
+            )
+        } else {
+            String::new()
+        }
     )?;
     for (m, n) in &plan.generations {
         writeln!(out, "  generate  {m:<28} {n:>6}")?;
@@ -36,7 +45,7 @@ pub fn run(args: &MissingArgs) -> anyhow::Result<Outcome> {
             writeln!(
                 out,
                 "  {} × {} sample {}: {what} ({})",
-                job.task.task.id,
+                job.task.id(),
                 job.model,
                 job.sample,
                 job.judges.join(", ")

@@ -8,19 +8,38 @@ use fabula_core::check;
 use fabula_core::diagnostic::Severity;
 use fabula_core::model::{Config, TaskType};
 use fabula_core::workspace::Workspace;
-use fabula_engine::fingerprint::Current;
-use fabula_engine::plan::Selection;
-use fabula_engine::scheduler::PreparedTask;
+use fabula_engine::env::Env;
 use fabula_engine::store::Store;
-use std::collections::BTreeSet;
-use std::path::PathBuf;
+use fabula_eval::fingerprint::Current;
+use fabula_eval::plan::Selection;
+use fabula_eval::prepared::{self, PreparedTask};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 pub struct Session {
-    pub root: PathBuf,
     pub ws: Workspace,
     pub slop: Vec<String>,
     pub store: Store,
+    /// The environment (process, then `.env`): keys and base-URL overrides.
+    pub env: Env,
+    /// The wire dialect of each provider, after base-URL overrides.
+    pub dialects: BTreeMap<String, String>,
+    /// A `.env` that could not be read: runs stop on it, reports only warn.
+    pub env_error: Option<String>,
+}
+
+/// A task file that cannot run: its path and its first error.
+#[derive(Clone, Debug)]
+pub struct Invalid {
+    pub path: String,
+    pub id: Option<String>,
+    pub error: String,
+}
+
+/// The tasks a selection runs, and the task files that cannot run.
+pub struct Tasks {
+    pub tasks: Vec<Arc<PreparedTask>>,
+    pub invalid: Vec<Invalid>,
 }
 
 impl Session {
@@ -52,11 +71,21 @@ impl Session {
             bail!("fabula.yaml has {config_errors} error(s); run `fabula check fabula.yaml`");
         }
         let slop = fabula_engine::project::slop(&ws);
+        let (env, env_error) = match Env::load(&root) {
+            Ok(env) => (env, None),
+            Err(e) => (Env::default(), Some(e)),
+        };
+        let dialects = fabula_engine::setup::dialects(
+            ws.config().map(|(_, c)| c).expect("checked above"),
+            &env,
+        );
         Ok(Session {
             store: Store::new(root.join("results")),
-            root,
             ws,
             slop,
+            env,
+            dialects,
+            env_error,
         })
     }
 
@@ -65,14 +94,19 @@ impl Session {
     }
 
     pub fn current(&self) -> Current<'_> {
-        Current {
-            config: self.config(),
-            slop: &self.slop,
-        }
+        Current::new(self.config(), &self.slop, &self.dialects)
     }
 
-    /// Tasks that load without errors (others are reported by `fabula check`).
-    pub fn tasks(&self, work: &WorkArgs) -> anyhow::Result<(Vec<Arc<PreparedTask>>, usize)> {
+    /// Every task that loads without errors, whatever the selection: what reports count.
+    pub fn all_tasks(&self) -> Vec<Arc<PreparedTask>> {
+        self.tasks(&super::all_work())
+            .map(|t| t.tasks)
+            .unwrap_or_default()
+    }
+
+    /// The selected tasks that load without errors, and every task file that does not
+    /// (a schema error leaves a task without an id: it is listed by path).
+    pub fn tasks(&self, work: &WorkArgs) -> anyhow::Result<Tasks> {
         for t in &work.task_types {
             if TaskType::parse(t).is_none() {
                 let all: Vec<&str> = TaskType::ALL.iter().map(|t| t.as_str()).collect();
@@ -88,17 +122,39 @@ impl Session {
                 bail!("--task {id}: no task with this id under dataset/tasks/");
             }
         }
-        let broken: BTreeSet<&str> = self
-            .ws
-            .tasks()
-            .filter(|(doc, _)| {
-                check::diagnostics(&self.ws, doc)
-                    .iter()
-                    .any(|d| d.severity == Severity::Error)
-            })
-            .map(|(_, t)| t.id.as_str())
-            .collect();
-        let tasks: Vec<Arc<PreparedTask>> = fabula_engine::setup::tasks(&self.ws, self.config())
+        let mut invalid = Vec::new();
+        for doc in self.ws.documents() {
+            if !doc.path.starts_with("dataset/tasks/") {
+                continue;
+            }
+            let first = check::diagnostics(&self.ws, doc)
+                .into_iter()
+                .find(|d| d.severity == Severity::Error);
+            // A task file the selection does not name is none of this run's business;
+            // one that did not load is matched by its folder (type) and file name (id).
+            let stem = doc
+                .path
+                .rsplit('/')
+                .next()
+                .and_then(|n| n.split('.').next())
+                .unwrap_or_default();
+            let id = doc.task().map_or(stem, |t| t.id.as_str());
+            let selected = (work.tasks.is_empty() || work.tasks.iter().any(|t| t == id))
+                && (work.task_types.is_empty()
+                    || work
+                        .task_types
+                        .iter()
+                        .any(|t| doc.path.starts_with(&format!("dataset/tasks/{t}/"))));
+            if let Some(d) = first.filter(|_| selected) {
+                invalid.push(Invalid {
+                    path: doc.path.clone(),
+                    id: doc.task().map(|t| t.id.clone()),
+                    error: format!("{}[{}]", d.message, d.code),
+                });
+            }
+        }
+        let broken: BTreeSet<&str> = invalid.iter().filter_map(|i| i.id.as_deref()).collect();
+        let tasks: Vec<Arc<PreparedTask>> = prepared::tasks(&self.ws, self.config())
             .into_iter()
             .filter(|t| !broken.contains(t.task.id.as_str()))
             .filter(|t| work.tasks.is_empty() || work.tasks.contains(&t.task.id))
@@ -111,7 +167,7 @@ impl Session {
             })
             .map(Arc::new)
             .collect();
-        Ok((tasks, broken.len()))
+        Ok(Tasks { tasks, invalid })
     }
 
     /// The writers: `--model`, else every enabled model that plays no other role.
@@ -153,8 +209,8 @@ impl Session {
         Ok(judges)
     }
 
-    pub fn selection(&self, work: &WorkArgs) -> anyhow::Result<(Selection, usize)> {
-        let (tasks, broken) = self.tasks(work)?;
+    pub fn selection(&self, work: &WorkArgs) -> anyhow::Result<(Selection, Vec<Invalid>)> {
+        let Tasks { tasks, invalid } = self.tasks(work)?;
         let samples = work
             .samples
             .or(self.config().settings.samples)
@@ -167,8 +223,9 @@ impl Session {
                 samples,
                 tasks,
                 shard: work.shard,
+                retry_failed: false,
             },
-            broken,
+            invalid,
         ))
     }
 }

@@ -1,9 +1,9 @@
 //! The leaderboard as a terminal table (comfy-table); the text formats come from
-//! [`fabula_engine::board_text`].
+//! [`fabula_eval::text`], which the language server shares.
 
-pub use fabula_engine::board_text::{csv, json, markdown};
-use fabula_engine::board_text::{footer, headers, rows};
-use fabula_engine::leaderboard::Board;
+pub use fabula_eval::text::{csv, json, markdown};
+use fabula_eval::leaderboard::Board;
+use fabula_eval::text::{footer, headers, rows};
 use std::io::Write;
 
 pub fn table(out: &mut impl Write, board: &Board) -> std::io::Result<()> {

@@ -6,7 +6,7 @@
 
 use super::{Check, Context};
 use crate::diagnostic::Diagnostic;
-use crate::model::default_rubric;
+use crate::criteria;
 use crate::path;
 use crate::suggest;
 
@@ -20,7 +20,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let Some(task) = cx.task() else { return };
     let Some(rubric) = &task.rubric else { return };
     let ty = task.task_type();
-    let known: Vec<&str> = default_rubric(ty).iter().map(|(c, _)| *c).collect();
+    let known: Vec<&str> = criteria::default_weights(ty).iter().map(|(c, _)| *c).collect();
     for name in rubric.keys() {
         if known.contains(&name.as_str()) {
             continue;

@@ -6,7 +6,6 @@
 
 mod config;
 mod record;
-mod rubric;
 mod slop;
 mod task;
 mod theory;
@@ -16,10 +15,10 @@ pub use config::{
     TokenBudget,
 };
 pub use record::{
-    Actor, CriterionVerdict, EvaluationRecord, FinishReason, GenerationRecord, GenerationSummary,
-    ProgrammaticCache, Question, RECORD_SCHEMA, RECORD_VERSION, Role, Status, Turn, Usage,
+    Actor, Breakdown, CriterionVerdict, EvaluationRecord, FailureKind, FinishReason,
+    GenerationRecord, GenerationSummary, ItemVerdict, ProgrammaticScores, Question, RECORD_SCHEMA,
+    RECORD_VERSION, Role, SlopHit, Status, Turn, Usage,
 };
-pub use rubric::default_rubric;
 pub use slop::SlopList;
 pub use task::{
     BeatInterpolation, BeatList, BeatRevision, BeatUse, ConstrainedContinuation,

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The record format version written today.
-pub const RECORD_VERSION: u32 = 1;
+pub const RECORD_VERSION: u32 = 2;
 
 /// The published JSON Schema of result records (`schema/result.schema.json`).
 pub const RECORD_SCHEMA: &str = include_str!("../../../../schema/result.schema.json");
@@ -45,6 +45,76 @@ impl FinishReason {
             FinishReason::Length => "length",
             FinishReason::ContentFilter => "content_filter",
             FinishReason::Other => "other",
+        }
+    }
+}
+
+/// Why work failed, in classes that decide what the failure means for a score
+/// (SPEC.md, "Numbers"): a *model* failure is the model's own doing and scores 0; an
+/// *infrastructure* failure says nothing about the model and leaves the item incomplete.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    /// Model: cut off by the token limit.
+    Length,
+    /// Model: refused or filtered.
+    ContentFilter,
+    /// Model: stopped for another reason (tool call, unknown finish reason).
+    OtherFinish,
+    /// Model: an empty or whitespace-only answer.
+    Empty,
+    /// Model: an answer larger than the provider's response cap.
+    TooLarge,
+    /// Model: did not follow the task's protocol (e.g. an agentic turn it must take).
+    Protocol,
+    /// Model or judge: an answer that could not be parsed (a judge's, after retries).
+    Unparsable,
+    /// Infrastructure: the oracle or critic of the harness failed or answered nonsense.
+    Helper,
+    /// Infrastructure: the provider failed (HTTP errors after retries, timeouts, the
+    /// circuit breaker).
+    Provider,
+    /// Infrastructure: the configuration cannot serve the call (no oracle, no room).
+    Config,
+}
+
+impl FailureKind {
+    /// A failure of the model under test: it scores 0 and counts.
+    pub fn is_model(self) -> bool {
+        matches!(
+            self,
+            FailureKind::Length
+                | FailureKind::ContentFilter
+                | FailureKind::OtherFinish
+                | FailureKind::Empty
+                | FailureKind::TooLarge
+                | FailureKind::Protocol
+                | FailureKind::Unparsable
+        )
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureKind::Length => "length",
+            FailureKind::ContentFilter => "content_filter",
+            FailureKind::OtherFinish => "other_finish",
+            FailureKind::Empty => "empty",
+            FailureKind::TooLarge => "too_large",
+            FailureKind::Protocol => "protocol",
+            FailureKind::Unparsable => "unparsable",
+            FailureKind::Helper => "helper",
+            FailureKind::Provider => "provider",
+            FailureKind::Config => "config",
+        }
+    }
+
+    /// The failure of a writer turn that ended with `finish` other than a normal stop.
+    pub fn of_finish(finish: FinishReason) -> Option<FailureKind> {
+        match finish {
+            FinishReason::Stop => None,
+            FinishReason::Length => Some(FailureKind::Length),
+            FinishReason::ContentFilter => Some(FailureKind::ContentFilter),
+            FinishReason::Other => Some(FailureKind::OtherFinish),
         }
     }
 }
@@ -134,8 +204,16 @@ pub struct GenerationRecord {
     pub status: Status,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// What kind of failure `error` is (set whenever `status` is failed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<FailureKind>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finish: Option<FinishReason>,
+    /// SHA-256 (32 hex digits) of the text judges read for this generation; every
+    /// evaluation records the hash of the text it judged, so an evaluation can never be
+    /// attached to a text its judge did not see.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub view_sha: Option<String>,
     /// The final text that is scored.
     pub output: String,
     /// Earlier drafts, in order (iterative revision, critique improvement).
@@ -157,7 +235,7 @@ pub struct GenerationRecord {
     pub usage_by_role: BTreeMap<String, Usage>,
     /// The programmatic scores, computed when the record was written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub programmatic: Option<ProgrammaticCache>,
+    pub programmatic: Option<ProgrammaticScores>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost_usd: Option<f64>,
     pub latency_ms: u64,
@@ -165,14 +243,40 @@ pub struct GenerationRecord {
     pub created_at: String,
 }
 
-/// Programmatic scores stored with a generation so that leaderboards need not recompute
-/// them. Valid only while `key` equals today's [`crate::metrics::cache_key`] (the metric
-/// constants, the slop list and the task's word range); otherwise they are recomputed.
+/// Programmatic scores stored with a generation, so that leaderboards need not recompute
+/// them and readers can see what is behind them. Valid only while `key` equals today's
+/// [`crate::metrics::cache_key`] (the metric constants, the slop list and the task's word
+/// range); otherwise they are recomputed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ProgrammaticCache {
+pub struct ProgrammaticScores {
     pub key: String,
     /// The score of each draft in order, then of the final output (0..=1).
     pub trajectory: Vec<f64>,
+    /// The parts of the final output's score.
+    pub breakdown: Breakdown,
+}
+
+/// The parts of a programmatic score ([`crate::metrics`] defines each).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Breakdown {
+    pub words: u64,
+    pub word_score: f64,
+    /// Share of word 4-grams that repeat an earlier one.
+    pub repetition: f64,
+    pub repetition_score: f64,
+    /// Stock phrases per 1,000 words.
+    pub slop_density: f64,
+    pub slop_score: f64,
+    /// Each stock phrase found, with how often.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub slop_hits: Vec<SlopHit>,
+    pub total: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlopHit {
+    pub phrase: String,
+    pub count: u64,
 }
 
 /// The part of a generation record that status, planning and leaderboards read. Loading
@@ -188,6 +292,12 @@ pub struct GenerationSummary {
     pub fingerprint: String,
     pub status: Status,
     #[serde(default)]
+    pub error: Option<String>,
+    #[serde(default)]
+    pub failure: Option<FailureKind>,
+    #[serde(default)]
+    pub view_sha: Option<String>,
+    #[serde(default)]
     pub output: String,
     #[serde(default)]
     pub questions: Vec<Question>,
@@ -195,20 +305,42 @@ pub struct GenerationSummary {
     #[serde(default)]
     pub usage_by_role: BTreeMap<String, Usage>,
     #[serde(default)]
-    pub programmatic: Option<ProgrammaticCache>,
+    pub programmatic: Option<ProgrammaticScores>,
     #[serde(default)]
     pub cost_usd: Option<f64>,
+    #[serde(default)]
+    pub latency_ms: u64,
     #[serde(default)]
     pub created_at: String,
 }
 
-/// A judge's verdict on one criterion.
+/// A judge's verdict on one criterion: one verdict for the whole text, or one per item
+/// of the criterion's list (`per` in `criteria.yaml`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CriterionVerdict {
     pub criterion: String,
-    /// Normalised to 0..=1 (pass 1, partial 0.5, fail 0; a 1–5 score maps to 0..=1).
+    /// Normalised to 0..=1 (pass 1, partial 0.5, fail 0; a 1–5 score maps to 0..=1); for
+    /// a criterion judged per item, the mean of the items' scores.
     pub score: f64,
-    /// The judge's own answer: `pass`, `partial`, `fail`, or `1`..`5`.
+    /// The judge's own answer: `pass`, `partial`, `fail`, or `1`..`5`; empty when the
+    /// criterion is judged per item.
+    #[serde(default)]
+    pub verdict: String,
+    #[serde(default)]
+    pub evidence: String,
+    #[serde(default)]
+    pub reason: String,
+    /// One verdict per item, in the order of the list.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub items: Vec<ItemVerdict>,
+}
+
+/// A judge's verdict on one item of a criterion's list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ItemVerdict {
+    /// 1-based position in the list.
+    pub item: u32,
+    pub score: f64,
     pub verdict: String,
     #[serde(default)]
     pub evidence: String,
@@ -229,6 +361,8 @@ pub struct EvaluationRecord {
     pub simulated: bool,
     /// Fingerprint of the generation judged.
     pub generation_fingerprint: String,
+    /// The generation's `view_sha`: the hash of the exact text this judge read.
+    pub generation_sha: String,
     /// Fingerprint of the judging itself (rubric, judge template, judge config).
     pub fingerprint: String,
     /// Draft index for trajectory scoring; absent for the final output.
@@ -237,11 +371,12 @@ pub struct EvaluationRecord {
     pub status: Status,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// What kind of failure `error` is: `unparsable` (the judge answered, unusably) or an
+    /// infrastructure kind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<FailureKind>,
     #[serde(default)]
     pub criteria: Vec<CriterionVerdict>,
-    /// The judge's overall pass vote.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pass: Option<bool>,
     /// The judge's raw answer, kept when it could not be parsed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw: Option<String>,

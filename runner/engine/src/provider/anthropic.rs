@@ -154,6 +154,7 @@ mod tests {
             reasoning,
             verbosity: None,
             json: false,
+            response_schema: None,
         }
     }
 

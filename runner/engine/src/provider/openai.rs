@@ -182,6 +182,7 @@ mod tests {
             reasoning,
             verbosity: Some("low".into()),
             json: false,
+            response_schema: None,
         }
     }
 

@@ -10,16 +10,20 @@
 //! - Writers respect the word range the prompt asks for ("between N and M words"), write
 //!   one section per beat listed as `` - `beat_id` ``, put `[beat: id]` markers before
 //!   sections when the prompt asks for them, usually work in the prompt's "Must include"
-//!   terms, ask a few `QUESTION:` lines when offered the question protocol, and answer
-//!   plan requests with an outline. `writer-b` is sloppier than `writer-a`.
-//! - Judges answer valid judge JSON for the criteria the prompt lists after `CRITERIA:`.
+//!   terms, ask a few questions (the protocol's markers: [`kind::QUESTION`]) when offered
+//!   the question protocol, and answer plan requests with an outline. `writer-b` is
+//!   sloppier than `writer-a`.
+//! - Judges answer valid judge JSON for the criteria and items of the answer schema the
+//!   request carries (a judge request always does); the verdicts come from a hash of the
+//!   fenced generation, so the judges agree with each other and differ a little.
 //! - The oracle answers YES when a question shares words with a hidden constraint.
 //! - The critic names a beat and asks for something concrete.
 
 use super::{BoxFuture, Provider};
 use crate::call::{CallError, ChatRequest, Completion, MessageRole};
+use fabula_core::kind;
 use fabula_core::model::{FinishReason, Usage};
-use serde_json::json;
+use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Default)]
@@ -126,7 +130,7 @@ fn answer(request: &ChatRequest) -> String {
         .map_or("", |m| m.content.as_str());
     let model = request.model.as_str();
     if model.contains("judge") {
-        judge(last, model, &mut rng)
+        judge(request, last, model)
     } else if model.contains("oracle") {
         oracle(last)
     } else if model.contains("critic") {
@@ -138,11 +142,11 @@ fn answer(request: &ChatRequest) -> String {
 
 fn writer(request: &ChatRequest, last: &str, rng: &mut Rng) -> String {
     let sloppy = request.model.contains("writer-b");
-    if last.contains("QUESTION:") && last.contains("READY") {
+    if last.contains(kind::QUESTION) && last.contains(kind::READY) {
         let asked = request
             .messages
             .iter()
-            .filter(|m| m.role == MessageRole::Assistant && m.content.starts_with("QUESTION:"))
+            .filter(|m| m.role == MessageRole::Assistant && m.content.starts_with(kind::QUESTION))
             .count();
         let wanted = 2 + (hash(&[&request.model]) % 3) as usize;
         if asked < wanted {
@@ -156,9 +160,9 @@ fn writer(request: &ChatRequest, last: &str, rng: &mut Rng) -> String {
                 "the story set in the past",
             ];
             let topic = topics[(asked + rng.below(2)) % topics.len()];
-            return format!("QUESTION: Is {topic}?");
+            return format!("{} Is {topic}?", kind::QUESTION);
         }
-        return "READY".to_string();
+        return kind::READY.to_string();
     }
     let context = request
         .messages
@@ -365,56 +369,99 @@ fn word_range(text: &str) -> Option<(u32, u32)> {
     rest.contains("words").then_some((min, max.max(min + 1)))
 }
 
-fn judge(prompt: &str, model: &str, rng: &mut Rng) -> String {
-    // The last criteria line: the generation (fenced above it) may contain a fake one.
-    let criteria: Vec<String> = prompt
-        .lines()
-        .rev()
-        .find_map(|l| l.trim().strip_prefix("CRITERIA:"))
-        .map(|rest| {
-            rest.split(',')
-                .map(|c| c.trim().to_string())
-                .filter(|c| !c.is_empty())
+/// What the answer schema of a judge request asks for: each criterion with its item
+/// count (0: judged whole) and whether it is on the 1-5 scale.
+fn asked_criteria(schema: &Value) -> Vec<(String, usize, bool)> {
+    schema
+        .pointer("/properties/criteria/prefixItems")
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .filter_map(|c| {
+                    let id = c.pointer("/properties/id/const")?.as_str()?.to_string();
+                    let items = c
+                        .pointer("/properties/items/minItems")
+                        .and_then(Value::as_u64)
+                        .unwrap_or(0) as usize;
+                    let verdicts = if items > 0 {
+                        c.pointer("/properties/items/items/properties/verdict/enum")
+                    } else {
+                        c.pointer("/properties/verdict/enum")
+                    };
+                    let five = verdicts
+                        .and_then(Value::as_array)
+                        .is_some_and(|v| v.iter().any(Value::is_number));
+                    Some((id, items, five))
+                })
                 .collect()
         })
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// The fenced generation of a judge prompt: between the last `<<<FENCE-…` line and its
+/// closing line.
+fn fenced(prompt: &str) -> &str {
+    let Some(open) = prompt.rfind("\n<<<FENCE-") else {
+        return prompt;
+    };
+    let rest = &prompt[open + 4..];
+    let Some(end_of_line) = rest.find('\n') else {
+        return rest;
+    };
+    let fence = &rest[..end_of_line];
+    let body = &rest[end_of_line + 1..];
+    let close = format!("\n{fence}>>>");
+    body.find(&close).map_or(body, |at| &body[..at])
+}
+
+fn judge(request: &ChatRequest, prompt: &str, model: &str) -> String {
+    let Some(schema) = &request.response_schema else {
+        return "(simulated judge) no answer schema in the request: nothing to answer".into();
+    };
     // Judges agree on a base quality drawn from the text judged, and differ a little.
-    let fenced = prompt.rsplit("<<<").next().unwrap_or(prompt);
-    let fenced = fenced.split(">>>").next().unwrap_or(fenced);
-    let base = hash(&[fenced]) % 3;
-    let evidence: String = fenced
-        .split_whitespace()
-        .filter(|w| !w.starts_with(">>>"))
-        .take(8)
-        .collect::<Vec<_>>()
-        .join(" ");
-    let mut verdicts = Vec::new();
-    let mut passes = 0;
-    for c in &criteria {
-        let noise = hash(&[model, c, fenced]) % 5;
+    let text = fenced(prompt);
+    let base = hash(&[text]) % 3;
+    let evidence: String = text.split_whitespace().take(8).collect::<Vec<_>>().join(" ");
+    let reason = "simulated judge: verdict derived from a hash of the text, not a reading of it";
+    let verdict = |key: &str, five: bool| -> Value {
+        let noise = hash(&[model, key, text]) % 5;
         let level = match (base, noise) {
             (_, 0) => (base + 1) % 3,
             _ => base,
         };
-        let verdict = ["fail", "partial", "pass"][level as usize];
-        if verdict == "pass" {
-            passes += 1;
+        if five {
+            json!(1 + level * 2)
+        } else {
+            json!(["fail", "partial", "pass"][level as usize])
         }
-        verdicts.push(json!({
-            "id": c,
-            "verdict": verdict,
-            "evidence": evidence,
-            "reason": "simulated judge: verdict derived from a hash of the text, not a reading of it",
-        }));
-    }
-    let pass = passes * 2 >= criteria.len() && rng.below(10) > 0;
-    json!({ "criteria": verdicts, "pass": pass }).to_string()
+    };
+    let criteria: Vec<Value> = asked_criteria(schema)
+        .into_iter()
+        .map(|(id, items, five)| {
+            if items == 0 {
+                json!({"id": id, "verdict": verdict(&id, five), "evidence": evidence, "reason": reason})
+            } else {
+                let list: Vec<Value> = (1..=items)
+                    .map(|n| {
+                        json!({
+                            "item": n,
+                            "verdict": verdict(&format!("{id}/{n}"), five),
+                            "evidence": evidence,
+                            "reason": reason,
+                        })
+                    })
+                    .collect();
+                json!({"id": id, "items": list})
+            }
+        })
+        .collect();
+    json!({ "criteria": criteria }).to_string()
 }
 
 fn oracle(prompt: &str) -> String {
     let question = prompt
         .lines()
-        .find_map(|l| l.trim().strip_prefix("QUESTION:"))
+        .find_map(|l| l.trim().strip_prefix(kind::QUESTION))
         .unwrap_or("")
         .to_lowercase();
     let words = |s: &str| -> Vec<String> {
@@ -478,6 +525,7 @@ mod tests {
             reasoning: None,
             verbosity: None,
             json: false,
+            response_schema: None,
         }
     }
 
@@ -502,18 +550,32 @@ mod tests {
     }
 
     #[test]
-    fn judges_answer_valid_json_for_the_listed_criteria() {
-        let prompt = "CRITERIA: elements, beat_execution, continuity\n<<<\nThe text.\n>>>";
-        let v: serde_json::Value =
-            serde_json::from_str(&answer(&request("sim/judge-1", prompt))).unwrap();
-        let ids: Vec<_> = v["criteria"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| c["id"].as_str().unwrap().to_string())
-            .collect();
-        assert_eq!(ids, ["elements", "beat_execution", "continuity"]);
-        assert!(v["pass"].is_boolean());
+    fn judges_answer_the_schema_they_are_sent_about_the_fenced_text() {
+        let schema = json!({"properties": {"criteria": {"prefixItems": [
+            {"properties": {"id": {"const": "elements"}, "items": {"minItems": 2, "items": {"properties": {"verdict": {"enum": ["pass", "partial", "fail"]}}}}}},
+            {"properties": {"id": {"const": "coherence"}, "verdict": {"enum": [1, 2, 3, 4, 5, "1"]}}},
+        ]}}});
+        let prompt = |text: &str| {
+            format!("Fenced between <<<FENCE-00 and FENCE-00>>>.\nGENERATION\n<<<FENCE-00\n{text}\nFENCE-00>>>\nCRITERIA: elements")
+        };
+        let ask = |text: &str| {
+            let mut r = request("sim/judge-1", &prompt(text));
+            r.response_schema = Some(schema.clone());
+            serde_json::from_str::<serde_json::Value>(&answer(&r)).unwrap()
+        };
+        let v = ask("The text.");
+        assert_eq!(v["criteria"][0]["id"], "elements");
+        assert_eq!(v["criteria"][0]["items"].as_array().unwrap().len(), 2);
+        assert!(v["criteria"][1]["verdict"].is_number(), "{v}");
+        assert_eq!(fenced(&prompt("The text.")), "The text.");
+        // Without a schema a sim judge has nothing to answer: a failure, not a score.
+        assert!(
+            serde_json::from_str::<serde_json::Value>(&answer(&request(
+                "sim/judge-1",
+                &prompt("x")
+            )))
+            .is_err()
+        );
     }
 
     #[test]

@@ -1,0 +1,183 @@
+//! The run itself: the engine, the recorder that persists every record off the async
+//! workers, the reporters that follow it, the budget, and the signals that stop it.
+
+use super::prepare::Prepared;
+use super::report::{self, Mode};
+use crate::args::RunArgs;
+use crate::error::{self, CliError};
+use anyhow::Context as _;
+use fabula_engine::provider::Tuning;
+use fabula_engine::recorder::{self, Reporter, Stored, Tally};
+use fabula_engine::scheduler::{Control, Event, StopReason};
+use fabula_engine::setup;
+use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// What a finished (or stopped) run did.
+pub struct Done {
+    pub tally: Tally,
+    pub stopped: Option<StopReason>,
+    pub elapsed: Duration,
+    pub mode: Mode,
+}
+
+pub fn execute(p: &Prepared, args: &RunArgs) -> anyhow::Result<Done> {
+    let session = &p.session;
+    if let Some(e) = &session.env_error {
+        return Err(CliError::Usage(format!("cannot read the keys: {e}")).into());
+    }
+    let engine = setup::engine(
+        session.config(),
+        &session.env,
+        &Tuning::default(),
+        &p.selection.writers,
+        &p.selection.judges,
+        session.slop.clone(),
+    )
+    .map(Arc::new)
+    .map_err(|errors| {
+        CliError::Usage(format!("cannot start the run:\n  {}", errors.join("\n  ")))
+    })?;
+    preflight(session.store.root())?;
+    let mode = if args.json {
+        Mode::Json
+    } else if args.quiet {
+        Mode::Quiet
+    } else if std::io::stderr().is_terminal() {
+        Mode::Bar
+    } else {
+        Mode::Lines
+    };
+    if matches!(mode, Mode::Bar | Mode::Lines) {
+        writeln!(std::io::stderr(), "{}", report::running(p))?;
+    }
+    let control = Arc::new(Control::default());
+    let planned = p.plan.total_generations() + p.plan.total_evaluations();
+    let mut reporters: Vec<Box<dyn Reporter>> = vec![report::progress(mode, planned)];
+    if let Some(max) = args.max_cost {
+        reporters.push(Box::new(BudgetStop {
+            max,
+            control: Arc::clone(&control),
+        }));
+    }
+    let (events, recorder) = recorder::start(
+        Some(session.store.clone()),
+        Arc::clone(&control),
+        reporters,
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let started = Instant::now();
+    let jobs = p.plan.jobs.clone();
+    runtime.block_on(async {
+        let signals = tokio::spawn(watch_signals(Arc::clone(&control), args.grace, mode));
+        engine
+            .run(jobs, Some(session.store.clone()), events, Arc::clone(&control))
+            .await;
+        signals.abort();
+    });
+    // Calls cancelled by an abort may still be winding down in the runtime: do not wait.
+    runtime.shutdown_background();
+    let (tally, _) = recorder.finish();
+    Ok(Done {
+        tally,
+        stopped: control.reason(),
+        elapsed: started.elapsed(),
+        mode,
+    })
+}
+
+/// Proves `results/` can take a record before any call is paid for: create the folder,
+/// write, fsync and remove a probe.
+fn preflight(root: &std::path::Path) -> anyhow::Result<()> {
+    let probe = root.join(format!(".tmp-probe-{}", std::process::id()));
+    let attempt = || -> std::io::Result<()> {
+        std::fs::create_dir_all(root)?;
+        let mut f = std::fs::File::create(&probe)?;
+        f.write_all(&[b' '; 4096])?;
+        f.sync_all()?;
+        drop(f);
+        std::fs::remove_file(&probe)
+    };
+    attempt().map_err(|e| {
+        let _ = std::fs::remove_file(&probe);
+        error::store(format!(
+            "cannot write to {}: {e}; nothing was run (fix the folder's permissions or free space, then run again)",
+            root.display()
+        ))
+    })
+}
+
+/// Stops scheduling once the records received cost `max` or more.
+struct BudgetStop {
+    max: f64,
+    control: Arc<Control>,
+}
+
+impl Reporter for BudgetStop {
+    fn on(&mut self, _event: &Event, _stored: &Stored, tally: &Tally) {
+        if tally.spent_usd >= self.max {
+            self.control.stop(StopReason::Budget);
+        }
+    }
+}
+
+/// First Ctrl-C or SIGTERM: stop scheduling, let calls in flight finish for `grace`
+/// seconds, then cancel them. A second one cancels at once.
+async fn watch_signals(control: Arc<Control>, grace: u64, mode: Mode) {
+    let mut signals = Signals::new();
+    if !signals.next().await {
+        return;
+    }
+    control.stop(StopReason::Interrupted);
+    if mode != Mode::Json {
+        let _ = writeln!(
+            std::io::stderr(),
+            "\nStopping: no new work; calls in flight may finish for up to {grace}s. Ctrl-C again cancels them."
+        );
+    }
+    let timer = {
+        let control = Arc::clone(&control);
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(grace)).await;
+            control.abort();
+        })
+    };
+    if signals.next().await {
+        if mode != Mode::Json {
+            let _ = writeln!(std::io::stderr(), "Cancelling the calls in flight.");
+        }
+        control.abort();
+    }
+    timer.await.ok();
+}
+
+/// Ctrl-C and, on Unix, SIGTERM (what CI systems send), registered once.
+struct Signals {
+    #[cfg(unix)]
+    term: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn new() -> Signals {
+        Signals {
+            #[cfg(unix)]
+            term: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok(),
+        }
+    }
+
+    /// Waits for the next signal; false when none can be watched.
+    async fn next(&mut self) -> bool {
+        #[cfg(unix)]
+        if let Some(term) = &mut self.term {
+            return tokio::select! {
+                r = tokio::signal::ctrl_c() => r.is_ok(),
+                r = term.recv() => r.is_some(),
+            };
+        }
+        tokio::signal::ctrl_c().await.is_ok()
+    }
+}
