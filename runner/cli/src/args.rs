@@ -246,7 +246,7 @@ pub struct LeaderboardArgs {
     pub write: Option<PathBuf>,
 
     /// Exit 1 when any model scores below this (0-100): a gate for CI.
-    #[arg(long, value_name = "SCORE", value_parser = parse_score)]
+    #[arg(long, value_name = "SCORE", value_parser = parse_score, allow_hyphen_values = true)]
     pub fail_under: Option<f64>,
 
     /// Rank each model on its own complete items, even when they differ between models.

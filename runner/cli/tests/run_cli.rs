@@ -2,55 +2,11 @@
 //! dataset with `sim`; incremental runs asserted by request counts against a local
 //! server; no key ever written to results or printed.
 
+mod support;
+
 use fabula_fake_server::{FakeServer, Reply, model_reply};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::time::Duration;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
-/// A copy of the shipped project (dataset and config) in a temp folder.
-fn shipped_project() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(&repo().join("dataset"), &dir.path().join("dataset"));
-    copy_dir(&repo().join("schema"), &dir.path().join("schema"));
-    std::fs::copy(repo().join("fabula.yaml"), dir.path().join("fabula.yaml")).unwrap();
-    dir
-}
-
-fn fabula(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_fabula"));
-    cmd.args(args)
-        .current_dir(dir)
-        .env_remove("OPENROUTER_API_KEY");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use support::*;
 
 #[test]
 fn the_main_command_runs_the_benchmark_offline_and_prints_a_leaderboard() {
@@ -67,7 +23,7 @@ fn the_main_command_runs_the_benchmark_offline_and_prints_a_leaderboard() {
 
     let again = fabula(dir.path(), &["run"], &[]);
     assert_eq!(again.status.code(), Some(0));
-    assert!(text(&again).contains("Nothing to do"), "{}", text(&again));
+    assert!(text(&again).contains("Nothing to run"), "{}", text(&again));
     assert_eq!(count_files(&dir.path().join("results")), records);
 
     for format in ["markdown", "json", "csv"] {
@@ -89,89 +45,6 @@ fn the_main_command_runs_the_benchmark_offline_and_prints_a_leaderboard() {
             .unwrap()
             .starts_with("# Fabula leaderboard")
     );
-}
-
-fn count_files(dir: &Path) -> usize {
-    let mut n = 0;
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let e = e.unwrap();
-            if e.file_type().unwrap().is_dir() {
-                stack.push(e.path());
-            } else if e
-                .path()
-                .extension()
-                .is_some_and(|x| x == "yaml" || x == "json")
-            {
-                n += 1;
-            }
-        }
-    }
-    n
-}
-
-const LOCAL_CONFIG: &str = "\
-version: 1
-providers:
-  local:
-    kind: openai
-    dialect: openai
-    base_url: http://127.0.0.1:9/unused
-    base_url_env: FABULA_TEST_BASE_URL
-    api_key_env: FABULA_TEST_KEY
-    concurrency: 4
-    max_retries: 0
-    timeout_secs: 10
-models:
-  writer-a: {provider: local, model: test/writer-a}
-  writer-b: {provider: local, model: test/writer-b, enabled: false}
-  judge-1: {provider: local, model: test/judge-1}
-  judge-2: {provider: local, model: test/judge-2, enabled: false}
-  oracle: {provider: local, model: test/oracle}
-  critic: {provider: local, model: test/critic}
-judges: [judge-1]
-oracle: oracle
-critic: critic
-";
-
-fn local_project(tasks: &[&str]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("fabula.yaml"), LOCAL_CONFIG).unwrap();
-    copy_dir(
-        &repo().join("dataset/theories"),
-        &dir.path().join("dataset/theories"),
-    );
-    std::fs::copy(
-        repo().join("dataset/slop.yaml"),
-        dir.path().join("dataset/slop.yaml"),
-    )
-    .unwrap();
-    for t in tasks {
-        let from = repo().join("dataset/tasks").join(t);
-        let to = dir.path().join("dataset/tasks").join(t);
-        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::copy(from, to).unwrap();
-    }
-    dir
-}
-
-const KEY: &str = "sk-planted-0123456789abcdef";
-
-async fn run_local(dir: &Path, server: &FakeServer, args: &[&str]) -> Output {
-    let url = server.url();
-    let dir = dir.to_path_buf();
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        fabula(
-            &dir,
-            &args,
-            &[("FABULA_TEST_BASE_URL", &url), ("FABULA_TEST_KEY", KEY)],
-        )
-    })
-    .await
-    .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -256,26 +129,6 @@ async fn runs_do_exactly_the_new_work() {
     assert_no_key(p, &text(&board));
 }
 
-fn assert_no_key(dir: &Path, output: &str) {
-    assert!(!output.contains(KEY), "the key was printed");
-    let mut stack = vec![dir.join("results")];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let e = e.unwrap();
-            if e.file_type().unwrap().is_dir() {
-                stack.push(e.path());
-            } else {
-                let bytes = std::fs::read(e.path()).unwrap();
-                assert!(
-                    !String::from_utf8_lossy(&bytes).contains(KEY),
-                    "{} holds the key",
-                    e.path().display()
-                );
-            }
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_provider_that_echoes_the_key_never_gets_it_into_results() {
     // Every writer call is refused with the key echoed back; the judge never runs.
@@ -305,5 +158,9 @@ fn a_missing_key_stops_the_run_before_any_work() {
     // The plan needs no key.
     let dry = fabula(dir.path(), &["run", "--dry-run"], &[]);
     assert_eq!(dry.status.code(), Some(0), "{}", text(&dry));
-    assert!(text(&dry).contains("Plan: 1 generations, 1 evaluations"));
+    assert!(
+        text(&dry).contains("Plan: 1 generation and 1 evaluation (1 task × 1 model × 1 sample)"),
+        "{}",
+        text(&dry)
+    );
 }

@@ -11,7 +11,7 @@
 
 use crate::model::WordRange;
 use crate::template;
-use crate::text_rules::{beat_marker, contains_term, count_term, word_count};
+use crate::text_rules::{beat_marker, count_term_in, tokens, word_count};
 
 /// What the checker needs to know about the task.
 #[derive(Clone, Copy, Debug)]
@@ -85,6 +85,8 @@ impl Problem {
 /// Everything wrong with `draft` under `rules`.
 pub fn check(draft: &str, rules: &Rules<'_>) -> Vec<Problem> {
     let mut out = Vec::new();
+    // Split once: every term and phrase is matched against the same tokens.
+    let tokens = tokens(draft);
     let words = word_count(draft);
     if words < rules.words.min as usize {
         out.push(Problem::TooShort {
@@ -98,12 +100,12 @@ pub fn check(draft: &str, rules: &Rules<'_>) -> Vec<Problem> {
         });
     }
     for t in rules.must_include {
-        if !contains_term(draft, t) {
+        if count_term_in(&tokens, t) == 0 {
             out.push(Problem::Missing(t.clone()));
         }
     }
     for t in rules.must_not_include {
-        if contains_term(draft, t) {
+        if count_term_in(&tokens, t) > 0 {
             out.push(Problem::Forbidden(t.clone()));
         }
     }
@@ -145,7 +147,7 @@ pub fn check(draft: &str, rules: &Rules<'_>) -> Vec<Problem> {
         }
     }
     for phrase in rules.slop {
-        let count = count_term(draft, phrase);
+        let count = count_term_in(&tokens, phrase);
         if count > 0 {
             out.push(Problem::Slop {
                 phrase: phrase.clone(),

@@ -25,7 +25,7 @@ fn main() {
     let ws = fabula_engine::project::workspace(std::path::Path::new(&root)).unwrap();
     let config = ws.config().unwrap().1.clone();
     let slop = fabula_engine::project::slop(&ws);
-    let tasks: Vec<_> = fabula_engine::setup::tasks(&ws, &config)
+    let tasks: Vec<_> = fabula_eval::prepared::tasks(&ws, &config)
         .into_iter()
         .map(std::sync::Arc::new)
         .collect();
@@ -37,17 +37,16 @@ fn main() {
         sum += fabula_core::metrics::programmatic(&g.output, task.task.words, &slop).total;
     }
     let metrics = t.elapsed();
-    let current = fabula_engine::fingerprint::Current {
-        config: &config,
-        slop: &slop,
-    };
+    let dialects = fabula_engine::setup::dialects(&config, &fabula_engine::env::Env::default());
+    let current = fabula_eval::fingerprint::Current::new(&config, &slop, &dialects);
     let t = Instant::now();
-    let board = fabula_engine::leaderboard::compute(
-        current,
+    let board = fabula_eval::leaderboard::compute(
+        &current,
         &tasks,
         &loaded,
         &["sim-writer-a".into(), "sim-writer-b".into()],
         &config.judges,
+        &Default::default(),
     );
     let out = format!(
         "programmatic over all outputs {metrics:?} (sum {sum:.1}); leaderboard compute {:?} ({} rows)\n",

@@ -120,6 +120,7 @@ pub fn rows(
     judges: &[String],
 ) -> Vec<ExportRow> {
     let index = Index::new(records);
+    current.warm(tasks);
     let mut by_task: Vec<&Arc<PreparedTask>> = tasks.iter().collect();
     by_task.sort_by(|a, b| a.id().cmp(b.id()));
     let mut generations: HashMap<(&str, &str), Vec<u32>> = HashMap::new();

@@ -47,45 +47,41 @@ impl TaskPrints {
     pub fn new(input: TaskInput<'_>) -> TaskPrints {
         let k = kind::of(input.task.task_type());
         let asks = kind::rehearse(input);
-        let prompts: Vec<Value> = asks
-            .iter()
-            .map(|a| {
-                json!({
-                    "to": match a.party {
-                        Party::Writer => "writer",
-                        Party::Oracle => "oracle",
-                        Party::Critic => "critic",
-                    },
-                    "as": a.shown_as,
-                    "json": a.json,
-                    "prompt": a.prompt,
-                })
-            })
-            .collect();
-        let templates: Vec<Value> = SHARED_TEMPLATES
-            .iter()
-            .chain(k.templates())
-            .map(|n| json!([n, template::version(n)]))
-            .collect();
-        let requests = hash(&json!({
-            "type": input.task.task_type(),
-            "system": template::render("system", &[]),
-            "prompts": prompts,
-            "templates": templates,
-            "budget": [input.budget.max_tokens, input.budget.max_reasoning],
-        }));
+        // The prompts are hashed as they are, each field length-prefixed: no JSON to
+        // build and escape for texts this long.
+        let mut requests = Stream::new("requests/v2");
+        requests.field(input.task.task_type().as_str());
+        requests.field(&template::render("system", &[]));
+        for a in &asks {
+            requests.field(match a.party {
+                Party::Writer => "writer",
+                Party::Oracle => "oracle",
+                Party::Critic => "critic",
+            });
+            requests.field(&format!("{:?}/{}", a.shown_as, a.json));
+            requests.field(&a.prompt);
+        }
+        for n in SHARED_TEMPLATES.iter().chain(k.templates()) {
+            requests.field(n);
+            requests.field(&template::version(n));
+        }
+        requests.field(&format!(
+            "{:?}/{:?}",
+            input.budget.max_tokens, input.budget.max_reasoning
+        ));
         let rubric = judge::rubric(input);
         let view = k.judge_view(&kind::stand_in_generation(input.task.task_type(), &asks));
-        let judge_templates: Vec<Value> = judge::TEMPLATES
-            .iter()
-            .map(|n| json!([n, template::version(n)]))
-            .collect();
-        let judging = hash(&json!({
-            "prompt": judge::prompt(input, &rubric, &view, &judge::fence(0)),
-            "schema": judge::response_schema(&rubric),
-            "templates": judge_templates,
-        }));
-        TaskPrints { requests, judging }
+        let mut judging = Stream::new("judging/v2");
+        judging.field(&judge::prompt(input, &rubric, &view, &judge::fence(0)));
+        judging.field(&judge::response_schema(&rubric).to_string());
+        for n in judge::TEMPLATES {
+            judging.field(n);
+            judging.field(&template::version(n));
+        }
+        TaskPrints {
+            requests: requests.finish(),
+            judging: judging.finish(),
+        }
     }
 
     /// The fingerprint of a generation by `writer`, talking to `helper`.
@@ -104,6 +100,29 @@ impl TaskPrints {
             "judging": self.judging,
             "judge": model(judge),
         }))
+    }
+}
+
+/// SHA-256 over length-prefixed fields.
+struct Stream(Sha256);
+
+impl Stream {
+    fn new(tag: &str) -> Stream {
+        let mut s = Stream(Sha256::new());
+        s.field(tag);
+        s
+    }
+
+    fn field(&mut self, text: &str) {
+        self.0.update((text.len() as u64).to_le_bytes());
+        self.0.update(text.as_bytes());
+    }
+
+    fn finish(self) -> String {
+        self.0.finalize()[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 }
 
@@ -173,6 +192,29 @@ impl<'a> Current<'a> {
             .unwrap_or_else(|e| e.into_inner())
             .insert(task.id().to_string(), Arc::clone(&p));
         p
+    }
+
+    /// Computes the shared part of every task's fingerprints at once, on all cores
+    /// (otherwise each is computed on first use).
+    pub fn warm(&self, tasks: &[Arc<PreparedTask>]) {
+        use rayon::prelude::*;
+        let missing: Vec<&Arc<PreparedTask>> = {
+            let known = self.prints.lock().unwrap_or_else(|e| e.into_inner());
+            tasks.iter().filter(|t| !known.contains_key(t.id())).collect()
+        };
+        let computed: Vec<(String, Arc<TaskPrints>)> = missing
+            .par_iter()
+            .map(|t| {
+                (
+                    t.id().to_string(),
+                    Arc::new(TaskPrints::new(t.input(self.slop))),
+                )
+            })
+            .collect();
+        self.prints
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(computed);
     }
 
     /// The oracle or critic a task's kind talks to, of the ones configured.

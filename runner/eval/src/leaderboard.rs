@@ -145,6 +145,7 @@ pub fn compute(
     options: &Options,
 ) -> Board {
     let index = Index::new(records);
+    current.warm(tasks);
     let resamples = options.resamples.unwrap_or(stats::RESAMPLES);
     let samples = sample_count(current, tasks, records, models);
     // Every model's items, scored (in parallel over models).

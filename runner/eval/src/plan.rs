@@ -135,6 +135,7 @@ pub fn in_shard(shard: Option<(u32, u32)>, task: &str, model: &str, sample: u32)
 /// Plans the missing work of `selection` against `records`.
 pub fn plan(current: &Current<'_>, selection: &Selection, records: &Records) -> Plan {
     let index = Index::new(records);
+    current.warm(&selection.tasks);
     let mut plan = Plan::default();
     let mut tasks = std::collections::BTreeSet::new();
     let mut writers = std::collections::BTreeSet::new();
