@@ -9,6 +9,7 @@ pub mod feedback;
 pub mod metrics;
 pub mod model;
 pub mod path;
+pub mod scaffold;
 pub mod schema;
 pub mod score;
 pub mod suggest;
