@@ -15,6 +15,7 @@ Exit codes:
   2  usage or configuration error: bad arguments, missing paths, a missing API key
 
 Examples:
+  fabula init my-bench              a new project that runs at once (offline `sim` models)
   fabula check                      check fabula.yaml and the whole dataset
   fabula run                        run the benchmark (offline `sim` models by default)
   fabula run --dry-run              what a run would do, with estimated cost
@@ -54,6 +55,64 @@ pub enum Command {
     /// Scores per model and task type, pass rate, cost and judge agreement.
     #[command(after_help = LEADERBOARD_AFTER_HELP)]
     Leaderboard(LeaderboardArgs),
+    /// Start a new benchmark project: fabula.yaml (offline `sim` models), the five
+    /// theories, one example task per type, the schemas, a README. Runs at once.
+    #[command(after_help = INIT_AFTER_HELP)]
+    Init(InitArgs),
+    /// Write a task skeleton: every required field, valid beats from the theory, and
+    /// `TODO:` placeholders that `fabula check` flags until they are replaced.
+    #[command(after_help = NEW_AFTER_HELP)]
+    New(NewArgs),
+}
+
+const INIT_AFTER_HELP: &str = "\
+Writes fabula.yaml, dataset/ (theories, slop.yaml, one task per type), schema/, README.md
+and .gitignore into DIR (default: the current folder; created if missing). Refuses, and
+writes nothing, when any of these files already exists.
+
+Examples:
+  fabula init my-bench && cd my-bench && fabula run";
+
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// Folder for the new project. Default: the current folder.
+    pub dir: Option<PathBuf>,
+}
+
+const NEW_AFTER_HELP: &str = "\
+The skeleton goes to dataset/tasks/<type>/<id>.yaml. Its beat ids come from the theory,
+in order (and adjacent where the type needs it); everything to write is a `TODO: …`
+string, reported by `fabula check` as `placeholder` until replaced. An existing file is
+never overwritten.
+
+Examples:
+  fabula new beat_interpolation --theory save_the_cat
+  fabula new theory_conversion --theory freytag --source-theory three_act --id market-fall
+  fabula new sequence --theory story_circle && fabula check dataset/tasks/sequence";
+
+#[derive(Debug, clap::Args)]
+pub struct NewArgs {
+    /// Task type: beat_interpolation, beat_revision, constrained_continuation,
+    /// theory_conversion, multi_beat_synthesis, sequence, agentic_constraint_discovery,
+    /// agentic_planning_execution, agentic_iterative_revision, critique_improvement.
+    #[arg(value_name = "TYPE")]
+    pub task_type: String,
+
+    /// Theory id (dataset/theories/<id>.yaml); for theory_conversion, the target.
+    #[arg(long, value_name = "THEORY")]
+    pub theory: String,
+
+    /// Task id (and file name). Default: <type>-<theory>, numbered when taken.
+    #[arg(long, value_name = "ID")]
+    pub id: Option<String>,
+
+    /// For theory_conversion: the theory the source story is told in. Default: the
+    /// first other theory by id.
+    #[arg(long, value_name = "THEORY")]
+    pub source_theory: Option<String>,
+
+    #[command(flatten)]
+    pub project: ProjectArgs,
 }
 
 const RUN_AFTER_HELP: &str = "\

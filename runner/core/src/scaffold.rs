@@ -43,6 +43,8 @@ pub struct Skeleton {
     /// Project-relative: `dataset/tasks/<type>/<id>.yaml`.
     pub path: String,
     pub text: String,
+    /// How many placeholders the text holds.
+    pub placeholders: usize,
 }
 
 /// Why no skeleton could be made. Each message says what would work.
@@ -164,12 +166,13 @@ pub fn new_task(ws: &Workspace, request: &NewTask<'_>) -> Result<Skeleton, Scaff
     };
     let path = format!("dataset/tasks/{}/{id}.yaml", ty.as_str());
     debug_assert!(!is_draft_path(&path));
-    let text = skeleton_text(ty, &id, target, source);
+    let yaml = skeleton_text(ty, &id, target, source);
     Ok(Skeleton {
         id,
         task_type: ty,
         path,
-        text,
+        text: yaml.text,
+        placeholders: yaml.placeholders,
     })
 }
 
@@ -195,18 +198,23 @@ fn words(ty: TaskType) -> (u32, u32) {
 
 /// Builds the YAML text line by line; every string is written double-quoted (JSON string
 /// syntax is valid YAML), so placeholders with colons stay one scalar.
-struct Yaml(String);
+struct Yaml {
+    text: String,
+    placeholders: usize,
+}
 
 impl Yaml {
     fn line(&mut self, indent: usize, text: &str) {
-        let _ = writeln!(self.0, "{:indent$}{text}", "");
+        let _ = writeln!(self.text, "{:indent$}{text}", "");
     }
 
     fn todo(&mut self, indent: usize, key: &str, hint: &str) {
+        self.placeholders += 1;
         self.line(indent, &format!("{key}: {}", quoted(&todo(hint))));
     }
 
     fn todo_item(&mut self, indent: usize, hint: &str) {
+        self.placeholders += 1;
         self.line(indent, &format!("- {}", quoted(&todo(hint))));
     }
 
@@ -254,8 +262,11 @@ fn flow_list(items: &[&str]) -> String {
     format!("[{}]", items.join(", "))
 }
 
-fn skeleton_text(ty: TaskType, id: &str, theory: &Theory, source: Option<&Theory>) -> String {
-    let mut y = Yaml(String::new());
+fn skeleton_text(ty: TaskType, id: &str, theory: &Theory, source: Option<&Theory>) -> Yaml {
+    let mut y = Yaml {
+        text: String::new(),
+        placeholders: 0,
+    };
     y.line(0, TASK_MODELINE);
     y.line(
         0,
@@ -476,5 +487,5 @@ fn skeleton_text(ty: TaskType, id: &str, theory: &Theory, source: Option<&Theory
         "notes",
         "why the task exists and what it catches (never shown to models)",
     );
-    y.0
+    y
 }

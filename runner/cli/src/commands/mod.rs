@@ -2,8 +2,10 @@
 
 mod check;
 mod clean_failed;
+mod init;
 mod leaderboard;
 mod missing;
+mod new;
 mod run;
 mod session;
 mod status;
@@ -19,6 +21,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Missing(args) => missing::run(&args),
         Command::CleanFailed(args) => clean_failed::run(&args),
         Command::Leaderboard(args) => leaderboard::run(&args),
+        Command::Init(args) => init::run(&args),
+        Command::New(args) => new::run(&args),
     }
 }
 

@@ -1,0 +1,48 @@
+//! `fabula new TYPE --theory T [--id ID]`: writes a task skeleton (`fabula_core::scaffold`)
+//! to `dataset/tasks/<type>/<id>.yaml`. Never overwrites a file.
+
+use crate::Outcome;
+use crate::args::NewArgs;
+use anyhow::{Context as _, bail};
+use fabula_core::scaffold::{self, NewTask};
+use fabula_core::workspace::Workspace;
+use std::io::Write as _;
+
+pub fn run(args: &NewArgs) -> anyhow::Result<Outcome> {
+    let root = crate::project::root(&args.project)?;
+    let ws = Workspace::new(crate::project::load(&crate::project::project_files(&root)?));
+    let skeleton = scaffold::new_task(
+        &ws,
+        &NewTask {
+            task_type: &args.task_type,
+            theory: &args.theory,
+            id: args.id.as_deref(),
+            source_theory: args.source_theory.as_deref(),
+        },
+    )?;
+    let path = root.join(&skeleton.path);
+    if path.exists() {
+        bail!("{} already exists; nothing was written", skeleton.path);
+    }
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("failed to create {}", parent.display()))?;
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .with_context(|| format!("failed to create {}", skeleton.path))?;
+    file.write_all(skeleton.text.as_bytes())
+        .with_context(|| format!("failed to write {}", skeleton.path))?;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(
+        stdout,
+        "wrote {}: fill in its {} `{}` placeholders; `fabula check {}` lists what is left",
+        skeleton.path,
+        skeleton.placeholders,
+        scaffold::PLACEHOLDER,
+        skeleton.path
+    )?;
+    Ok(Outcome::Success)
+}
