@@ -5,6 +5,7 @@
 
 pub mod board_text;
 pub mod call;
+pub mod check_text;
 pub mod env;
 pub mod exec;
 pub mod fingerprint;
