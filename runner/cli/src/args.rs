@@ -63,6 +63,64 @@ pub enum Command {
     /// `TODO:` placeholders that `fabula check` flags until they are replaced.
     #[command(after_help = NEW_AFTER_HELP)]
     New(NewArgs),
+    /// Have a model draft tasks: each is checked (and sent back with the findings for
+    /// repair), screened for near-duplicates, scored by a validator; those that pass
+    /// are written to dataset/drafts/<type>/ for you to review. Drafts never run.
+    #[command(after_help = DRAFT_AFTER_HELP)]
+    Draft(DraftArgs),
+}
+
+const DRAFT_AFTER_HELP: &str = "\
+Each draft: the model gets the type's field docs, the theory, two tasks of the type as
+examples, the stories already in the benchmark and a skeleton with valid beats, and
+answers one task as YAML. `fabula check`'s findings go back to it for repair, at most
+--repair-rounds times. A clean draft whose story shares half its word trigrams with an
+existing task's (Jaccard >= 0.5) is rejected without a validator call. The validator
+scores clarity, solvability, originality and fit from 1 to 5; a draft is kept when every
+score reaches --min-score. Kept drafts go to dataset/drafts/<type>/<id>.yaml with a header
+saying who drafted and scored them; moving one to dataset/tasks/<type>/ adds it to the
+benchmark. Nothing is ever written over an existing file.
+
+Exit codes: 0 at least one draft kept and no call failed, 1 none kept or a call failed,
+2 usage or configuration error.
+
+Examples:
+  fabula draft --type sequence --count 5 --model claude-sonnet --validator gpt-5
+  fabula draft --type beat_revision --theory freytag --count 3 --model gpt-5 --min-score 5
+  fabula draft --type sequence --count 2 --model sim-writer-a    offline demo (simulated)";
+
+#[derive(Debug, clap::Args)]
+pub struct DraftArgs {
+    /// Task type to draft (see `fabula new --help` for the list).
+    #[arg(long = "type", value_name = "TYPE")]
+    pub task_type: String,
+
+    /// Theory for every draft. Default: the project's theories in turn.
+    #[arg(long, value_name = "THEORY")]
+    pub theory: Option<String>,
+
+    /// How many drafts to attempt.
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub count: u32,
+
+    /// Model config (in fabula.yaml) that writes the drafts.
+    #[arg(long, value_name = "NAME")]
+    pub model: String,
+
+    /// Model config that scores them. Default: the first of `judges` in fabula.yaml.
+    #[arg(long, value_name = "NAME")]
+    pub validator: Option<String>,
+
+    /// Lowest score (1-5) the validator may give any criterion of a kept draft.
+    #[arg(long, value_name = "1-5", default_value_t = 4, value_parser = clap::value_parser!(u8).range(1..=5))]
+    pub min_score: u8,
+
+    /// Times a draft with findings is sent back for repair.
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=10))]
+    pub repair_rounds: u32,
+
+    #[command(flatten)]
+    pub project: ProjectArgs,
 }
 
 const INIT_AFTER_HELP: &str = "\

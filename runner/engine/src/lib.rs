@@ -6,6 +6,7 @@
 pub mod board_text;
 pub mod call;
 pub mod check_text;
+pub mod draft;
 pub mod env;
 pub mod exec;
 pub mod fingerprint;

@@ -37,6 +37,9 @@ templates!(
     critic,
     revise_critique,
     judge,
+    draft_write,
+    draft_repair,
+    draft_validate,
 );
 
 /// The text of template `name`.

@@ -2,6 +2,7 @@
 
 mod check;
 mod clean_failed;
+mod draft;
 mod init;
 mod leaderboard;
 mod missing;
@@ -23,6 +24,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Leaderboard(args) => leaderboard::run(&args),
         Command::Init(args) => init::run(&args),
         Command::New(args) => new::run(&args),
+        Command::Draft(args) => draft::run(&args),
     }
 }
 
