@@ -1,8 +1,12 @@
-//! `fabula init` and `fabula new` with the real binary: a new project checks clean and
-//! runs offline at once; nothing is ever overwritten; a skeleton is flagged until filled.
+//! `fabula init`, `fabula new` and `fabula draft` with the real binary: a new project
+//! checks clean and runs offline at once; nothing is ever overwritten; a skeleton is
+//! flagged until filled; drafts from a model (a local server) are repaired, judged, kept
+//! apart from runs, and their cost is reported.
 
+use fabula_fake_server::{FakeServer, Reply};
 use std::path::Path;
 use std::process::{Command, Output};
+use std::time::Duration;
 
 fn fabula(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_fabula"))
@@ -174,4 +178,129 @@ fn new_writes_a_flagged_skeleton_and_never_overwrites() {
         ],
     );
     assert_eq!(outside.status.code(), Some(2));
+}
+
+const VALID: &str = "\
+id: lantern-ferry-plan
+type: agentic_planning_execution
+title: The lantern ferry
+theory: three_act
+words: { min: 800, max: 1400 }
+premise: >-
+  Marisol runs the last night ferry across a valley flooded for a reservoir, and one
+  passenger keeps asking to be let off where her drowned village used to stand.
+beats: [setup, confrontation, resolution]
+";
+
+/// Appends a provider on the local server and two priced models to a new project's
+/// fabula.yaml.
+fn local_models(dir: &Path, url: &str) {
+    let path = dir.join("fabula.yaml");
+    let config = std::fs::read_to_string(&path).unwrap().replace(
+        "providers:\n",
+        &format!("providers:\n  local:\n    kind: openai\n    dialect: openai\n    base_url: {url}\n    api_key_env: FABULA_TEST_KEY\n    max_retries: 0\n"),
+    ).replace(
+        "models:\n",
+        "models:\n  writer:\n    provider: local\n    model: t/writer\n    enabled: false\n    price: { input: 2.0, output: 10.0 }\n  validator:\n    provider: local\n    model: t/validator\n    enabled: false\n    price: { input: 1.0, output: 4.0 }\n",
+    );
+    std::fs::write(path, config).unwrap();
+    std::fs::write(dir.join(".env"), "FABULA_TEST_KEY=test-key\n").unwrap();
+}
+
+fn answer(text: &str, prompt_tokens: u64, completion_tokens: u64) -> Reply {
+    Reply::ok(
+        serde_json::json!({
+            "id": "x",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens},
+        })
+        .to_string(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn draft_repairs_judges_keeps_apart_and_reports_the_cost() {
+    let broken = VALID.replace(
+        "[setup, confrontation, resolution]",
+        "[setup, resolution, confrontation]",
+    );
+    let server = FakeServer::start(Duration::ZERO, move |i, seen| {
+        if seen.json()["model"] == "t/validator" {
+            let s = |n: u8| serde_json::json!({"score": n, "reason": "fine"});
+            let v = serde_json::json!({"clarity": s(5), "solvability": s(4), "originality": s(4), "fit": s(5)});
+            answer(&v.to_string(), 800, 100)
+        } else if i == 0 {
+            answer(&broken, 1000, 500)
+        } else {
+            answer(VALID, 1000, 500)
+        }
+    })
+    .await;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_path_buf();
+    assert_eq!(fabula(&dir, &["init"]).status.code(), Some(0));
+    local_models(&dir, &server.url());
+    let out = tokio::task::spawn_blocking(move || {
+        let o = fabula(
+            &dir,
+            &[
+                "draft",
+                "--type",
+                "agentic_planning_execution",
+                "--theory",
+                "three_act",
+                "--count",
+                "1",
+                "--model",
+                "writer",
+                "--validator",
+                "validator",
+            ],
+        );
+        (o, dir)
+    })
+    .await
+    .unwrap();
+    let (draft, dir) = out;
+    let printed = text(&draft);
+    assert_eq!(draft.status.code(), Some(0), "{printed}");
+    assert!(printed.contains("draft 1/1 (three_act): kept → dataset/drafts/agentic_planning_execution/lantern-ferry-plan.yaml (clarity 5, solvability 4, originality 4, fit 5; 1 repair round)"), "{printed}");
+    // Writer: 2 calls × (1000 × $2 + 500 × $10) / 1M = $0.014; validator: (800 × $1 +
+    // 100 × $4) / 1M = $0.0012; total $0.0152.
+    let row = printed
+        .lines()
+        .find(|l| l.contains("0.0152"))
+        .unwrap_or_else(|| panic!("{printed}"));
+    let cells: Vec<&str> = row
+        .split(['│', '┆'])
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    assert_eq!(cells, ["1", "1", "1", "0", "2", "1", "0.0152"], "{printed}");
+    let repair = &server.requests()[1];
+    let repair_text = repair.json()["messages"][2]["content"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(repair_text.contains("error[beat-order]"), "{repair_text}");
+
+    // The draft is checked with the project, and clean; it is not part of a run.
+    let check = fabula(&dir, &["check"]);
+    assert_eq!(check.status.code(), Some(0), "{}", text(&check));
+    assert!(
+        text(&check).contains("checked 18 files: no problems"),
+        "{}",
+        text(&check)
+    );
+    let missing = fabula(&dir, &["missing", "-v"]);
+    assert!(
+        !text(&missing).contains("lantern-ferry-plan"),
+        "{}",
+        text(&missing)
+    );
+    assert!(
+        text(&missing).contains("apprentice-smith-journey"),
+        "{}",
+        text(&missing)
+    );
 }
