@@ -85,6 +85,20 @@ fn load_one(file: &SourceFile) -> Document {
     }
 }
 
+/// Creates the file `path` with `text`, and its folders; fails (`AlreadyExists`) rather
+/// than replace a file. For the commands that add files to a project (`fabula init`,
+/// `fabula new`, the language server's new-task command).
+pub fn create_new(path: &Path, text: &str) -> io::Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)?;
+    std::io::Write::write_all(&mut file, text.as_bytes())
+}
+
 /// Reads at most one byte past the size limit, so a huge file costs bounded memory.
 pub fn read_capped(path: &Path) -> io::Result<Vec<u8>> {
     let mut bytes = Vec::new();

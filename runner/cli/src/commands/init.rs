@@ -8,7 +8,6 @@ use crate::Outcome;
 use crate::args::InitArgs;
 use anyhow::{Context as _, bail};
 use std::io::Write as _;
-use std::path::Path;
 
 /// A file of the shipped repository, embedded: `(path in the repository and in the new
 /// project, text)`.
@@ -85,7 +84,9 @@ pub fn run(args: &InitArgs) -> anyhow::Result<Outcome> {
     }
     let mut written = 0;
     for (path, text) in files() {
-        write_new(&dir.join(path), text)?;
+        let target = dir.join(path);
+        fabula_engine::project::create_new(&target, text)
+            .with_context(|| format!("failed to create {}", target.display()))?;
         written += 1;
     }
     let mut stdout = std::io::stdout().lock();
@@ -113,28 +114,13 @@ pub fn run(args: &InitArgs) -> anyhow::Result<Outcome> {
     Ok(Outcome::Success)
 }
 
-/// Creates `path` (and its folders) with `text`; fails if the file appeared meanwhile.
-fn write_new(path: &Path, text: &str) -> anyhow::Result<()> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("failed to create {}", parent.display()))?;
-    }
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .with_context(|| format!("failed to create {}", path.display()))?;
-    file.write_all(text.as_bytes())
-        .with_context(|| format!("failed to write {}", path.display()))?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use fabula_core::document::Document;
     use fabula_core::model::TaskType;
     use std::collections::BTreeSet;
+    use std::path::Path;
 
     fn repo() -> std::path::PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")

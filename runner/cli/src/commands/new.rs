@@ -20,21 +20,12 @@ pub fn run(args: &NewArgs) -> anyhow::Result<Outcome> {
             source_theory: args.source_theory.as_deref(),
         },
     )?;
-    let path = root.join(&skeleton.path);
-    if path.exists() {
-        bail!("{} already exists; nothing was written", skeleton.path);
+    match fabula_engine::project::create_new(&root.join(&skeleton.path), &skeleton.text) {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            bail!("{} already exists; nothing was written", skeleton.path)
+        }
+        other => other.with_context(|| format!("failed to create {}", skeleton.path))?,
     }
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("failed to create {}", parent.display()))?;
-    }
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&path)
-        .with_context(|| format!("failed to create {}", skeleton.path))?;
-    file.write_all(skeleton.text.as_bytes())
-        .with_context(|| format!("failed to write {}", skeleton.path))?;
     let mut stdout = std::io::stdout().lock();
     writeln!(
         stdout,

@@ -291,6 +291,7 @@ pub async fn run(
         project,
         request,
         accepted: Vec::new(),
+        drafted: Vec::new(),
         known: known_stories(project.ws),
         report: Report::default(),
         date: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
@@ -318,6 +319,9 @@ struct Session<'a> {
     request: &'a Request,
     /// Drafts accepted in this session, as written.
     accepted: Vec<Arc<Document>>,
+    /// Every clean draft of this session, kept or not: later drafts are asked to differ
+    /// from them too, and screened against them.
+    drafted: Vec<Task>,
     known: Vec<(String, Shingles)>,
     report: Report,
     date: String,
@@ -456,7 +460,9 @@ impl Session<'_> {
         let text = self.provenance(&verdict, repairs) + prompt::without_modeline(&doc.text);
         let result = match self.save(&doc.path, &text) {
             Ok(()) => {
-                self.known.push((doc.path.clone(), shingles));
+                if let Some(last) = self.known.last_mut() {
+                    last.0.clone_from(&doc.path);
+                }
                 self.accepted
                     .push(Arc::new(Document::load(&doc.path, &text)));
                 DraftResult::Accepted { path: doc.path }
@@ -480,12 +486,22 @@ impl Session<'_> {
             },
         )?;
         let examples = examples(&ws, ty, theory_id, self.report.drafts.len());
+        // Accepted drafts are in `ws` already; the others of this session are added.
+        let kept: Vec<&str> = ws.drafts().map(|(_, t)| t.id.as_str()).collect();
         let avoid: Vec<(&str, &Task)> = ws
             .tasks()
             .chain(ws.drafts())
-            .map(|(_, t)| (t.title.as_str(), t))
+            .map(|(_, t)| t)
+            .chain(
+                self.drafted
+                    .iter()
+                    .filter(|t| !kept.contains(&t.id.as_str())),
+            )
+            .map(|t| (t.title.as_str(), t))
             .collect();
+        let draft = format!("{index} of {}", self.request.count);
         let first = prompt::write(&prompt::WriteInput {
+            draft: &draft,
             task_type: ty,
             theory,
             examples: &examples,

@@ -20,11 +20,13 @@ const AVOID_CHARS: usize = 160;
 
 /// What the writer's first prompt is made of.
 pub struct WriteInput<'a> {
+    /// `2 of 5`: drafts on the same theory get different prompts.
+    pub draft: &'a str,
     pub task_type: TaskType,
     pub theory: &'a Theory,
     /// Up to two existing tasks of the type (their files).
     pub examples: &'a [&'a Document],
-    /// Existing tasks and drafts: `(title, task)`.
+    /// Existing tasks and drafts, and this session's clean drafts: `(title, task)`.
     pub avoid: &'a [(&'a str, &'a Task)],
     /// The skeleton text (`fabula_core::scaffold`) on this theory.
     pub skeleton: &'a str,
@@ -66,6 +68,7 @@ pub fn write(input: &WriteInput<'_>) -> String {
     render(
         "draft_write",
         &[
+            ("draft", input.draft),
             ("task_type", ty),
             ("type_description", type_description(input.task_type)),
             ("theory", &input.theory.id),
