@@ -572,3 +572,31 @@ async fn the_simulator_drafts_every_type_offline() {
         }
     }
 }
+
+/// Drafts of one session are told about, and screened against, the earlier ones, kept or
+/// not: a writer that proposes the same story again is stopped before the validator.
+#[tokio::test]
+async fn a_session_screens_each_draft_against_its_earlier_drafts() {
+    let server = FakeServer::start(Duration::ZERO, |i, seen| {
+        if is_validator(seen) {
+            answer(&scores(5, 5, 2, 5), 10, 10)
+        } else {
+            let again = VALID.replace("id: lantern-ferry-plan", &format!("id: lantern-ferry-{i}"));
+            answer(&again, 10, 10)
+        }
+    })
+    .await;
+    let (ws, dir) = project();
+    let report = draft(&server, dir.path(), &ws, 2, 0).await;
+    assert!(matches!(report.drafts[0].result, DraftResult::Rejected(Rejection::Scores { .. })));
+    let DraftResult::Rejected(Rejection::NearDuplicate { of, similarity }) = &report.drafts[1].result
+    else {
+        panic!("{:?}", report.drafts[1].result)
+    };
+    assert_eq!(of, "an earlier draft of this session (lantern-ferry-0)");
+    assert_eq!(*similarity, 1.0);
+    assert_eq!(report.validator.calls, 1);
+    let second = last_message(&server.requests()[2]);
+    assert!(second.starts_with("FABULA-DRAFT-TASK (draft 2 of 2)"), "{second}");
+    assert!(second.contains("- The lantern ferry: Marisol runs the last night ferry"), "{second}");
+}

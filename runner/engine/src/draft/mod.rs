@@ -368,108 +368,92 @@ impl Session<'_> {
     }
 
     async fn one(&mut self, index: u32, theory_id: &str) -> Result<Draft, DraftError> {
-        let ty = self.request.task_type;
-        let draft = |id, repairs, repaired, verdict, result| Draft {
+        let mut draft = Draft {
             index,
             theory: theory_id.to_owned(),
-            id,
-            repairs,
-            repaired,
-            verdict,
-            result,
+            id: None,
+            repairs: 0,
+            repaired: false,
+            verdict: None,
+            result: DraftResult::Accepted {
+                path: String::new(),
+            },
         };
-        let (doc, repairs) = match self.write(index, theory_id).await? {
-            Written::Clean { doc, repairs } => (doc, repairs),
+        draft.result = match self.write(index, theory_id).await? {
             Written::Rejected {
                 id,
                 repairs,
                 repaired,
                 why,
             } => {
-                return Ok(draft(
-                    id,
-                    repairs,
-                    repaired,
-                    None,
-                    DraftResult::Rejected(why),
-                ));
+                (draft.id, draft.repairs, draft.repaired) = (id, repairs, repaired);
+                DraftResult::Rejected(why)
+            }
+            Written::Clean { doc, repairs } => {
+                draft.repairs = repairs;
+                draft.repaired = repairs > 0;
+                draft.id = doc.task().map(|t| t.id.clone());
+                match self.gate(theory_id, &doc, repairs, &mut draft.verdict).await {
+                    Ok(text) => match self.save(&doc.path, &text) {
+                        Ok(()) => {
+                            if let Some(last) = self.known.last_mut() {
+                                last.0.clone_from(&doc.path);
+                            }
+                            self.accepted
+                                .push(Arc::new(Document::load(&doc.path, &text)));
+                            DraftResult::Accepted { path: doc.path }
+                        }
+                        Err(why) => DraftResult::Rejected(why),
+                    },
+                    Err(why) => DraftResult::Rejected(why),
+                }
             }
         };
-        let repaired = repairs > 0;
+        Ok(draft)
+    }
+
+    /// The gate after the checks: the near-duplicate screen, then the validator. On
+    /// acceptance, the text to write (provenance header and draft).
+    async fn gate(
+        &mut self,
+        theory_id: &str,
+        doc: &Document,
+        repairs: u32,
+        verdict: &mut Option<Verdict>,
+    ) -> Result<String, Rejection> {
         let task = doc.task().expect("a clean draft loaded as a task");
-        let id = Some(task.id.clone());
         let shingles = Shingles::of(&similar::story_text(task));
         let known = self.known.iter().map(|(p, s)| (p.as_str(), s));
-        if let Some((of, similarity)) = similar::near_duplicate(&shingles, known) {
-            let why = Rejection::NearDuplicate {
-                of: of.to_owned(),
-                similarity,
-            };
-            return Ok(draft(
-                id,
-                repairs,
-                repaired,
-                None,
-                DraftResult::Rejected(why),
-            ));
+        let duplicate = similar::near_duplicate(&shingles, known)
+            .map(|(of, similarity)| (of.to_owned(), similarity));
+        // Later drafts are told about this one, and screened against it, kept or not.
+        self.drafted.push(task.clone());
+        self.known.push((format!("an earlier draft of this session ({})", task.id), shingles));
+        if let Some((of, similarity)) = duplicate {
+            return Err(Rejection::NearDuplicate { of, similarity });
         }
-        let ws = self.project.ws;
-        let (_, theory) = ws
+        let (_, theory) = self
+            .project
+            .ws
             .theory(theory_id)
             .expect("theory resolved before drafting");
-        let ask = prompt::validate(ty, theory, &doc.text);
-        let verdict = match self.call(Role::Validator, vec![Message::user(ask)]).await {
-            Err(why) => {
-                return Ok(draft(
-                    id,
-                    repairs,
-                    repaired,
-                    None,
-                    DraftResult::Rejected(why),
-                ));
-            }
-            Ok(answer) => match parse::verdict(&answer) {
-                Ok(v) => v,
-                Err(e) => {
-                    let why = Rejection::Unparsable {
-                        reason: e.to_string(),
-                    };
-                    return Ok(draft(
-                        id,
-                        repairs,
-                        repaired,
-                        None,
-                        DraftResult::Rejected(why),
-                    ));
-                }
-            },
-        };
-        if !verdict.accepts(self.request.min_score) {
-            let why = Rejection::Scores {
-                min_score: self.request.min_score,
-                shortfalls: verdict.shortfalls(self.request.min_score),
-            };
-            return Ok(draft(
-                id,
-                repairs,
-                repaired,
-                Some(verdict),
-                DraftResult::Rejected(why),
-            ));
+        let ask = prompt::validate(self.request.task_type, theory, &doc.text);
+        let answer = self.call(Role::Validator, vec![Message::user(ask)]).await?;
+        let parsed = parse::verdict(&answer).map_err(|e| Rejection::Unparsable {
+            reason: e.to_string(),
+        })?;
+        let min_score = self.request.min_score;
+        let accepted = parsed.accepts(min_score);
+        let shortfalls = parsed.shortfalls(min_score);
+        let header = self.provenance(&parsed, repairs);
+        *verdict = Some(parsed);
+        if !accepted {
+            return Err(Rejection::Scores {
+                min_score,
+                shortfalls,
+            });
         }
-        let text = self.provenance(&verdict, repairs) + prompt::without_modeline(&doc.text);
-        let result = match self.save(&doc.path, &text) {
-            Ok(()) => {
-                if let Some(last) = self.known.last_mut() {
-                    last.0.clone_from(&doc.path);
-                }
-                self.accepted
-                    .push(Arc::new(Document::load(&doc.path, &text)));
-                DraftResult::Accepted { path: doc.path }
-            }
-            Err(why) => DraftResult::Rejected(why),
-        };
-        Ok(draft(id, repairs, repaired, Some(verdict), result))
+        Ok(header + prompt::without_modeline(&doc.text))
     }
 
     /// The writer's first answer and its repairs, until clean or out of rounds.
