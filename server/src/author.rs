@@ -5,6 +5,7 @@
 //! answers.
 
 use crate::db;
+use crate::run::refuse;
 use crate::server::Ls;
 use fabula_core::scaffold::{self, NewTask};
 use fabula_core::workspace::Workspace;
@@ -51,14 +52,6 @@ fn similar_drafts() -> u32 {
     SIMILAR_DRAFTS
 }
 
-fn refuse(message: impl Into<String>) -> jsonrpc::Error {
-    jsonrpc::Error {
-        code: jsonrpc::ErrorCode::InvalidParams,
-        message: message.into().into(),
-        data: None,
-    }
-}
-
 /// The project's documents, shared (cheap: the documents are not copied).
 async fn workspace(ls: &Arc<Ls>) -> jsonrpc::Result<Workspace> {
     ls.state
@@ -80,7 +73,8 @@ pub async fn new_task(ls: &Arc<Ls>, args: NewTaskArgs) -> jsonrpc::Result<serde_
         .root()
         .ok_or_else(|| refuse("no project folder is open (a folder with fabula.yaml)"))?;
     let ws = workspace(ls).await?;
-    let skeleton = scaffold::new_task(
+    let skeleton = fabula_engine::project::add_task(
+        &root,
         &ws,
         &NewTask {
             task_type: &args.task_type,
@@ -91,13 +85,6 @@ pub async fn new_task(ls: &Arc<Ls>, args: NewTaskArgs) -> jsonrpc::Result<serde_
     )
     .map_err(|e| refuse(e.to_string()))?;
     let disk = root.join(&skeleton.path);
-    fabula_engine::project::create_new(&disk, &skeleton.text).map_err(|e| match e.kind() {
-        std::io::ErrorKind::AlreadyExists => refuse(format!(
-            "{} already exists; nothing was written",
-            skeleton.path
-        )),
-        _ => refuse(format!("failed to create {}: {e}", skeleton.path)),
-    })?;
     let uri = ls
         .state
         .uri_of(&skeleton.path)

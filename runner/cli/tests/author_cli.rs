@@ -3,7 +3,7 @@
 //! flagged until filled; drafts from a model (a local server) are repaired, judged, kept
 //! apart from runs, and their cost is reported.
 
-use fabula_fake_server::{FakeServer, Reply};
+use fabula_fake_server::{FakeServer, Reply, chat_usage};
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
@@ -95,22 +95,21 @@ fn init_lists_every_existing_file_and_writes_nothing() {
     assert!(!tmp.path().join("README.md").exists());
 }
 
+const NEW_HARBOUR: &[&str] = &[
+    "new",
+    "multi_beat_synthesis",
+    "--theory",
+    "freytag",
+    "--id",
+    "harbour-three",
+];
+
 #[test]
 fn new_writes_a_flagged_skeleton_and_never_overwrites() {
     let tmp = tempfile::tempdir().unwrap();
     assert_eq!(fabula(tmp.path(), &["init"]).status.code(), Some(0));
     let dir = tmp.path();
-    let new = fabula(
-        dir,
-        &[
-            "new",
-            "multi_beat_synthesis",
-            "--theory",
-            "freytag",
-            "--id",
-            "harbour-three",
-        ],
-    );
+    let new = fabula(dir, NEW_HARBOUR);
     assert_eq!(new.status.code(), Some(0), "{}", text(&new));
     let path = "dataset/tasks/multi_beat_synthesis/harbour-three.yaml";
     assert!(text(&new).contains(path), "{}", text(&new));
@@ -137,17 +136,7 @@ fn new_writes_a_flagged_skeleton_and_never_overwrites() {
 
     let before = std::fs::read_to_string(dir.join(path)).unwrap();
     std::fs::write(dir.join(path), "edited").unwrap();
-    let again = fabula(
-        dir,
-        &[
-            "new",
-            "multi_beat_synthesis",
-            "--theory",
-            "freytag",
-            "--id",
-            "harbour-three",
-        ],
-    );
+    let again = fabula(dir, NEW_HARBOUR);
     assert_eq!(again.status.code(), Some(2), "{}", text(&again));
     assert_eq!(std::fs::read_to_string(dir.join(path)).unwrap(), "edited");
     assert!(before.starts_with("# yaml-language-server: $schema=../../../schema/task.schema.json"));
@@ -180,17 +169,7 @@ fn new_writes_a_flagged_skeleton_and_never_overwrites() {
     assert_eq!(outside.status.code(), Some(2));
 }
 
-const VALID: &str = "\
-id: lantern-ferry-plan
-type: agentic_planning_execution
-title: The lantern ferry
-theory: three_act
-words: { min: 800, max: 1400 }
-premise: >-
-  Marisol runs the last night ferry across a valley flooded for a reservoir, and one
-  passenger keeps asking to be let off where her drowned village used to stand.
-beats: [setup, confrontation, resolution]
-";
+const VALID: &str = include_str!("../../engine/tests/fixtures/lantern-ferry-plan.yaml");
 
 /// Appends a provider on the local server and two priced models to a new project's
 /// fabula.yaml.
@@ -208,14 +187,7 @@ fn local_models(dir: &Path, url: &str) {
 }
 
 fn answer(text: &str, prompt_tokens: u64, completion_tokens: u64) -> Reply {
-    Reply::ok(
-        serde_json::json!({
-            "id": "x",
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens},
-        })
-        .to_string(),
-    )
+    Reply::ok(chat_usage(text, prompt_tokens, completion_tokens))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -11,28 +11,13 @@ use fabula_engine::draft::{self, DraftResult, Project, Rejection, Report, Reques
 use fabula_engine::env::Env;
 use fabula_engine::limits::{BreakerPolicy, RetryPolicy};
 use fabula_engine::provider::Tuning;
-use fabula_fake_server::{FakeServer, Reply, Seen};
+use fabula_fake_server::{FakeServer, Reply, Seen, chat_usage};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// A clean task of a type whose checks are simple, on the shipped Three-Act theory.
-const VALID: &str = "\
-id: lantern-ferry-plan
-type: agentic_planning_execution
-title: The lantern ferry
-theory: three_act
-words: { min: 800, max: 1400 }
-premise: >-
-  Marisol runs the last night ferry across a valley flooded for a reservoir, and one
-  passenger keeps asking to be let off where her drowned village used to stand.
-beats: [setup, confrontation, resolution]
-constraints:
-  must_include:
-    - a brass lantern
-  must_not_include:
-    - a dream sequence
-";
+const VALID: &str = include_str!("fixtures/lantern-ferry-plan.yaml");
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -96,14 +81,7 @@ fn tuning() -> Tuning {
 /// A chat-completions answer with the given token counts (no provider-reported cost, so
 /// the cost comes from the prices in the config).
 fn answer(text: &str, prompt_tokens: u64, completion_tokens: u64) -> Reply {
-    Reply::ok(
-        serde_json::json!({
-            "id": "x",
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens},
-        })
-        .to_string(),
-    )
+    Reply::ok(chat_usage(text, prompt_tokens, completion_tokens))
 }
 
 fn is_validator(seen: &Seen) -> bool {
@@ -588,8 +566,12 @@ async fn a_session_screens_each_draft_against_its_earlier_drafts() {
     .await;
     let (ws, dir) = project();
     let report = draft(&server, dir.path(), &ws, 2, 0).await;
-    assert!(matches!(report.drafts[0].result, DraftResult::Rejected(Rejection::Scores { .. })));
-    let DraftResult::Rejected(Rejection::NearDuplicate { of, similarity }) = &report.drafts[1].result
+    assert!(matches!(
+        report.drafts[0].result,
+        DraftResult::Rejected(Rejection::Scores { .. })
+    ));
+    let DraftResult::Rejected(Rejection::NearDuplicate { of, similarity }) =
+        &report.drafts[1].result
     else {
         panic!("{:?}", report.drafts[1].result)
     };
@@ -597,6 +579,12 @@ async fn a_session_screens_each_draft_against_its_earlier_drafts() {
     assert_eq!(*similarity, 1.0);
     assert_eq!(report.validator.calls, 1);
     let second = last_message(&server.requests()[2]);
-    assert!(second.starts_with("FABULA-DRAFT-TASK (draft 2 of 2)"), "{second}");
-    assert!(second.contains("- The lantern ferry: Marisol runs the last night ferry"), "{second}");
+    assert!(
+        second.starts_with("FABULA-DRAFT-TASK (draft 2 of 2)"),
+        "{second}"
+    );
+    assert!(
+        second.contains("- The lantern ferry: Marisol runs the last night ferry"),
+        "{second}"
+    );
 }

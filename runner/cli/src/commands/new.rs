@@ -3,7 +3,6 @@
 
 use crate::Outcome;
 use crate::args::NewArgs;
-use anyhow::{Context as _, bail};
 use fabula_core::scaffold::{self, NewTask};
 use fabula_core::workspace::Workspace;
 use std::io::Write as _;
@@ -11,7 +10,8 @@ use std::io::Write as _;
 pub fn run(args: &NewArgs) -> anyhow::Result<Outcome> {
     let root = crate::project::root(&args.project)?;
     let ws = Workspace::new(crate::project::load(&crate::project::project_files(&root)?));
-    let skeleton = scaffold::new_task(
+    let skeleton = fabula_engine::project::add_task(
+        &root,
         &ws,
         &NewTask {
             task_type: &args.task_type,
@@ -20,12 +20,6 @@ pub fn run(args: &NewArgs) -> anyhow::Result<Outcome> {
             source_theory: args.source_theory.as_deref(),
         },
     )?;
-    match fabula_engine::project::create_new(&root.join(&skeleton.path), &skeleton.text) {
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            bail!("{} already exists; nothing was written", skeleton.path)
-        }
-        other => other.with_context(|| format!("failed to create {}", skeleton.path))?,
-    }
     let mut stdout = std::io::stdout().lock();
     writeln!(
         stdout,

@@ -393,7 +393,10 @@ impl Session<'_> {
                 draft.repairs = repairs;
                 draft.repaired = repairs > 0;
                 draft.id = doc.task().map(|t| t.id.clone());
-                match self.gate(theory_id, &doc, repairs, &mut draft.verdict).await {
+                match self
+                    .gate(theory_id, &doc, repairs, &mut draft.verdict)
+                    .await
+                {
                     Ok(text) => match self.save(&doc.path, &text) {
                         Ok(()) => {
                             if let Some(last) = self.known.last_mut() {
@@ -428,7 +431,10 @@ impl Session<'_> {
             .map(|(of, similarity)| (of.to_owned(), similarity));
         // Later drafts are told about this one, and screened against it, kept or not.
         self.drafted.push(task.clone());
-        self.known.push((format!("an earlier draft of this session ({})", task.id), shingles));
+        self.known.push((
+            format!("an earlier draft of this session ({})", task.id),
+            shingles,
+        ));
         if let Some((of, similarity)) = duplicate {
             return Err(Rejection::NearDuplicate { of, similarity });
         }
