@@ -333,10 +333,10 @@ enum Written {
         doc: Box<Document>,
         repairs: u32,
     },
+    /// Never clean (or a call failed): nothing was repaired.
     Rejected {
         id: Option<String>,
         repairs: u32,
-        repaired: bool,
         why: Rejection,
     },
 }
@@ -380,13 +380,8 @@ impl Session<'_> {
             },
         };
         draft.result = match self.write(index, theory_id).await? {
-            Written::Rejected {
-                id,
-                repairs,
-                repaired,
-                why,
-            } => {
-                (draft.id, draft.repairs, draft.repaired) = (id, repairs, repaired);
+            Written::Rejected { id, repairs, why } => {
+                (draft.id, draft.repairs) = (id, repairs);
                 DraftResult::Rejected(why)
             }
             Written::Clean { doc, repairs } => {
@@ -507,7 +502,6 @@ impl Session<'_> {
                     return Ok(Written::Rejected {
                         id: None,
                         repairs,
-                        repaired: false,
                         why,
                     });
                 }
@@ -539,7 +533,6 @@ impl Session<'_> {
                 return Ok(Written::Rejected {
                     id,
                     repairs,
-                    repaired: false,
                     why: Rejection::StillInvalid {
                         rounds: repairs,
                         findings: findings.len(),
