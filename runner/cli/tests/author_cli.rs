@@ -31,6 +31,12 @@ fn init_then_check_then_run_works_offline() {
     let tmp = tempfile::tempdir().unwrap();
     let init = fabula(tmp.path(), &["init", "bench"]);
     assert_eq!(init.status.code(), Some(0), "{}", text(&init));
+    // 3 starter files + slop list + 5 theories + 10 tasks + 6 schema files.
+    assert!(
+        text(&init).contains("created a Fabula project in bench: 25 files"),
+        "{}",
+        text(&init)
+    );
     let dir = tmp.path().join("bench");
     for file in [
         ".gitignore",
@@ -112,7 +118,12 @@ fn new_writes_a_flagged_skeleton_and_never_overwrites() {
     let new = fabula(dir, NEW_HARBOUR);
     assert_eq!(new.status.code(), Some(0), "{}", text(&new));
     let path = "dataset/tasks/multi_beat_synthesis/harbour-three.yaml";
-    assert!(text(&new).contains(path), "{}", text(&new));
+    // title, premise, a requirement per beat (3), the link's description, notes.
+    assert!(
+        text(&new).contains(&format!("wrote {path}: fill in its 7 `TODO:` placeholders")),
+        "{}",
+        text(&new)
+    );
     let check = fabula(dir, &["check", "--format", "json", path]);
     assert_eq!(check.status.code(), Some(1), "{}", text(&check));
     let report: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
