@@ -2,6 +2,7 @@
 //! the engine (scores, runs): salsa keeps the derived data incremental, tower-lsp-server
 //! speaks the protocol. `PROTOCOL.md` lists what it offers beyond standard LSP.
 
+pub mod author;
 pub mod db;
 pub mod handlers;
 pub mod ide;

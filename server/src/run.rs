@@ -104,7 +104,7 @@ struct Prepared {
     latest: Option<PathBuf>,
 }
 
-fn refuse(message: impl Into<String>) -> jsonrpc::Error {
+pub(crate) fn refuse(message: impl Into<String>) -> jsonrpc::Error {
     jsonrpc::Error {
         code: jsonrpc::ErrorCode::InvalidParams,
         message: message.into().into(),

@@ -84,7 +84,11 @@ async fn diagnostics_hover_lens_run_and_navigation() {
         .collect();
     assert_eq!(
         titles,
-        ["Run task with sim-writer-a", "Run task with sim-writer-b"]
+        [
+            "Run task with sim-writer-a",
+            "Run task with sim-writer-b",
+            "Draft 3 similar tasks with sim-writer-a"
+        ]
     );
 
     // Run it with the simulator: progress, records on disk, a score back.

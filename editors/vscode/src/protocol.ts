@@ -20,6 +20,8 @@ export const ServerCommand = {
   run: "fabula.server.run",
   rejudge: "fabula.server.rejudge",
   checkWorkspace: "fabula.server.checkWorkspace",
+  newTask: "fabula.server.newTask",
+  draft: "fabula.server.draft",
 } as const;
 
 export const Method = {

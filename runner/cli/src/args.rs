@@ -20,6 +20,7 @@ Exit codes:
 Logs: FABULA_LOG=debug (or RUST_LOG) prints what the engine does to stderr.
 
 Examples:
+  fabula init my-bench              a new project that runs at once (offline `sim` models)
   fabula check                      check fabula.yaml and the whole dataset
   fabula run                        run the benchmark (offline `sim` models by default)
   fabula run --dry-run              what a run would do, with estimated cost
@@ -66,6 +67,122 @@ pub enum Command {
     /// evidence, programmatic parts, tokens, latency, cost and failure reasons.
     #[command(after_help = EXPORT_AFTER_HELP)]
     Export(ExportArgs),
+    /// Start a new benchmark project: fabula.yaml (offline `sim` models), the five
+    /// theories, one example task per type, the schemas, a README. Runs at once.
+    #[command(after_help = INIT_AFTER_HELP)]
+    Init(InitArgs),
+    /// Write a task skeleton: every required field, valid beats from the theory, and
+    /// `TODO:` placeholders that `fabula check` flags until they are replaced.
+    #[command(after_help = NEW_AFTER_HELP)]
+    New(NewArgs),
+    /// Have a model draft tasks: each is checked (and sent back with the findings for
+    /// repair), screened for near-duplicates, scored by a validator; those that pass
+    /// are written to dataset/drafts/<type>/ for you to review. Drafts never run.
+    #[command(after_help = DRAFT_AFTER_HELP)]
+    Draft(DraftArgs),
+}
+
+const DRAFT_AFTER_HELP: &str = "\
+Each draft: the model gets the type's field docs, the theory, two tasks of the type as
+examples, the stories already in the benchmark and a skeleton with valid beats, and
+answers one task as YAML. `fabula check`'s findings go back to it for repair, at most
+--repair-rounds times. A clean draft whose story shares half its word trigrams with an
+existing task's (Jaccard >= 0.5) is rejected without a validator call. The validator
+scores clarity, solvability, originality and fit from 1 to 5; a draft is kept when every
+score reaches --min-score. Kept drafts go to dataset/drafts/<type>/<id>.yaml with a header
+saying who drafted and scored them; moving one to dataset/tasks/<type>/ adds it to the
+benchmark. Nothing is ever written over an existing file.
+
+Exit codes: 0 at least one draft kept and no call failed, 1 none kept or a call failed,
+2 usage or configuration error.
+
+Examples:
+  fabula draft --type sequence --count 5 --model claude-sonnet --validator gpt-5
+  fabula draft --type beat_revision --theory freytag --count 3 --model gpt-5 --min-score 5
+  fabula draft --type sequence --count 2 --model sim-writer-a    offline demo (simulated)";
+
+#[derive(Debug, clap::Args)]
+pub struct DraftArgs {
+    /// Task type to draft (see `fabula new --help` for the list).
+    #[arg(long = "type", value_name = "TYPE")]
+    pub task_type: String,
+
+    /// Theory for every draft. Default: the project's theories in turn.
+    #[arg(long, value_name = "THEORY")]
+    pub theory: Option<String>,
+
+    /// How many drafts to attempt.
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub count: u32,
+
+    /// Model config (in fabula.yaml) that writes the drafts.
+    #[arg(long, value_name = "NAME")]
+    pub model: String,
+
+    /// Model config that scores them. Default: the first of `judges` in fabula.yaml.
+    #[arg(long, value_name = "NAME")]
+    pub validator: Option<String>,
+
+    /// Lowest score (1-5) the validator may give any criterion of a kept draft.
+    #[arg(long, value_name = "1-5", default_value_t = 4, value_parser = clap::value_parser!(u8).range(1..=5))]
+    pub min_score: u8,
+
+    /// Times a draft with findings is sent back for repair.
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=10))]
+    pub repair_rounds: u32,
+
+    #[command(flatten)]
+    pub project: ProjectArgs,
+}
+
+const INIT_AFTER_HELP: &str = "\
+Writes fabula.yaml, dataset/ (theories, slop.yaml, one task per type), schema/, README.md
+and .gitignore into DIR (default: the current folder; created if missing). Refuses, and
+writes nothing, when any of these files already exists.
+
+Examples:
+  fabula init my-bench && cd my-bench && fabula run";
+
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// Folder for the new project. Default: the current folder.
+    pub dir: Option<PathBuf>,
+}
+
+const NEW_AFTER_HELP: &str = "\
+The skeleton goes to dataset/tasks/<type>/<id>.yaml. Its beat ids come from the theory,
+in order (and adjacent where the type needs it); everything to write is a `TODO: …`
+string, reported by `fabula check` as `placeholder` until replaced. An existing file is
+never overwritten.
+
+Examples:
+  fabula new beat_interpolation --theory save_the_cat
+  fabula new theory_conversion --theory freytag --source-theory three_act --id market-fall
+  fabula new sequence --theory story_circle && fabula check dataset/tasks/sequence";
+
+#[derive(Debug, clap::Args)]
+pub struct NewArgs {
+    /// Task type: beat_interpolation, beat_revision, constrained_continuation,
+    /// theory_conversion, multi_beat_synthesis, sequence, agentic_constraint_discovery,
+    /// agentic_planning_execution, agentic_iterative_revision, critique_improvement.
+    #[arg(value_name = "TYPE")]
+    pub task_type: String,
+
+    /// Theory id (dataset/theories/<id>.yaml); for theory_conversion, the target.
+    #[arg(long, value_name = "THEORY")]
+    pub theory: String,
+
+    /// Task id (and file name). Default: <type>-<theory>, numbered when taken.
+    #[arg(long, value_name = "ID")]
+    pub id: Option<String>,
+
+    /// For theory_conversion: the theory the source story is told in. Default: the
+    /// first other theory by id.
+    #[arg(long, value_name = "THEORY")]
+    pub source_theory: Option<String>,
+
+    #[command(flatten)]
+    pub project: ProjectArgs,
 }
 
 const EXPORT_AFTER_HELP: &str = "\

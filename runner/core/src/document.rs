@@ -229,6 +229,12 @@ impl Document {
             .unwrap_or(name)
     }
 
+    /// Whether the file is a draft (`dataset/drafts/<type>/<id>.yaml`): checked like a
+    /// task, but never part of a run until its author moves it into `dataset/tasks/`.
+    pub fn is_draft(&self) -> bool {
+        is_draft_path(&self.path)
+    }
+
     /// The name of the folder holding the file.
     pub fn folder(&self) -> Option<&str> {
         let mut parts = self.path.rsplit(['/', '\\']);
@@ -237,8 +243,8 @@ impl Document {
     }
 }
 
-/// The kind a path implies: `fabula.yaml`, `…/theories/*.yaml`, `…/tasks/**.yaml`,
-/// `slop.yaml`. Other paths are classified by their content.
+/// The kind a path implies: `fabula.yaml`, `…/theories/*.yaml`, `…/tasks/**.yaml` and
+/// `…/drafts/**.yaml` (tasks), `slop.yaml`. Other paths are classified by their content.
 pub fn kind_from_path(path: &str) -> Option<SchemaKind> {
     let parts: Vec<&str> = path.split(['/', '\\']).collect();
     let name = *parts.last()?;
@@ -247,13 +253,20 @@ pub fn kind_from_path(path: &str) -> Option<SchemaKind> {
         Some(SchemaKind::Config)
     } else if dirs.last() == Some(&"theories") {
         Some(SchemaKind::Theory)
-    } else if dirs.contains(&"tasks") {
+    } else if dirs.contains(&"tasks") || dirs.contains(&"drafts") {
         Some(SchemaKind::Task)
     } else if name == "slop.yaml" {
         Some(SchemaKind::Slop)
     } else {
         None
     }
+}
+
+/// Whether `path` lies in a `drafts` folder: model-drafted tasks waiting for their
+/// author's review (`fabula draft`), never part of a run.
+pub fn is_draft_path(path: &str) -> bool {
+    let parts: Vec<&str> = path.split(['/', '\\']).collect();
+    parts[..parts.len().saturating_sub(1)].contains(&"drafts")
 }
 
 fn kind_from_content(value: &Value) -> Option<SchemaKind> {

@@ -5,9 +5,11 @@
 //! the language server hand it texts and render what it returns.
 
 pub mod check;
+pub mod check_text;
 pub mod criteria;
 pub mod diagnostic;
 pub mod document;
+pub mod draft;
 pub mod feedback;
 pub mod judge;
 pub mod kind;
@@ -15,6 +17,7 @@ pub mod metrics;
 pub mod model;
 pub mod path;
 pub mod prompt;
+pub mod scaffold;
 pub mod schema;
 pub mod score;
 pub mod suggest;

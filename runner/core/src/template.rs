@@ -42,6 +42,9 @@ templates!(
     critic,
     revise_critique,
     judge,
+    draft_write,
+    draft_repair,
+    draft_validate,
 );
 
 const PARTS: &str = include_str!("../templates/parts.yaml");

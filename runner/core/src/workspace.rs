@@ -1,5 +1,9 @@
 //! A set of loaded documents and the indexes that cross-file checks need (theories by id,
 //! tasks by id). Built from texts the caller read; the core reads no files itself.
+//!
+//! Drafts (`dataset/drafts/`, see [`Document::is_draft`]) are indexed apart: they are
+//! checked, but [`Workspace::tasks`] (what a run takes) and the task-id index leave them
+//! out, so a draft never runs and never makes a real task's id a duplicate.
 
 use crate::document::Document;
 use crate::model::{Config, Task, Theory};
@@ -11,6 +15,7 @@ pub struct Workspace {
     docs: Vec<Arc<Document>>,
     theories: HashMap<String, usize>,
     tasks: HashMap<String, Vec<usize>>,
+    drafts: HashMap<String, Vec<usize>>,
     config: Option<usize>,
 }
 
@@ -33,7 +38,12 @@ impl Workspace {
                 ws.theories.entry(theory.id.clone()).or_insert(i);
             }
             if let Some(task) = doc.task() {
-                ws.tasks.entry(task.id.clone()).or_default().push(i);
+                let index = if doc.is_draft() {
+                    &mut ws.drafts
+                } else {
+                    &mut ws.tasks
+                };
+                index.entry(task.id.clone()).or_default().push(i);
             }
             if doc.config().is_some() && ws.config.is_none() {
                 ws.config = Some(i);
@@ -67,17 +77,38 @@ impl Workspace {
         self.theories.keys().map(String::as_str)
     }
 
+    /// Every task of the benchmark (drafts excluded).
     pub fn tasks(&self) -> impl Iterator<Item = (&Document, &Task)> {
-        self.docs.iter().filter_map(|d| Some((&**d, d.task()?)))
+        self.docs
+            .iter()
+            .filter(|d| !d.is_draft())
+            .filter_map(|d| Some((&**d, d.task()?)))
     }
 
-    /// Every document holding a task with this id.
+    /// Every drafted task (`dataset/drafts/`), not part of runs.
+    pub fn drafts(&self) -> impl Iterator<Item = (&Document, &Task)> {
+        self.docs
+            .iter()
+            .filter(|d| d.is_draft())
+            .filter_map(|d| Some((&**d, d.task()?)))
+    }
+
+    /// Every document holding a task with this id (drafts excluded).
     pub fn tasks_with_id(&self, id: &str) -> impl Iterator<Item = &Document> {
-        self.tasks
-            .get(id)
-            .into_iter()
-            .flatten()
-            .map(|&i| &*self.docs[i])
+        self.with_id(&self.tasks, id)
+    }
+
+    /// Every draft holding a task with this id.
+    pub fn drafts_with_id(&self, id: &str) -> impl Iterator<Item = &Document> {
+        self.with_id(&self.drafts, id)
+    }
+
+    fn with_id<'s>(
+        &'s self,
+        index: &'s HashMap<String, Vec<usize>>,
+        id: &str,
+    ) -> impl Iterator<Item = &'s Document> {
+        index.get(id).into_iter().flatten().map(|&i| &*self.docs[i])
     }
 
     pub fn config(&self) -> Option<(&Document, &Config)> {

@@ -7,6 +7,7 @@
 //! server only drive it.
 
 pub mod call;
+pub mod draft;
 pub mod env;
 pub mod exec;
 pub mod judging;

@@ -85,6 +85,51 @@ fn load_one(file: &SourceFile) -> Document {
     }
 }
 
+/// Creates the file `path` with `text`, and its folders; fails (`AlreadyExists`) rather
+/// than replace a file. For the commands that add files to a project (`fabula init`,
+/// `fabula new`, the language server's new-task command).
+pub fn create_new(path: &Path, text: &str) -> io::Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)?;
+    std::io::Write::write_all(&mut file, text.as_bytes())
+}
+
+/// Why `add_task` wrote nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum AddTaskError {
+    #[error(transparent)]
+    Scaffold(#[from] fabula_core::scaffold::ScaffoldError),
+    #[error("{0} already exists; nothing was written")]
+    Exists(String),
+    #[error("failed to create {path}: {source}")]
+    Io { path: String, source: io::Error },
+}
+
+/// Writes the skeleton `request` asks for into the project at `root` (whose documents
+/// `ws` holds): `fabula new` and the language server's `newTask`.
+pub fn add_task(
+    root: &Path,
+    ws: &Workspace,
+    request: &fabula_core::scaffold::NewTask<'_>,
+) -> Result<fabula_core::scaffold::Skeleton, AddTaskError> {
+    let skeleton = fabula_core::scaffold::new_task(ws, request)?;
+    match create_new(&root.join(&skeleton.path), &skeleton.text) {
+        Ok(()) => Ok(skeleton),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            Err(AddTaskError::Exists(skeleton.path))
+        }
+        Err(source) => Err(AddTaskError::Io {
+            path: skeleton.path,
+            source,
+        }),
+    }
+}
+
 /// Reads at most one byte past the size limit, so a huge file costs bounded memory.
 pub fn read_capped(path: &Path) -> io::Result<Vec<u8>> {
     let mut bytes = Vec::new();

@@ -297,6 +297,17 @@ pub fn chat(text: &str, finish: &str) -> String {
     .to_string()
 }
 
+/// A chat-completions success body with the given token counts and no provider-reported
+/// cost, so that the cost comes from the prices in the config (hand-computed in tests).
+pub fn chat_usage(text: &str, prompt_tokens: u64, completion_tokens: u64) -> String {
+    serde_json::json!({
+        "id": "gen-1",
+        "choices": [{ "index": 0, "message": { "role": "assistant", "content": text }, "finish_reason": "stop" }],
+        "usage": { "prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens }
+    })
+    .to_string()
+}
+
 /// Answers a chat-completions request the way a cooperative model would, by reading the
 /// prompt: valid judge JSON (every verdict the best on its scale, one per item of a
 /// criterion judged per item) for a judge prompt, an oracle's JSON `NO` for an oracle

@@ -1,6 +1,7 @@
 //! `textDocument/codeAction`: quick fixes of the diagnostics in range (nearest beat,
 //! theory or field name; a missing required field; swapped budgets), and on a task:
-//! "Run task with <model>" for each writer and "Re-judge <model>'s latest result".
+//! "Run task with <model>" for each writer, "Re-judge <model>'s latest result", and
+//! "Draft 3 similar tasks with <model>" (the first writer, validated by the first judge).
 
 use crate::db;
 use crate::position::Positions;
@@ -50,6 +51,16 @@ pub async fn handle(ls: &Arc<Ls>, params: CodeActionParams) -> Result<Option<Cod
                             format!("Run task with {model}"),
                             "fabula.server.run",
                             serde_json::json!({"uri": uri.as_str(), "task": task.id, "model": model}),
+                        ));
+                    }
+                    if let (Some(model), Some(validator)) =
+                        (config.default_writers().first(), config.judges.first())
+                    {
+                        let n = crate::author::SIMILAR_DRAFTS;
+                        actions.push(command(
+                            format!("Draft {n} similar tasks with {model}"),
+                            "fabula.server.draft",
+                            serde_json::json!({"type": task.task_type().as_str(), "theory": task.theory, "count": n, "model": model, "validator": validator}),
                         ));
                     }
                 }

@@ -1,5 +1,5 @@
 //! `workspace/executeCommand`: `fabula.server.run`, `fabula.server.rejudge`,
-//! `fabula.server.checkWorkspace`.
+//! `fabula.server.checkWorkspace`, `fabula.server.newTask`, `fabula.server.draft`.
 
 use crate::run::RunArgs;
 use crate::server::Ls;
@@ -48,6 +48,22 @@ pub async fn handle(ls: &Arc<Ls>, params: ExecuteCommandParams) -> Result<Option
             Ok(Some(serde_json::json!({
                 "files": counts.0, "errors": counts.1, "warnings": counts.2
             })))
+        }
+        "fabula.server.newTask" => {
+            let args = serde_json::from_value(argument.unwrap_or_default()).map_err(|e| {
+                Error::invalid_params(format!(
+                    "fabula.server.newTask: expected {{\"type\", \"theory\", \"id\"?, \"sourceTheory\"?}}: {e}"
+                ))
+            })?;
+            crate::author::new_task(ls, args).await.map(Some)
+        }
+        "fabula.server.draft" => {
+            let args = serde_json::from_value(argument.unwrap_or_default()).map_err(|e| {
+                Error::invalid_params(format!(
+                    "fabula.server.draft: expected {{\"type\", \"model\", \"theory\"?, \"count\"?, \"validator\"?, \"minScore\"?}}: {e}"
+                ))
+            })?;
+            crate::author::draft(ls, args).await.map(Some)
         }
         other => Err(Error::invalid_params(format!("unknown command `{other}`"))),
     }

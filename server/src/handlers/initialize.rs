@@ -12,6 +12,8 @@ pub const COMMANDS: &[&str] = &[
     "fabula.server.run",
     "fabula.server.rejudge",
     "fabula.server.checkWorkspace",
+    "fabula.server.newTask",
+    "fabula.server.draft",
 ];
 
 pub fn handle(ls: &Arc<Ls>, params: InitializeParams) -> Result<InitializeResult> {

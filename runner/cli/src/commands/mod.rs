@@ -3,8 +3,11 @@
 mod check;
 mod clean_failed;
 mod export;
+mod draft;
+mod init;
 mod leaderboard;
 mod missing;
+mod new;
 mod run;
 mod session;
 mod status;
@@ -21,6 +24,9 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::CleanFailed(args) => clean_failed::run(&args),
         Command::Leaderboard(args) => leaderboard::run(&args),
         Command::Export(args) => export::run(&args),
+        Command::Init(args) => init::run(&args),
+        Command::New(args) => new::run(&args),
+        Command::Draft(args) => draft::run(&args),
     }
 }
 

@@ -14,9 +14,12 @@ use fabula_eval::fingerprint::Current;
 use fabula_eval::plan::Selection;
 use fabula_eval::prepared::{self, PreparedTask};
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 pub struct Session {
+    /// The project root: the folder holding `fabula.yaml`.
+    pub root: PathBuf,
     pub ws: Workspace,
     pub slop: Vec<String>,
     pub store: Store,
@@ -81,6 +84,7 @@ impl Session {
         );
         Ok(Session {
             store: Store::new(root.join("results")),
+            root,
             ws,
             slop,
             env,

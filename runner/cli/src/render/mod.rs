@@ -8,7 +8,6 @@ pub mod json;
 
 use fabula_core::diagnostic::{Diagnostic, Severity};
 use fabula_core::document::Document;
-use fabula_core::text::{LineIndex, TextRange};
 use std::io::IsTerminal;
 
 /// One checked file and what was found in it.
@@ -47,36 +46,7 @@ pub fn color_wanted() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
 }
 
-/// A one-based line and one-based column counted in characters, as editors show them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct Position {
-    pub line: u32,
-    pub column: u32,
-}
-
-/// Start and end positions of `range` in `text`.
-pub fn positions(index: &LineIndex, text: &str, range: TextRange) -> (Position, Position) {
-    (
-        position(index, text, range.start),
-        position(index, text, range.end),
-    )
-}
-
-fn position(index: &LineIndex, text: &str, offset: u32) -> Position {
-    let lc = index.line_col(offset);
-    let line_start = index.offset(fabula_core::text::LineCol {
-        line: lc.line,
-        col: 0,
-    }) as usize;
-    let end = (line_start + lc.col as usize).min(text.len());
-    let column = text
-        .get(line_start..end)
-        .map_or(lc.col as usize, |s| s.chars().count());
-    Position {
-        line: lc.line + 1,
-        column: column as u32 + 1,
-    }
-}
+pub use fabula_core::check_text::{Position, positions};
 
 pub fn plural(n: usize, word: &str) -> String {
     if n == 1 {

@@ -1,7 +1,10 @@
 //! `duplicate-task-id`: two task files share an id.
 //!
 //! Why: results are keyed by task id; two tasks with one id overwrite each other's
-//! results and leaderboard rows.
+//! results and leaderboard rows. A draft (`dataset/drafts/`) is not a task yet, so it
+//! never makes a task's id a duplicate; but a draft whose id a task or another draft
+//! already has is reported on the draft, since moving it into `dataset/tasks/` would
+//! collide.
 
 use super::{Check, Context};
 use crate::diagnostic::{Diagnostic, Related};
@@ -15,9 +18,16 @@ pub const CHECK: Check = Check {
 
 fn run(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let Some(task) = cx.task() else { return };
+    let drafts = cx
+        .doc
+        .is_draft()
+        .then(|| cx.ws.drafts_with_id(&task.id))
+        .into_iter()
+        .flatten();
     let others: Vec<_> = cx
         .ws
         .tasks_with_id(&task.id)
+        .chain(drafts)
         .filter(|d| d.path != cx.doc.path)
         .collect();
     if others.is_empty() {

@@ -18,6 +18,9 @@
 //!   fenced generation, so the judges agree with each other and differ a little.
 //! - The oracle answers YES when a question shares words with a hidden constraint.
 //! - The critic names a beat and asks for something concrete.
+//! - Drafting (`fabula draft`): asked for a task, any model fills the prompt's skeleton,
+//!   replacing each `TODO:` with simulated prose; asked to validate one, it answers
+//!   scores derived from a hash of the draft (mostly 4s and 5s). See [`draft_task`].
 
 use super::{BoxFuture, Provider};
 use crate::call::{CallError, ChatRequest, Completion, MessageRole};
@@ -129,6 +132,17 @@ fn answer(request: &ChatRequest) -> String {
         .find(|m| m.role == MessageRole::User)
         .map_or("", |m| m.content.as_str());
     let model = request.model.as_str();
+    if last.contains(DRAFT_VALIDATE) {
+        return draft_verdict(last);
+    }
+    if let Some(first) = request
+        .messages
+        .iter()
+        .find(|m| m.role == MessageRole::User)
+        && first.content.contains(DRAFT_TASK)
+    {
+        return draft_task(&first.content, &mut rng);
+    }
     if model.contains("judge") {
         judge(request, last, model)
     } else if model.contains("oracle") {
@@ -509,6 +523,61 @@ fn critic(prompt: &str, rng: &mut Rng) -> String {
         "(simulated critic) The weakest part is `{beat}`: {}. Keep the opening; cut repetition in the closing paragraphs.",
         asks[rng.below(asks.len())]
     )
+}
+
+/// The first line of the drafting prompts (`templates/draft_write.md`, `draft_validate.md`).
+const DRAFT_TASK: &str = "FABULA-DRAFT-TASK";
+const DRAFT_VALIDATE: &str = "FABULA-DRAFT-VALIDATE";
+
+/// A simulated draft: the prompt's skeleton (the ```yaml block after `FORM:`) with a new
+/// id, and each `"TODO: …"` string replaced by a simulated sentence. Its beats are the
+/// skeleton's, so it passes the checks; its prose is the simulator's, so it means nothing.
+fn draft_task(prompt: &str, rng: &mut Rng) -> String {
+    let skeleton = prompt
+        .split_once("FORM:")
+        .and_then(|(_, rest)| rest.split_once("```yaml\n"))
+        .and_then(|(_, rest)| rest.split_once("\n```"))
+        .map_or("", |(body, _)| body);
+    let tag = format!("{:08x}", rng.next() as u32);
+    let mut out = String::from("```yaml\n");
+    for line in skeleton
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+    {
+        let line = if line.starts_with("id: ") {
+            format!("id: sim-draft-{tag}")
+        } else if line.starts_with("title: ") {
+            format!("title: \"Simulated draft {tag}\"")
+        } else if let Some(at) = line.find("\"TODO:") {
+            let sentence = format!("(simulated) {}", sentence(rng));
+            format!("{}{}", &line[..at], serde_json::Value::String(sentence))
+        } else {
+            line.to_string()
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out.push_str("```");
+    out
+}
+
+/// A simulated validator's verdict: each criterion 3 to 5 from a hash of the draft.
+fn draft_verdict(prompt: &str) -> String {
+    let fenced = prompt.rsplit("<<<").next().unwrap_or(prompt);
+    let fenced = fenced.split(">>>").next().unwrap_or(fenced);
+    let mut scores = serde_json::Map::new();
+    for criterion in ["clarity", "solvability", "originality", "fit"] {
+        let h = hash(&[criterion, fenced]) % 10;
+        let score = 3 + u64::from(h >= 1) + u64::from(h >= 4);
+        scores.insert(
+            criterion.to_string(),
+            json!({
+                "score": score,
+                "reason": "simulated validator: score derived from a hash of the draft, not a reading of it",
+            }),
+        );
+    }
+    serde_json::Value::Object(scores).to_string()
 }
 
 #[cfg(test)]
