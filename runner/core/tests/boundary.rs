@@ -1,5 +1,6 @@
-//! The core knows no protocol and does no IO (ARCHITECTURE.md, "Invariants"). These tests
-//! fail the build when a dependency or a call sneaks across that line.
+//! The pure layers know no protocol and do no IO (ARCHITECTURE.md, "Invariants"): the
+//! core, and the evaluation layer built on it (`runner/eval`). These tests fail the build
+//! when a dependency or a call sneaks across that line in either.
 
 use std::path::Path;
 use std::process::Command;
@@ -19,16 +20,26 @@ const FORBIDDEN: &[&str] = &[
     "crossterm",
     "notify",
     "salsa",
+    "fabula-engine",
 ];
 
+/// The pure crates and their source folders (relative to this crate).
+const PURE: &[(&str, &str)] = &[("fabula-core", "src"), ("fabula-eval", "../eval/src")];
+
 #[test]
-fn core_depends_on_no_protocol_or_io_crate() {
+fn pure_crates_depend_on_no_protocol_or_io_crate() {
+    for (krate, _) in PURE {
+        depends_on_nothing_forbidden(krate);
+    }
+}
+
+fn depends_on_nothing_forbidden(krate: &str) {
     let out = Command::new(env!("CARGO"))
         .args([
             "tree",
             "--offline",
             "-p",
-            "fabula-core",
+            krate,
             "-e",
             "normal",
             "--prefix",
@@ -53,13 +64,13 @@ fn core_depends_on_no_protocol_or_io_crate() {
         let name = line.split_whitespace().next().unwrap_or("");
         assert!(
             !FORBIDDEN.contains(&name),
-            "fabula-core depends on `{name}`:\n{tree}"
+            "{krate} depends on `{name}`:\n{tree}"
         );
     }
 }
 
 #[test]
-fn core_source_does_no_io() {
+fn pure_sources_do_no_io() {
     let forbidden = [
         "std::fs",
         "std::net",
@@ -69,7 +80,8 @@ fn core_source_does_no_io() {
         "println!",
         "eprintln!",
     ];
-    let mut stack = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("src")];
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut stack: Vec<_> = PURE.iter().map(|(_, dir)| here.join(dir)).collect();
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
