@@ -6,6 +6,7 @@ pub mod check;
 pub mod diagnostic;
 pub mod document;
 pub mod feedback;
+pub mod file_name;
 pub mod metrics;
 pub mod model;
 pub mod path;

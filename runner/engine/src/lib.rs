@@ -11,6 +11,7 @@ pub mod fingerprint;
 pub mod judge;
 pub mod leaderboard;
 pub mod limits;
+pub mod lock;
 pub mod model;
 pub mod parallel;
 pub mod plan;

@@ -12,7 +12,7 @@ use fabula_engine::plan::{self, Plan};
 use fabula_engine::provider::Tuning;
 use fabula_engine::scheduler::Sink;
 use fabula_engine::setup;
-use fabula_engine::store::{self, Store};
+use fabula_engine::store::Store;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
@@ -30,8 +30,8 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Outcome> {
             "warning: {broken} task(s) have errors and are skipped; run `fabula check`"
         )?;
     }
-    // Temporary files of a writer killed earlier: never records, safe to remove.
-    store::sweep_temporaries(session.store.root());
+    // One writer per store (also clears a killed writer's temporary files); a dry run writes nothing.
+    let _lock = (!args.dry_run).then(|| session.store.lock()).transpose()?;
     let loaded = session.store.load();
     if !loaded.problems.is_empty() && !args.quiet {
         writeln!(

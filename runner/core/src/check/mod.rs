@@ -23,6 +23,7 @@ mod missing_role;
 mod no_control_task;
 mod no_hidden_constraints;
 mod path_mismatch;
+mod reserved_name;
 mod rubric_weights;
 mod same_theory;
 mod term_conflict;
@@ -68,6 +69,7 @@ pub const CHECKS: &[Check] = &[
     unknown_provider::CHECK,
     unknown_model::CHECK,
     missing_role::CHECK,
+    reserved_name::CHECK,
 ];
 
 /// Codes of diagnostics that come from loading (syntax and schema), with what they mean.
