@@ -12,6 +12,7 @@ pub mod judge;
 pub mod leaderboard;
 pub mod limits;
 pub mod lock;
+pub mod merge;
 pub mod model;
 pub mod parallel;
 pub mod plan;

@@ -3,6 +3,7 @@
 mod check;
 mod clean_failed;
 mod leaderboard;
+mod merge;
 mod missing;
 mod run;
 mod session;
@@ -19,6 +20,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Missing(args) => missing::run(&args),
         Command::CleanFailed(args) => clean_failed::run(&args),
         Command::Leaderboard(args) => leaderboard::run(&args),
+        Command::Merge(args) => merge::run(&args),
     }
 }
 
