@@ -328,7 +328,8 @@ Examples:
   fabula check
   fabula check dataset/tasks/beat_revision/br-stc-lighthouse.yaml
   fabula check --format json | jq '.summary'
-  fabula check --format github      # ::error file=…,line=…,col=…:: lines for CI";
+  fabula check --format github      # ::error file=…,line=…,col=…:: lines for CI
+  fabula check --format junit > check.xml   # a test report CI systems show";
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
@@ -357,6 +358,8 @@ pub enum Format {
     Json,
     /// GitHub Actions workflow commands (`::error file=…,line=…::`).
     Github,
+    /// JUnit XML for CI test reports: one test case per file, failing on errors.
+    Junit,
 }
 
 #[cfg(test)]
