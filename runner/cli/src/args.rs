@@ -18,7 +18,8 @@ Examples:
   fabula check                      check fabula.yaml and the whole dataset
   fabula run                        run the benchmark (offline `sim` models by default)
   fabula run --dry-run              what a run would do, with estimated cost
-  fabula leaderboard                scores per model and task type";
+  fabula leaderboard                scores per model and task type
+  fabula merge shard-*/results      join the results folders of shards into results/";
 
 #[derive(Debug, Parser)]
 #[command(

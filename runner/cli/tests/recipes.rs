@@ -69,7 +69,10 @@ fn the_dockerfile_builds_every_workspace_member_and_ships_the_project() {
     let (build, runtime) = (&stages[0], &stages[1]);
     let sources = copied(build);
     for source in sources.iter().chain(&copied(runtime)) {
-        assert!(repo().join(source).exists(), "COPY {source}: not in the repository");
+        assert!(
+            repo().join(source).exists(),
+            "COPY {source}: not in the repository"
+        );
     }
     let ignored: Vec<String> = read(".dockerignore")
         .lines()
@@ -78,7 +81,10 @@ fn the_dockerfile_builds_every_workspace_member_and_ships_the_project() {
         .map(String::from)
         .collect();
     for source in sources.iter().chain(&copied(runtime)) {
-        assert!(!ignored.contains(source), "{source} is copied but .dockerignore drops it");
+        assert!(
+            !ignored.contains(source),
+            "{source} is copied but .dockerignore drops it"
+        );
     }
     for member in workspace_members(&read("Cargo.toml")) {
         assert!(
@@ -93,10 +99,16 @@ fn the_dockerfile_builds_every_workspace_member_and_ships_the_project() {
         .filter(|(op, _)| op == "RUN")
         .map(|(_, r)| r.as_str())
         .collect();
-    assert!(runs.contains("cargo build --release --locked -p fabula-cli"), "{runs}");
+    assert!(
+        runs.contains("cargo build --release --locked -p fabula-cli"),
+        "{runs}"
+    );
     let runtime_sources = copied(runtime);
     for needed in ["fabula.yaml", "dataset"] {
-        assert!(runtime_sources.iter().any(|s| s == needed), "the image lacks {needed}");
+        assert!(
+            runtime_sources.iter().any(|s| s == needed),
+            "the image lacks {needed}"
+        );
     }
     assert!(runtime.contains(&("ENTRYPOINT".into(), r#"["fabula"]"#.into())));
     assert!(runtime.contains(&("WORKDIR".into(), "/project".into())));
@@ -106,11 +118,21 @@ fn the_dockerfile_builds_every_workspace_member_and_ships_the_project() {
 /// `[workspace] members = [...]` of the root manifest: the quoted paths between the
 /// brackets, on one line or several.
 fn workspace_members(manifest: &str) -> Vec<String> {
-    let start = manifest.find("members = [").expect("a workspace members list");
+    let start = manifest
+        .find("members = [")
+        .expect("a workspace members list");
     let list = &manifest[start..];
     let list = &list[..list.find(']').expect("the members list ends")];
-    let members: Vec<String> = list.split('"').skip(1).step_by(2).map(String::from).collect();
-    assert!(!members.is_empty(), "no workspace members read from Cargo.toml");
+    let members: Vec<String> = list
+        .split('"')
+        .skip(1)
+        .step_by(2)
+        .map(String::from)
+        .collect();
+    assert!(
+        !members.is_empty(),
+        "no workspace members read from Cargo.toml"
+    );
     members
 }
 
@@ -141,7 +163,10 @@ fn the_kubernetes_jobs_agree_on_shards_volume_user_and_image() {
         .iter()
         .map(|a| a.as_str().unwrap())
         .collect();
-    assert!(args.windows(3).any(|w| w == ["run", "--shard", "auto"]), "{args:?}");
+    assert!(
+        args.windows(3).any(|w| w == ["run", "--shard", "auto"]),
+        "{args:?}"
+    );
     let env = container["env"].as_array().unwrap();
     let var = |name: &str| {
         env.iter()
@@ -165,7 +190,10 @@ fn the_kubernetes_jobs_agree_on_shards_volume_user_and_image() {
         str_at(var(var_name), "/valueFrom/fieldRef/fieldPath"),
         "metadata.annotations['batch.kubernetes.io/job-completion-index']"
     );
-    assert_eq!(str_at(pod, "/volumes/0/persistentVolumeClaim/claimName"), claim);
+    assert_eq!(
+        str_at(pod, "/volumes/0/persistentVolumeClaim/claimName"),
+        claim
+    );
     assert_eq!(str_at(pod, "/restartPolicy"), "Never");
 
     let merge_pod = &merge["spec"]["template"]["spec"];
@@ -179,17 +207,29 @@ fn the_kubernetes_jobs_agree_on_shards_volume_user_and_image() {
         .map(|m| str_at(m, "/mountPath"))
         .expect("the whole volume mounted");
     assert!(
-        script.contains(&format!("fabula merge {data}/{prefix}* --into /project/results")),
+        script.contains(&format!(
+            "fabula merge {data}/{prefix}* --into /project/results"
+        )),
         "{script}"
     );
-    assert!(script.contains("fabula leaderboard") && script.contains("--fail-under"), "{script}");
-    assert_eq!(str_at(merge_pod, "/volumes/0/persistentVolumeClaim/claimName"), claim);
+    assert!(
+        script.contains("fabula leaderboard") && script.contains("--fail-under"),
+        "{script}"
+    );
+    assert_eq!(
+        str_at(merge_pod, "/volumes/0/persistentVolumeClaim/claimName"),
+        claim
+    );
     assert_eq!(
         str_at(container, "/image"),
         str_at(merge_container, "/image")
     );
     for p in [pod, merge_pod] {
-        assert_eq!(p["securityContext"]["runAsUser"].as_u64(), Some(10001), "the image's USER");
+        assert_eq!(
+            p["securityContext"]["runAsUser"].as_u64(),
+            Some(10001),
+            "the image's USER"
+        );
     }
 }
 
@@ -200,8 +240,14 @@ fn the_workflow_shards_by_the_matrix_and_merges_what_the_shards_upload() {
     assert_eq!(jobs["shard"]["needs"], "build");
     assert_eq!(jobs["merge"]["needs"], "shard");
     let shard = &jobs["shard"];
-    assert_eq!(str_at(shard, "/env/FABULA_SHARD_INDEX"), "${{ strategy.job-index }}");
-    assert_eq!(str_at(shard, "/env/FABULA_SHARD_COUNT"), "${{ strategy.job-total }}");
+    assert_eq!(
+        str_at(shard, "/env/FABULA_SHARD_INDEX"),
+        "${{ strategy.job-index }}"
+    );
+    assert_eq!(
+        str_at(shard, "/env/FABULA_SHARD_COUNT"),
+        "${{ strategy.job-total }}"
+    );
     assert_eq!(shard["strategy"]["fail-fast"], false);
     let step = |job: &Value, uses: &str, nth: usize| -> Value {
         job["steps"]
@@ -222,9 +268,16 @@ fn the_workflow_shards_by_the_matrix_and_merges_what_the_shards_upload() {
             .collect::<Vec<_>>()
             .join("\n")
     };
-    assert!(runs(shard).contains("fabula run --shard auto"), "{}", runs(shard));
+    assert!(
+        runs(shard).contains("fabula run --shard auto"),
+        "{}",
+        runs(shard)
+    );
     let upload = step(shard, "actions/upload-artifact@", 0);
-    assert_eq!(str_at(&upload, "/with/name"), "results-${{ strategy.job-index }}");
+    assert_eq!(
+        str_at(&upload, "/with/name"),
+        "results-${{ strategy.job-index }}"
+    );
     assert_eq!(str_at(&upload, "/with/path"), "results/");
 
     let merge = &jobs["merge"];
@@ -232,11 +285,23 @@ fn the_workflow_shards_by_the_matrix_and_merges_what_the_shards_upload() {
     assert_eq!(str_at(&download, "/with/pattern"), "results-*");
     let into = str_at(&download, "/with/path");
     let merge_runs = runs(merge);
-    assert!(merge_runs.contains(&format!("fabula merge {into}/*")), "{merge_runs}");
+    assert!(
+        merge_runs.contains(&format!("fabula merge {into}/*")),
+        "{merge_runs}"
+    );
     assert!(merge_runs.contains("fabula leaderboard") && merge_runs.contains("--fail-under"));
     // The binary built once is the one every job runs.
-    assert_eq!(str_at(&step(&jobs["build"], "actions/upload-artifact@", 0), "/with/name"), "fabula");
+    assert_eq!(
+        str_at(
+            &step(&jobs["build"], "actions/upload-artifact@", 0),
+            "/with/name"
+        ),
+        "fabula"
+    );
     for job in [shard, merge] {
-        assert_eq!(str_at(&step(job, "actions/download-artifact@", 0), "/with/name"), "fabula");
+        assert_eq!(
+            str_at(&step(job, "actions/download-artifact@", 0), "/with/name"),
+            "fabula"
+        );
     }
 }
