@@ -228,7 +228,7 @@ fn merge_takes_the_destination_lock_and_refuses_bad_sources() {
         text(&o)
     );
 
-    // --into works outside a project.
+    // --into works outside a project; merging nothing into a new folder leaves none.
     let elsewhere = tempfile::tempdir().unwrap();
     let o = fabula(
         elsewhere.path(),
@@ -236,7 +236,12 @@ fn merge_takes_the_destination_lock_and_refuses_bad_sources() {
         &[],
     );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    assert!(elsewhere.path().join("all").is_dir());
+    assert!(
+        text(&o).contains("Merged 1 folder into all: 0 records copied"),
+        "{}",
+        text(&o)
+    );
+    assert!(!elsewhere.path().join("all").exists());
     let o = fabula(elsewhere.path(), &["merge", s(source.path())], &[]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("pass --into DIR"), "{}", text(&o));
