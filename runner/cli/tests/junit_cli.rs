@@ -2,8 +2,9 @@
 //! project's text holds, has one test case per checked file, and fails exactly the files
 //! with errors (warnings too under `--strict`), carrying their diagnostics.
 
+pub mod support;
+
 use std::path::Path;
-use std::process::Command;
 
 /// A model named like a Windows device: a warning (reserved-name) on fabula.yaml.
 const CONFIG: &str = "\
@@ -13,25 +14,6 @@ providers:
 models:
   con: {provider: sim, model: sim/judge}
 judges: [con]
-";
-
-const THEORY: &str = "\
-id: tiny
-name: Tiny Theory
-summary: A theory with three beats, for tests.
-beats:
-  - id: start
-    name: Start
-    definition: Where it starts.
-    elements: [a person]
-  - id: turn
-    name: Turn
-    definition: Where it turns.
-    elements: [a change]
-  - id: end
-    name: End
-    definition: Where it ends.
-    elements: [a result]
 ";
 
 /// A term both required and forbidden, full of markup, quotes and a control character:
@@ -46,37 +28,25 @@ fn task(id: &str, conflict: bool) -> String {
         "  must_include: [the lamp]\n".to_string()
     };
     format!(
-        "id: {id}\ntype: beat_interpolation\ntitle: A task\ntheory: tiny\nwords: {{min: 200, max: 400}}\n\
-         premise: A lighthouse keeper, 1911.\nbefore: {{beat: start, text: The lamp fails.}}\n\
-         target: turn\nafter: {{beat: end, text: The ship is safe.}}\nconstraints:\n{terms}"
+        "id: {id}\ntype: beat_interpolation\ntitle: A task\ntheory: three_act\nwords: {{min: 200, max: 400}}\n\
+         premise: A lighthouse keeper, 1911.\nbefore: {{beat: setup, text: The lamp fails.}}\n\
+         target: confrontation\nafter: {{beat: resolution, text: The ship is safe.}}\nconstraints:\n{terms}"
     )
 }
 
+/// The shipped theories, a clean task and a task with a nasty term conflict.
 fn project() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let write = |rel: &str, text: &str| {
-        let path = dir.path().join(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    };
-    write("fabula.yaml", CONFIG);
-    write("dataset/theories/tiny.yaml", THEORY);
-    write(
-        "dataset/tasks/beat_interpolation/clean.yaml",
-        &task("clean", false),
-    );
-    write(
-        "dataset/tasks/beat_interpolation/nasty.yaml",
-        &task("nasty", true),
-    );
+    let dir = support::project(CONFIG, &[]);
+    let tasks = dir.path().join("dataset/tasks/beat_interpolation");
+    std::fs::create_dir_all(&tasks).unwrap();
+    std::fs::write(tasks.join("clean.yaml"), task("clean", false)).unwrap();
+    std::fs::write(tasks.join("nasty.yaml"), task("nasty", true)).unwrap();
     dir
 }
 
 fn junit(dir: &Path, extra: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_fabula"))
-        .args(["check", "--format", "junit"])
+    let out = support::command(dir, &["check", "--format", "junit"], &[])
         .args(extra)
-        .current_dir(dir)
         .output()
         .unwrap();
     (
@@ -131,18 +101,17 @@ fn one_case_per_file_failing_on_errors_with_everything_escaped() {
     let (code, xml) = junit(dir.path(), &[]);
     assert_eq!(code, 1, "{xml}");
     let cases = cases(&xml);
+    let mut files = support::files(dir.path());
+    files.retain(|f| f.extension().is_some_and(|e| e == "yaml"));
     let names: Vec<&str> = cases.iter().map(|c| c.0.as_str()).collect();
-    assert_eq!(
-        names,
-        [
-            "dataset/tasks/beat_interpolation/clean.yaml",
-            "dataset/tasks/beat_interpolation/nasty.yaml",
-            "dataset/theories/tiny.yaml",
-            "fabula.yaml",
-        ]
-    );
-    assert_eq!(cases[0].1, None);
-    let failure = cases[1].1.as_deref().unwrap();
+    let expected: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    assert_eq!(names, expected, "one case per checked file");
+    let case = |name: &str| cases.iter().find(|c| c.0 == name).unwrap();
+    assert_eq!(case("dataset/tasks/beat_interpolation/clean.yaml").1, None);
+    let failure = case("dataset/tasks/beat_interpolation/nasty.yaml")
+        .1
+        .as_deref()
+        .unwrap();
     assert!(
         failure.contains(&format!(
             "dataset/tasks/beat_interpolation/nasty.yaml:12:22: error[term-conflict]: `{NASTY_DECODED}` is both required and forbidden"
@@ -150,8 +119,8 @@ fn one_case_per_file_failing_on_errors_with_everything_escaped() {
         "{failure}"
     );
     // Warnings alone pass, listed as output.
-    assert_eq!(cases[3].1, None);
-    let out = cases[3].2.as_deref().unwrap();
+    assert_eq!(case("fabula.yaml").1, None);
+    let out = case("fabula.yaml").2.as_deref().unwrap();
     assert!(
         out.contains("fabula.yaml:5:3: warning[reserved-name]: model name `con`"),
         "{out}"

@@ -52,64 +52,54 @@ fn print(
         plural(report.copied.len(), "record"),
         report.identical
     )?;
-    if !report.conflicts.is_empty() {
-        writeln!(
-            out,
-            "\n{} (same name, different content; the record in {} is kept):",
-            plural(report.conflicts.len(), "conflict"),
-            into.display()
-        )?;
-        list(
-            out,
+    let shown = |p: &PathBuf| p.display().to_string();
+    let sections = [
+        (
+            format!(
+                "{} (same name, different content; the record in {} is kept)",
+                plural(report.conflicts.len(), "conflict"),
+                into.display()
+            ),
             report
                 .conflicts
                 .iter()
-                .map(|c| format!("{}  (from {})", c.name.display(), c.source.display())),
-        )?;
-    }
-    if !report.invalid.is_empty() {
-        writeln!(
-            out,
-            "\n{} not copied:",
-            plural(report.invalid.len(), "invalid record")
-        )?;
-        list(
-            out,
+                .map(|c| format!("{}  (from {})", c.name.display(), c.source.display()))
+                .collect::<Vec<_>>(),
+        ),
+        (
+            format!(
+                "{} not copied",
+                plural(report.invalid.len(), "invalid record")
+            ),
             report
                 .invalid
                 .iter()
-                .map(|(path, why)| format!("{}: {why}", path.display())),
-        )?;
-    }
-    if !report.temporaries.is_empty() {
-        writeln!(
-            out,
-            "\nIgnored {} of interrupted writes:",
-            plural(report.temporaries.len(), "temporary file")
-        )?;
-        list(
-            out,
-            report.temporaries.iter().map(|p| p.display().to_string()),
-        )?;
-    }
-    if !report.links.is_empty() {
-        writeln!(
-            out,
-            "\nIgnored {} (never followed):",
-            plural(report.links.len(), "symbolic link")
-        )?;
-        list(out, report.links.iter().map(|p| p.display().to_string()))?;
-    }
-    Ok(())
-}
-
-fn list(out: &mut impl Write, lines: impl ExactSizeIterator<Item = String>) -> std::io::Result<()> {
-    let total = lines.len();
-    for line in lines.take(SHOWN) {
-        writeln!(out, "  {line}")?;
-    }
-    if total > SHOWN {
-        writeln!(out, "  … and {} more", total - SHOWN)?;
+                .map(|(path, why)| format!("{}: {why}", path.display()))
+                .collect(),
+        ),
+        (
+            format!(
+                "Ignored {} of interrupted writes",
+                plural(report.temporaries.len(), "temporary file")
+            ),
+            report.temporaries.iter().map(shown).collect(),
+        ),
+        (
+            format!(
+                "Ignored {} (never followed)",
+                plural(report.links.len(), "symbolic link")
+            ),
+            report.links.iter().map(shown).collect(),
+        ),
+    ];
+    for (title, lines) in sections.iter().filter(|(_, lines)| !lines.is_empty()) {
+        writeln!(out, "\n{title}:")?;
+        for line in lines.iter().take(SHOWN) {
+            writeln!(out, "  {line}")?;
+        }
+        if lines.len() > SHOWN {
+            writeln!(out, "  … and {} more", lines.len() - SHOWN)?;
+        }
     }
     Ok(())
 }

@@ -139,3 +139,10 @@ pub fn records(dir: &Path) -> Vec<PathBuf> {
         })
         .collect()
 }
+
+/// `o` is the refusal of a writer while process `pid` holds the store's lock: exit 2,
+/// naming the holder.
+pub fn assert_refused_by(o: &Output, pid: u32) {
+    assert_eq!(o.status.code(), Some(2), "{}", text(o));
+    assert!(text(o).contains(&format!("pid {pid}")), "{}", text(o));
+}
