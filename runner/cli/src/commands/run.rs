@@ -30,7 +30,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Outcome> {
             "warning: {broken} task(s) have errors and are skipped; run `fabula check`"
         )?;
     }
-    // One writer per store (also clears a killed writer's temporary files); a dry run writes nothing.
+    // One writer per store; taking the lock clears a killed writer's temporary files.
     let _lock = (!args.dry_run).then(|| session.store.lock()).transpose()?;
     let loaded = session.store.load();
     if !loaded.problems.is_empty() && !args.quiet {
