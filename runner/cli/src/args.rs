@@ -25,7 +25,8 @@ Examples:
   fabula run                        run the benchmark (offline `sim` models by default)
   fabula run --dry-run              what a run would do, with estimated cost
   fabula leaderboard                scores per model and task type
-  fabula export --format csv > verdicts.csv";
+  fabula export --format csv > verdicts.csv
+  fabula merge shard-*/results      join the results folders of shards into results/";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -80,6 +81,41 @@ pub enum Command {
     /// are written to dataset/drafts/<type>/ for you to review. Drafts never run.
     #[command(after_help = DRAFT_AFTER_HELP)]
     Draft(DraftArgs),
+    /// Copy the records of other results folders (shard artifacts) into this project's
+    /// results/, verifying each; conflicts are reported, never overwritten.
+    #[command(after_help = MERGE_AFTER_HELP)]
+    Merge(MergeArgs),
+}
+
+const MERGE_AFTER_HELP: &str = "\
+Each record is verified before it is copied: it must parse, match
+schema/result.schema.json, and sit at the name the store gives its content. A record
+the destination already holds with the same content is skipped; one with different
+content is a conflict: reported, and the destination's record kept. Temporary files of
+interrupted writes and symbolic links in the sources are reported and ignored. The
+destination is locked while the merge writes (one writer at a time), and every file is
+written atomically.
+
+Exit codes: 0 merged, 1 conflicts or invalid records (the rest is merged), 2 usage error
+(a source that is not a folder, the destination in use by another run).
+
+Examples:
+  fabula merge shard-*/results                  into this project's results/
+  fabula merge a/results b/results --into all/  into another folder";
+
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// Results folders to copy records from, in order.
+    #[arg(value_name = "SRC", required = true)]
+    pub sources: Vec<PathBuf>,
+
+    /// The results folder to merge into. Default: results/ of the project found from the
+    /// current folder (or --root).
+    #[arg(long, value_name = "DIR")]
+    pub into: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub project: ProjectArgs,
 }
 
 const DRAFT_AFTER_HELP: &str = "\
@@ -219,7 +255,10 @@ Examples:
   fabula run                                 the whole benchmark, offline on `sim`
   fabula run --dry-run                       the plan: calls per model and role, cost
   fabula run --model gpt-5 --task-type sequence --samples 3
-  fabula run --shard 1/4                     this machine's quarter; merge results/ by copy
+  fabula run --shard 1/4                     this machine's quarter; `fabula merge` joins them
+  fabula run --shard auto                    the shard a CI matrix or Kubernetes Indexed Job
+                                             says (FABULA_SHARD_INDEX or JOB_COMPLETION_INDEX,
+                                             0-based, and FABULA_SHARD_COUNT)
   fabula run --max-cost 5                    stop scheduling new work after $5
   fabula run --json | jq -c 'select(.event == \"generation\")'";
 
@@ -271,18 +310,31 @@ pub struct WorkArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
     pub samples: Option<u32>,
 
-    /// Only shard I of N (e.g. 2/4), stable across machines.
-    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    /// Only shard I of N (e.g. 2/4), stable across machines. `auto`: from the
+    /// environment, 0-based: FABULA_SHARD_INDEX (a CI matrix) or JOB_COMPLETION_INDEX
+    /// (a Kubernetes Indexed Job), with FABULA_SHARD_COUNT.
+    #[arg(long, value_name = "I/N|auto", value_parser = parse_shard)]
     pub shard: Option<(u32, u32)>,
 
     #[command(flatten)]
     pub project: ProjectArgs,
 }
 
+/// The environment variable with a shard's 0-based index, set by hand or by a CI matrix
+/// (`${{ strategy.job-index }}` on GitHub Actions).
+pub const SHARD_INDEX_VAR: &str = "FABULA_SHARD_INDEX";
+/// The 0-based index Kubernetes gives each pod of an Indexed Job.
+pub const JOB_INDEX_VAR: &str = "JOB_COMPLETION_INDEX";
+/// The number of shards (`${{ strategy.job-total }}`, or the Job's `completions`).
+pub const SHARD_COUNT_VAR: &str = "FABULA_SHARD_COUNT";
+
 fn parse_shard(s: &str) -> Result<(u32, u32), String> {
+    if s == "auto" {
+        return shard_from(|name| std::env::var(name).ok());
+    }
     let (i, n) = s
         .split_once('/')
-        .ok_or_else(|| format!("`{s}` is not I/N, e.g. 1/4"))?;
+        .ok_or_else(|| format!("`{s}` is not I/N (e.g. 1/4) or `auto`"))?;
     let i: u32 = i
         .trim()
         .parse()
@@ -295,6 +347,45 @@ fn parse_shard(s: &str) -> Result<(u32, u32), String> {
         return Err(format!("shard {i}/{n}: need 1 <= I <= N"));
     }
     Ok((i, n))
+}
+
+/// `--shard auto`: the 1-based shard `(i, n)` from the variables `var` reads.
+fn shard_from(var: impl Fn(&str) -> Option<String>) -> Result<(u32, u32), String> {
+    let read = |name: &str| -> Result<Option<u32>, String> {
+        var(name)
+            .map(|v| {
+                v.trim()
+                    .parse::<u32>()
+                    .map_err(|_| format!("--shard auto: {name}={v:?} is not a whole number"))
+            })
+            .transpose()
+    };
+    let (own, job) = (read(SHARD_INDEX_VAR)?, read(JOB_INDEX_VAR)?);
+    let (index, from) = match (own, job) {
+        (Some(a), Some(b)) if a != b => {
+            return Err(format!(
+                "--shard auto: {SHARD_INDEX_VAR}={a} and {JOB_INDEX_VAR}={b} disagree; unset one"
+            ));
+        }
+        (Some(i), _) => (i, SHARD_INDEX_VAR),
+        (None, Some(i)) => (i, JOB_INDEX_VAR),
+        (None, None) => {
+            return Err(format!(
+                "--shard auto: no shard index in the environment; set {SHARD_INDEX_VAR} (0-based, e.g. from a CI matrix) or run as a Kubernetes Indexed Job ({JOB_INDEX_VAR}), and {SHARD_COUNT_VAR}"
+            ));
+        }
+    };
+    let count = read(SHARD_COUNT_VAR)?.ok_or_else(|| {
+        format!(
+            "--shard auto: {from}={index} but {SHARD_COUNT_VAR} (the number of shards) is not set"
+        )
+    })?;
+    if count == 0 || index >= count {
+        return Err(format!(
+            "--shard auto: {from}={index} with {SHARD_COUNT_VAR}={count}; need 0 <= index < count"
+        ));
+    }
+    Ok((index + 1, count))
 }
 
 #[derive(Debug, clap::Args)]
@@ -457,7 +548,8 @@ Examples:
   fabula check
   fabula check dataset/tasks/beat_revision/br-stc-lighthouse.yaml
   fabula check --format json | jq '.summary'
-  fabula check --format github      # ::error file=…,line=…,col=…:: lines for CI";
+  fabula check --format github      # ::error file=…,line=…,col=…:: lines for CI
+  fabula check --format junit > check.xml   # a test report CI systems show";
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
@@ -486,4 +578,84 @@ pub enum Format {
     Json,
     /// GitHub Actions workflow commands (`::error file=…,line=…::`).
     Github,
+    /// JUnit XML for CI test reports: one test case per file, failing on errors.
+    Junit,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{parse_shard, shard_from};
+
+    fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn explicit_shards_are_one_based() {
+        assert_eq!(parse_shard("1/4"), Ok((1, 4)));
+        assert_eq!(parse_shard("4/4"), Ok((4, 4)));
+        for bad in ["0/4", "5/4", "1/0", "x/4", "1", "auto/4"] {
+            assert!(parse_shard(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn auto_reads_a_zero_based_index_and_the_count() {
+        let k8s = [("JOB_COMPLETION_INDEX", "0"), ("FABULA_SHARD_COUNT", "4")];
+        assert_eq!(shard_from(env(&k8s)), Ok((1, 4)));
+        let k8s = [("JOB_COMPLETION_INDEX", "3"), ("FABULA_SHARD_COUNT", "4")];
+        assert_eq!(shard_from(env(&k8s)), Ok((4, 4)));
+        let matrix = [("FABULA_SHARD_INDEX", " 2 "), ("FABULA_SHARD_COUNT", "3")];
+        assert_eq!(shard_from(env(&matrix)), Ok((3, 3)));
+        let both = [
+            ("FABULA_SHARD_INDEX", "1"),
+            ("JOB_COMPLETION_INDEX", "1"),
+            ("FABULA_SHARD_COUNT", "2"),
+        ];
+        assert_eq!(shard_from(env(&both)), Ok((2, 2)));
+    }
+
+    #[test]
+    fn auto_explains_what_is_missing_or_wrong() {
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (&[], "no shard index in the environment"),
+            (&[("FABULA_SHARD_COUNT", "4")], "no shard index"),
+            (
+                &[("JOB_COMPLETION_INDEX", "1")],
+                "FABULA_SHARD_COUNT (the number of shards) is not set",
+            ),
+            (
+                &[("JOB_COMPLETION_INDEX", "4"), ("FABULA_SHARD_COUNT", "4")],
+                "need 0 <= index < count",
+            ),
+            (
+                &[("FABULA_SHARD_INDEX", "0"), ("FABULA_SHARD_COUNT", "0")],
+                "need 0 <= index < count",
+            ),
+            (
+                &[("FABULA_SHARD_INDEX", "-1"), ("FABULA_SHARD_COUNT", "4")],
+                "\"-1\" is not a whole number",
+            ),
+            (
+                &[("FABULA_SHARD_INDEX", "1"), ("FABULA_SHARD_COUNT", "four")],
+                "FABULA_SHARD_COUNT=\"four\"",
+            ),
+            (
+                &[
+                    ("FABULA_SHARD_INDEX", "0"),
+                    ("JOB_COMPLETION_INDEX", "1"),
+                    ("FABULA_SHARD_COUNT", "2"),
+                ],
+                "disagree",
+            ),
+        ];
+        for (vars, want) in cases {
+            let err = shard_from(env(vars)).unwrap_err();
+            assert!(err.contains(want), "{vars:?}: {err}");
+        }
+    }
 }

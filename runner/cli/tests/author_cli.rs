@@ -3,6 +3,8 @@
 //! flagged until filled; drafts from a model (a local server) are repaired, judged, kept
 //! apart from runs, and their cost is reported.
 
+mod support;
+
 use fabula_fake_server::{FakeServer, Reply, chat_usage};
 use std::path::Path;
 use std::process::{Command, Output};
@@ -64,19 +66,9 @@ fn init_then_check_then_run_works_offline() {
         .unwrap()
         .count();
     assert_eq!(tasks, 10);
-    let records = walk(&dir.join("results"));
+    let records = support::records(&dir.join("results")).len();
     // 10 tasks × 2 sim writers: a generation and 3 evaluations each.
     assert_eq!(records, 10 * 2 * 4, "{out}");
-}
-
-fn walk(dir: &Path) -> usize {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| {
-            let p = e.unwrap().path();
-            if p.is_dir() { walk(&p) } else { 1 }
-        })
-        .sum()
 }
 
 #[test]

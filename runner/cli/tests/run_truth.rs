@@ -33,7 +33,11 @@ async fn stored_failures_are_never_up_to_date_and_retry_runs_exactly_them() {
     let p = dir.path();
     let o = run_local(p, &server, &["run", "--json"]).await;
     let out = text(&o);
-    assert_eq!(o.status.code(), Some(1), "a failure is unfinished work: {out}");
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "a failure is unfinished work: {out}"
+    );
     // 2 generations (1 fails) + 1 evaluation; the failed generation's judge is skipped.
     assert_eq!(server.hits(), 3, "{out}");
     let done = out
@@ -145,9 +149,43 @@ async fn a_store_that_cannot_be_written_stops_before_any_request() {
     let o = run_local(dir.path(), &server, &["run"]).await;
     let out = text(&o);
     assert_eq!(o.status.code(), Some(3), "{out}");
-    assert!(out.contains("cannot write to"), "{out}");
+    assert!(
+        out.contains("cannot write to") || out.contains("cannot lock"),
+        "{out}"
+    );
     assert!(out.contains("results"), "{out}");
     assert_eq!(server.hits(), 0, "nothing paid for");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_that_fails_mid_run_stops_scheduling_and_exits_3() {
+    // A file where a task's record folder goes: the store is writable, that record is
+    // not (as a full disk would make it). One job at a time, so the stop is visible.
+    let server =
+        FakeServer::start(Duration::from_millis(50), |_, seen| model_reply(&seen.body)).await;
+    let dir = project(
+        &LOCAL_CONFIG.replace("concurrency: 4", "concurrency: 1"),
+        &[
+            "beat_interpolation/orbit-find.yaml",
+            "beat_revision/kiln-midpoint-control.yaml",
+            "theory_conversion/market-three-to-pyramid.yaml",
+        ],
+    );
+    let blocked = dir.path().join("results/writer-a/kiln-midpoint-control");
+    std::fs::create_dir_all(blocked.parent().unwrap()).unwrap();
+    std::fs::write(&blocked, "in the way").unwrap();
+    let o = run_local(dir.path(), &server, &["run"]).await;
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(3), "{out}");
+    assert!(out.contains("could not be written"), "{out}");
+    assert!(
+        out.contains("kiln-midpoint-control"),
+        "names the path: {out}"
+    );
+    assert!(out.contains("Stopped early"), "{out}");
+    // Records written before the failure are kept and load.
+    let loaded = fabula_engine::store::Store::new(dir.path().join("results")).load();
+    assert!(loaded.generations.len() + loaded.evaluations.len() < 6);
 }
 
 fn is_root() -> bool {
@@ -206,10 +244,7 @@ async fn interrupted(signals: usize, grace: &str) -> (Option<i32>, Duration, Str
         if i > 0 {
             tokio::time::sleep(Duration::from_millis(300)).await;
         }
-        Command::new("kill")
-            .args(["-INT", &pid])
-            .status()
-            .unwrap();
+        Command::new("kill").args(["-INT", &pid]).status().unwrap();
     }
     let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
         .await

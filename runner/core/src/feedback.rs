@@ -64,12 +64,21 @@ impl Problem {
             ),
             Problem::Missing(t) => template::render("feedback_missing", &[("term", t)]),
             Problem::Forbidden(t) => template::render("feedback_forbidden", &[("term", t)]),
-            Problem::MarkerMissing(b) => template::render("feedback_marker_missing", &[("beat", b)]),
-            Problem::MarkerRepeated(b) => template::render("feedback_marker_repeated", &[("beat", b)]),
-            Problem::MarkerUnknown(b) => template::render("feedback_marker_unknown", &[("beat", b)]),
+            Problem::MarkerMissing(b) => {
+                template::render("feedback_marker_missing", &[("beat", b)])
+            }
+            Problem::MarkerRepeated(b) => {
+                template::render("feedback_marker_repeated", &[("beat", b)])
+            }
+            Problem::MarkerUnknown(b) => {
+                template::render("feedback_marker_unknown", &[("beat", b)])
+            }
             Problem::MarkersOutOfOrder { expected, found } => template::render(
                 "feedback_markers_out_of_order",
-                &[("expected", &expected.join(", ")), ("found", &found.join(", "))],
+                &[
+                    ("expected", &expected.join(", ")),
+                    ("found", &found.join(", ")),
+                ],
             ),
             Problem::Slop { phrase, count: 1 } => {
                 template::render("feedback_slop_once", &[("phrase", phrase)])

@@ -415,4 +415,3 @@ fn angle(c: char) -> Option<char> {
         _ => None,
     }
 }
-

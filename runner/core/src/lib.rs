@@ -11,6 +11,7 @@ pub mod diagnostic;
 pub mod document;
 pub mod draft;
 pub mod feedback;
+pub mod file_name;
 pub mod judge;
 pub mod kind;
 pub mod metrics;

@@ -69,8 +69,10 @@ pub fn aggregate(rubric: &Rubric, evaluations: &[&EvaluationRecord]) -> JudgeAgg
         .entries
         .iter()
         .map(|entry| {
-            let answers: Vec<&CriterionVerdict> =
-                ok.iter().filter_map(|e| find(&e.criteria, entry.id())).collect();
+            let answers: Vec<&CriterionVerdict> = ok
+                .iter()
+                .filter_map(|e| find(&e.criteria, entry.id()))
+                .collect();
             if entry.items.is_empty() {
                 let scores: Vec<f64> = answers.iter().map(|c| c.score).collect();
                 return CriterionAggregate {
@@ -101,7 +103,10 @@ pub fn aggregate(rubric: &Rubric, evaluations: &[&EvaluationRecord]) -> JudgeAgg
         .collect();
     let (sum, weights) = criteria
         .iter()
-        .filter_map(|c| c.score.map(|m| (m * f64::from(c.weight), f64::from(c.weight))))
+        .filter_map(|c| {
+            c.score
+                .map(|m| (m * f64::from(c.weight), f64::from(c.weight)))
+        })
         .fold((0.0, 0.0), |(s, t), (a, b)| (s + a, t + b));
     let judge = (weights > 0.0).then(|| sum / weights);
     let (pass, met) = match rubric.pass {
@@ -348,12 +353,11 @@ mod tests {
             question: "?".into(),
         });
     static JUDGE_60: PassRule = PassRule::JudgeScore(0.6);
-    static ITEMS_80: std::sync::LazyLock<PassRule> = std::sync::LazyLock::new(|| {
-        PassRule::ItemsMet {
+    static ITEMS_80: std::sync::LazyLock<PassRule> =
+        std::sync::LazyLock::new(|| PassRule::ItemsMet {
             share: 0.8,
             of: vec!["a".into(), "b".into()],
-        }
-    });
+        });
 
     /// `a` (75) judged whole, `b` (25) judged over two items, under `pass`.
     fn rubric(pass: &'static PassRule) -> Rubric {

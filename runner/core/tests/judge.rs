@@ -49,7 +49,10 @@ fn constrained_continuation_is_judged_per_constraint_and_passes_by_rule() {
     let c = loaded.task.constraints().unwrap();
     let include = rubric.entry("must_include").unwrap();
     assert_eq!(include.items.len(), c.must_include.len());
-    assert!(include.items[0].starts_with("must include: "), "{include:?}");
+    assert!(
+        include.items[0].starts_with("must include: "),
+        "{include:?}"
+    );
     assert_eq!(
         rubric.entry("must_not").unwrap().items.len(),
         c.must_not_include.len()
@@ -75,7 +78,10 @@ fn constrained_continuation_is_judged_per_constraint_and_passes_by_rule() {
         .pop();
     assert!(!validator.is_valid(&short));
     let err = judge::parse(&short.to_string(), &rubric).unwrap_err();
-    assert!(err.contains("must_include") && err.contains("missing"), "{err}");
+    assert!(
+        err.contains("must_include") && err.contains("missing"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -86,7 +92,12 @@ fn sequences_are_scored_one_to_five_per_step_that_lists_the_criterion() {
     // clockmaker: concept [creativity, conceptual_depth, brief_fulfilment], outline
     // [coherence, character_depth, brief_fulfilment], scene [dialogue, imagery,
     // character_depth, coherence].
-    let items = |id: &str| rubric.entry(id).map(|e| e.items.clone()).unwrap_or_default();
+    let items = |id: &str| {
+        rubric
+            .entry(id)
+            .map(|e| e.items.clone())
+            .unwrap_or_default()
+    };
     assert_eq!(
         items("brief_fulfilment"),
         ["step 1 (`concept`)", "step 2 (`outline`)"]

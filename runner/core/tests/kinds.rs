@@ -85,7 +85,10 @@ fn rehearsals_walk_each_protocol_within_its_call_count() {
             loaded.task.id
         );
         match k.helper() {
-            Some(p) => assert!(asks.iter().all(|a| a.party == Party::Writer || a.party == p)),
+            Some(p) => assert!(
+                asks.iter()
+                    .all(|a| a.party == Party::Writer || a.party == p)
+            ),
             None => assert_eq!(helper, 0),
         }
     }
@@ -141,7 +144,11 @@ fn discovery_stops_asking_when_the_model_is_ready_and_fails_on_a_confused_oracle
         [Party::Writer, Party::Oracle, Party::Writer, Party::Writer]
     );
     assert_eq!(asks[2].shown_as, Actor::Oracle);
-    assert!(asks[2].prompt.starts_with("ANSWER: NO"), "{}", asks[2].prompt);
+    assert!(
+        asks[2].prompt.starts_with("ANSWER: NO"),
+        "{}",
+        asks[2].prompt
+    );
     assert!(asks[1].json);
     assert_eq!(next, Next::Done);
     let (_, next) = drive(input, &["QUESTION: Is there a dog?", "Perhaps, it depends"]);

@@ -4,9 +4,9 @@
 //! records validate too, and records round-trip through JSON unchanged.
 
 use fabula_core::model::{
-    Actor, CriterionVerdict, EvaluationRecord, FinishReason, GenerationRecord, GenerationSummary,
-    Breakdown, FailureKind, ItemVerdict, ProgrammaticScores, Question, SlopHit, RECORD_SCHEMA, RECORD_VERSION, Role, Status, TaskType, Turn,
-    Usage,
+    Actor, Breakdown, CriterionVerdict, EvaluationRecord, FailureKind, FinishReason,
+    GenerationRecord, GenerationSummary, ItemVerdict, ProgrammaticScores, Question, RECORD_SCHEMA,
+    RECORD_VERSION, Role, SlopHit, Status, TaskType, Turn, Usage,
 };
 use serde_json::Value;
 

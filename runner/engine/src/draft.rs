@@ -15,16 +15,15 @@
 //! the engine, not the core, because prompts are templates (`templates/draft_*.md`)
 //! rendered by the engine's one template renderer; only the loop below is async.
 
-
 use crate::call::{CallError, Completion, Message};
-use fabula_core::check_text;
-use fabula_core::draft::{parse, prompt, similar};
 use crate::env::Env;
 use crate::model::ModelHandle;
 use crate::provider::Tuning;
 use fabula_core::check;
+use fabula_core::check_text;
 use fabula_core::diagnostic::{Diagnostic, Severity};
 use fabula_core::document::Document;
+use fabula_core::draft::{parse, prompt, similar};
 use fabula_core::model::{Config, Task, TaskType, TokenBudget};
 use fabula_core::scaffold::{self, NewTask, ScaffoldError, TASK_MODELINE};
 use fabula_core::workspace::Workspace;

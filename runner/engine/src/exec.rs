@@ -101,8 +101,14 @@ impl<'a> Run<'a> {
     async fn ask(&mut self, ask: &Ask, roles: Roles<'_>) -> Result<String, Stop> {
         match ask.party {
             Party::Writer => self.ask_writer(ask).await,
-            Party::Oracle => self.ask_helper(ask, roles.oracle, Actor::Oracle, "oracle").await,
-            Party::Critic => self.ask_helper(ask, roles.critic, Actor::Critic, "critic").await,
+            Party::Oracle => {
+                self.ask_helper(ask, roles.oracle, Actor::Oracle, "oracle")
+                    .await
+            }
+            Party::Critic => {
+                self.ask_helper(ask, roles.critic, Actor::Critic, "critic")
+                    .await
+            }
         }
     }
 
@@ -111,7 +117,14 @@ impl<'a> Run<'a> {
         self.note(Role::User, ask.shown_as, ask.prompt.clone());
         let what = format!("model `{}`", self.writer.name);
         let completion = self
-            .call(self.writer, self.messages.clone(), self.budget, ask.json, &what, false)
+            .call(
+                self.writer,
+                self.messages.clone(),
+                self.budget,
+                ask.json,
+                &what,
+                false,
+            )
             .await?;
         self.record(&completion, Actor::Writer, "writer");
         self.out.finish = Some(completion.finish);
@@ -150,9 +163,7 @@ impl<'a> Run<'a> {
         let Some(model) = helper else {
             return Err(self.fail(
                 FailureKind::Config,
-                format!(
-                    "this task needs {role}: name one under `{role}` in fabula.yaml"
-                ),
+                format!("this task needs {role}: name one under `{role}` in fabula.yaml"),
             ));
         };
         let what = format!("{role} `{}`", model.name);

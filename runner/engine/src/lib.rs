@@ -12,6 +12,8 @@ pub mod env;
 pub mod exec;
 pub mod judging;
 pub mod limits;
+pub mod lock;
+pub mod merge;
 pub mod model;
 pub mod project;
 pub mod provider;

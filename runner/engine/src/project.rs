@@ -3,10 +3,10 @@
 //! check`, `fabula run`, the language server). Unreadable files become documents with an
 //! `unreadable` diagnostic; nothing here fails on bad content.
 
-use rayon::prelude::*;
 use fabula_core::document::{Document, Model};
 use fabula_core::syntax::MAX_FILE_BYTES;
 use fabula_core::workspace::Workspace;
+use rayon::prelude::*;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
@@ -149,7 +149,10 @@ pub fn yaml_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
         .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
     for entry in walk {
         let entry = entry.map_err(|e| {
-            let path = e.path().map(|p| p.display().to_string()).unwrap_or_default();
+            let path = e
+                .path()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default();
             io::Error::other(format!("failed to read folder {path}: {e}"))
         })?;
         let name = entry.file_name().to_string_lossy();

@@ -166,7 +166,14 @@ pub fn start(
                     .collect()
             };
             for (event, stored) in batch.drain(..).zip(stored) {
-                report(&mut tally, &control, &mut reporters, store.is_some(), &event, &stored);
+                report(
+                    &mut tally,
+                    &control,
+                    &mut reporters,
+                    store.is_some(),
+                    &event,
+                    &stored,
+                );
             }
         }
         for r in &mut reporters {

@@ -120,7 +120,10 @@ impl Control {
     }
 
     pub fn reason(&self) -> Option<StopReason> {
-        self.reason.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.reason
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     async fn aborted(&self) {
@@ -347,7 +350,9 @@ impl Engine {
             task_type: job.task.task.task_type(),
             model: job.model.clone(),
             model_id: writer.map(|w| w.config.model.clone()).unwrap_or_default(),
-            provider: writer.map(|w| w.config.provider.clone()).unwrap_or_default(),
+            provider: writer
+                .map(|w| w.config.provider.clone())
+                .unwrap_or_default(),
             simulated: writer.is_some_and(ModelHandle::simulated),
             sample: job.sample,
             fingerprint: job.fingerprint.clone(),

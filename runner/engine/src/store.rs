@@ -15,7 +15,7 @@
 use fabula_core::model::{EvaluationRecord, GenerationRecord, GenerationSummary, RECORD_VERSION};
 pub use fabula_eval::records::Records as Loaded;
 use rayon::prelude::*;
-use std::fs::{self, File};
+use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -28,6 +28,9 @@ pub struct Store {
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
+/// Why a symbolic link under `results/` is a problem (loads report it, writes refuse it).
+pub const LINK_PROBLEM: &str = "a symbolic link: the store never follows links (replace it with what it points to, or remove it)";
+
 impl Store {
     pub fn new(root: impl Into<PathBuf>) -> Store {
         Store { root: root.into() }
@@ -39,32 +42,28 @@ impl Store {
 
     pub fn generation_path(&self, r: &GenerationRecord) -> PathBuf {
         self.root
-            .join(safe(&r.model))
-            .join(safe(&r.task))
-            .join(format!("gen-s{}-{}.json", r.sample, safe(&r.fingerprint)))
+            .join(generation_name(&r.model, &r.task, r.sample, &r.fingerprint))
     }
 
     pub fn evaluation_path(&self, r: &EvaluationRecord) -> PathBuf {
-        self.root
-            .join(safe(&r.model))
-            .join(safe(&r.task))
-            .join(format!(
-                "eval-s{}-{}-{}.json",
-                r.sample,
-                safe(&r.judge),
-                safe(&r.fingerprint)
-            ))
+        self.root.join(evaluation_name(
+            &r.model,
+            &r.task,
+            r.sample,
+            &r.judge,
+            &r.fingerprint,
+        ))
     }
 
     pub fn write_generation(&self, r: &GenerationRecord) -> io::Result<PathBuf> {
         let path = self.generation_path(r);
-        write_atomic(&path, &to_json(r)?)?;
+        self.write_atomic(&path, &to_json(r)?)?;
         Ok(path)
     }
 
     pub fn write_evaluation(&self, r: &EvaluationRecord) -> io::Result<PathBuf> {
         let path = self.evaluation_path(r);
-        write_atomic(&path, &to_json(r)?)?;
+        self.write_atomic(&path, &to_json(r)?)?;
         Ok(path)
     }
 
@@ -75,38 +74,32 @@ impl Store {
     }
 
     /// Every record under the root, read in parallel. A missing root is an empty store.
+    /// Temporary files of interrupted writes are never records: they are skipped here and
+    /// removed by [`Store::lock`]. Symbolic links are reported, never followed.
     pub fn load(&self) -> Loaded {
-        let mut files = Vec::new();
-        let mut stack = vec![self.root.clone()];
-        while let Some(dir) = stack.pop() {
-            let Ok(entries) = fs::read_dir(&dir) else {
-                continue;
-            };
-            for entry in entries.flatten() {
-                let path = entry.path();
-                let name = entry.file_name();
-                let name = name.to_string_lossy();
-                if name.starts_with(".tmp-") {
-                    continue;
-                }
-                match entry.file_type() {
-                    Ok(t) if t.is_dir() => stack.push(path),
-                    Ok(t) if t.is_file() && name.ends_with(".json") => files.push(path),
-                    _ => {}
-                }
-            }
-        }
+        let Contents {
+            mut records,
+            temporaries: _,
+            links,
+            mut problems,
+        } = contents(&self.root);
+        problems.extend(links.into_iter().map(|l| (l, LINK_PROBLEM.to_string())));
         // Byte order, not component order: the same result for our names, and cheaper.
-        files.sort_unstable_by(|a, b| a.as_os_str().cmp(b.as_os_str()));
+        records.sort_unstable_by(|a, b| a.as_os_str().cmp(b.as_os_str()));
         // Reading many small files is as much waiting on the kernel as parsing: use more
         // threads than cores.
-        let threads = (std::thread::available_parallelism().map_or(1, |n| n.get()) * 4).clamp(2, 16);
-        let entries: Vec<Entry> = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
-            Ok(pool) => pool.install(|| files.par_iter().map(load_one).collect()),
-            Err(_) => files.iter().map(load_one).collect(),
+        let threads =
+            (std::thread::available_parallelism().map_or(1, |n| n.get()) * 4).clamp(2, 16);
+        let entries: Vec<Entry> = match rayon::ThreadPoolBuilder::new().num_threads(threads).build()
+        {
+            Ok(pool) => pool.install(|| records.par_iter().map(load_one).collect()),
+            Err(_) => records.iter().map(load_one).collect(),
         };
-        let mut out = Loaded::default();
-        for (path, entry) in files.iter().zip(entries) {
+        let mut out = Loaded {
+            problems,
+            ..Loaded::default()
+        };
+        for (path, entry) in records.iter().zip(entries) {
             match entry {
                 Entry::Generation(r) => out.generations.push((path.clone(), r)),
                 Entry::Evaluation(r) => out.evaluations.push((path.clone(), r)),
@@ -115,6 +108,175 @@ impl Store {
         }
         out
     }
+
+    /// Writes `bytes` to `path` (under the root) so that `path` is always absent, the old
+    /// content, or the whole new content. Folders are created as needed; a folder on the
+    /// way that is a symbolic link is refused, so a write never leaves the store.
+    pub(crate) fn write_atomic(&self, path: &Path, bytes: &[u8]) -> io::Result<()> {
+        let dir = path
+            .parent()
+            .ok_or_else(|| io::Error::other("a record path has a folder"))?;
+        self.folder(dir)?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let tmp = dir.join(temporary_name(&name));
+        let result = (|| {
+            // `create_new` never opens an existing file, nor follows a link planted at
+            // the temporary name.
+            let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+            f.write_all(bytes)?;
+            f.sync_all()?;
+            drop(f);
+            // `rename` replaces a link at `path` itself, never what it points to.
+            fs::rename(&tmp, path)?;
+            // Make the rename itself durable.
+            if let Ok(d) = File::open(dir) {
+                let _ = d.sync_all();
+            }
+            Ok(())
+        })();
+        if result.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        result
+    }
+
+    /// Creates `dir` (under the root) one component at a time, refusing any component
+    /// that is a symbolic link. The root itself may be a link: the user chose it.
+    fn folder(&self, dir: &Path) -> io::Result<()> {
+        fs::create_dir_all(&self.root)?;
+        let inside = dir.strip_prefix(&self.root).map_err(|_| {
+            io::Error::other(format!(
+                "{} is outside the store {}",
+                dir.display(),
+                self.root.display()
+            ))
+        })?;
+        let mut at = self.root.clone();
+        for component in inside.components() {
+            at.push(component);
+            let meta = match fs::symlink_metadata(&at) {
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    match fs::create_dir(&at) {
+                        Err(e) if e.kind() != io::ErrorKind::AlreadyExists => return Err(e),
+                        _ => {}
+                    }
+                    fs::symlink_metadata(&at)?
+                }
+                other => other?,
+            };
+            if meta.file_type().is_symlink() {
+                return Err(io::Error::other(format!(
+                    "{} is {LINK_PROBLEM}",
+                    at.display()
+                )));
+            }
+            if !meta.is_dir() {
+                return Err(io::Error::other(format!(
+                    "{} is not a folder",
+                    at.display()
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A generation's path relative to the root: a function of what produced it.
+pub fn generation_name(model: &str, task: &str, sample: u32, fingerprint: &str) -> PathBuf {
+    Path::new(&safe(model))
+        .join(safe(task))
+        .join(format!("gen-s{sample}-{}.json", safe(fingerprint)))
+}
+
+/// An evaluation's path relative to the root: a function of what produced it.
+pub fn evaluation_name(
+    model: &str,
+    task: &str,
+    sample: u32,
+    judge: &str,
+    fingerprint: &str,
+) -> PathBuf {
+    Path::new(&safe(model)).join(safe(task)).join(format!(
+        "eval-s{sample}-{}-{}.json",
+        safe(judge),
+        safe(fingerprint)
+    ))
+}
+
+/// What is under a root, found without following symbolic links (a link is reported,
+/// never entered: a link to `/usr` or a loop costs one entry).
+#[derive(Debug, Default)]
+pub(crate) struct Contents {
+    /// `*.json` files that are not temporaries: records, or files claiming to be.
+    pub records: Vec<PathBuf>,
+    /// Temporary files of our atomic writes ([`is_temporary`]).
+    pub temporaries: Vec<PathBuf>,
+    pub links: Vec<PathBuf>,
+    /// Folders that could not be read.
+    pub problems: Vec<(PathBuf, String)>,
+}
+
+pub(crate) fn contents(root: &Path) -> Contents {
+    let mut out = Contents::default();
+    for entry in walkdir::WalkDir::new(root).follow_links(false) {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let missing_root = e.depth() == 0
+                    && e.io_error()
+                        .is_some_and(|io| io.kind() == io::ErrorKind::NotFound);
+                if !missing_root {
+                    let path = e.path().unwrap_or(root).to_path_buf();
+                    out.problems.push((path, format!("cannot read: {e}")));
+                }
+                continue;
+            }
+        };
+        let kind = entry.file_type();
+        if entry.depth() > 0 && kind.is_symlink() {
+            out.links.push(entry.into_path());
+            continue;
+        }
+        if !kind.is_file() {
+            continue;
+        }
+        let name = entry.file_name().to_string_lossy();
+        if is_temporary(&name) {
+            out.temporaries.push(entry.into_path());
+        } else if name.ends_with(".json") {
+            out.records.push(entry.into_path());
+        }
+    }
+    out
+}
+
+/// The name of a temporary file for `final_name`: `.tmp-<pid>-<n>-<final name>`.
+fn temporary_name(final_name: &str) -> String {
+    format!(
+        ".tmp-{}-{}-{final_name}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Whether `name` is exactly what [`temporary_name`] makes for a record: only these are
+/// ever swept, so a user's `.tmp-notes.json` is left alone (and reported by loads).
+pub(crate) fn is_temporary(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix(".tmp-") else {
+        return false;
+    };
+    let mut parts = rest.splitn(3, '-');
+    let number =
+        |s: Option<&str>| s.is_some_and(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()));
+    let (pid, n, record) = (parts.next(), parts.next(), parts.next());
+    number(pid)
+        && number(n)
+        && record.is_some_and(|r| {
+            (r.starts_with("gen-") || r.starts_with("eval-")) && r.ends_with(".json")
+        })
 }
 
 /// What one file under `results/` holds.
@@ -173,41 +335,11 @@ fn to_json<T: serde::Serialize>(r: &T) -> io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// Writes `bytes` to `path` so that `path` is always absent, the old content, or the
-/// whole new content.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = path
-        .parent()
-        .ok_or_else(|| io::Error::other("a record path has a folder"))?;
-    fs::create_dir_all(dir)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(
-        ".tmp-{}-{}-{name}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let result = (|| {
-        let mut f = File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        drop(f);
-        fs::rename(&tmp, path)?;
-        // Make the rename itself durable.
-        if let Ok(d) = File::open(dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
-}
-
-/// A name safe as one path component on every OS.
+/// A name safe as one path component on every OS. Names of models, judges and tasks
+/// that pass the schemas map to themselves unless Windows would refuse or alter them
+/// (device names such as `con`, trailing dots: [`fabula_core::file_name`]); those get a
+/// leading `_`, which no valid name has, and a trailing `_` after a dot, so two valid
+/// names never share a folder.
 fn safe(s: &str) -> String {
     let cleaned: String = s
         .chars()
@@ -219,40 +351,13 @@ fn safe(s: &str) -> String {
             }
         })
         .collect();
-    match cleaned.as_str() {
-        "" | "." | ".." => format!("_{cleaned}"),
-        _ => cleaned,
+    let escape = matches!(cleaned.as_str(), "" | "." | "..")
+        || fabula_core::file_name::problem(&cleaned).is_some();
+    if !escape {
+        return cleaned;
     }
-}
-
-/// Removes stray temporary files left by a killed writer (older than a minute, so a
-/// running writer's are left alone). Returns how many were removed.
-pub fn sweep_temporaries(root: &Path) -> usize {
-    let mut removed = 0;
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-                continue;
-            }
-            let is_tmp = entry.file_name().to_string_lossy().starts_with(".tmp-");
-            let old = entry
-                .metadata()
-                .and_then(|m| m.modified())
-                .ok()
-                .and_then(|t| t.elapsed().ok())
-                .is_some_and(|age| age.as_secs() > 60);
-            if is_tmp && old && fs::remove_file(&path).is_ok() {
-                removed += 1;
-            }
-        }
-    }
-    removed
+    let tail = if cleaned.ends_with('.') { "_" } else { "" };
+    format!("_{cleaned}{tail}")
 }
 
 #[cfg(test)]
@@ -262,7 +367,53 @@ mod tests {
     #[test]
     fn names_are_safe_components() {
         assert_eq!(safe("openai/gpt-5"), "openai_gpt-5");
-        assert_eq!(safe(".."), "_..");
+        assert_eq!(safe(".."), "_.._");
+        assert_eq!(safe(""), "_");
         assert_eq!(safe("a b:c"), "a_b_c");
+        assert_eq!(safe("gpt-5.1"), "gpt-5.1");
+        assert_eq!(safe("console"), "console");
+    }
+
+    /// Issue 13.10: names Windows reserves or alters were kept as they were.
+    #[test]
+    fn reserved_names_and_trailing_dots_are_mapped() {
+        for (name, want) in [
+            ("con", "_con"),
+            ("CON", "_CON"),
+            ("NUL", "_NUL"),
+            ("aux", "_aux"),
+            ("com1", "_com1"),
+            ("lpt9", "_lpt9"),
+            ("nul.txt", "_nul.txt"),
+            ("Com1.tar.gz", "_Com1.tar.gz"),
+            ("gpt.", "_gpt._"),
+            ("a b ", "a_b_"),
+        ] {
+            let got = safe(name);
+            assert_eq!(got, want, "{name}");
+            assert_eq!(
+                fabula_core::file_name::problem(&got),
+                None,
+                "{name} -> {got}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_our_temporary_names_are_temporaries() {
+        let ours = temporary_name("gen-s0-abc.json");
+        assert!(is_temporary(&ours), "{ours}");
+        assert!(is_temporary(".tmp-12-0-eval-s1-judge-abc.json"));
+        for other in [
+            ".tmp-notes.json",
+            ".tmp-12-gen-s0.json",
+            ".tmp--1-gen-s0.json",
+            ".tmp-12-0-gen-s0.json.bak",
+            ".tmp-12-0-notes.json",
+            "tmp-12-0-gen-s0.json",
+            ".tmp-1a-0-gen-s0.json",
+        ] {
+            assert!(!is_temporary(other), "{other}");
+        }
     }
 }

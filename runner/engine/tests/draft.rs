@@ -469,7 +469,9 @@ fn no_two_shipped_tasks_are_near_duplicates() {
         .map(|(doc, t)| {
             (
                 doc.path.as_str(),
-                fabula_core::draft::similar::Shingles::of(&fabula_core::draft::similar::story_text(t)),
+                fabula_core::draft::similar::Shingles::of(
+                    &fabula_core::draft::similar::story_text(t),
+                ),
             )
         })
         .collect();
@@ -483,7 +485,10 @@ fn no_two_shipped_tasks_are_near_duplicates() {
             }
         }
     }
-    assert!(worst.0 < fabula_core::draft::similar::THRESHOLD / 2.0, "{worst:?}");
+    assert!(
+        worst.0 < fabula_core::draft::similar::THRESHOLD / 2.0,
+        "{worst:?}"
+    );
 }
 
 /// The simulator drafts offline: its drafts pass the checks, and most pass its validator.

@@ -74,7 +74,11 @@ async fn every_task_runs_and_is_judged_on_sim() {
         assert!(e.simulated);
         assert!(!e.criteria.is_empty());
         let g = generations.iter().find(|g| g.task == e.task).unwrap();
-        assert_eq!(Some(&e.generation_sha), g.view_sha.as_ref(), "bound to its text");
+        assert_eq!(
+            Some(&e.generation_sha),
+            g.view_sha.as_ref(),
+            "bound to its text"
+        );
         let job = jobs.iter().find(|j| j.task.id() == e.task).unwrap();
         assert_eq!(Some(&e.fingerprint), job.judge_fingerprints.get(&e.judge));
     }

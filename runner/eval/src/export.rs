@@ -151,7 +151,8 @@ pub fn rows(
                 let Some((_, g)) = index.generation(model, task.id(), sample, &gfp) else {
                     continue;
                 };
-                let evaluations = index.evaluations(g, |j, fp| efps.get(j).is_some_and(|t| t == fp));
+                let evaluations =
+                    index.evaluations(g, |j, fp| efps.get(j).is_some_and(|t| t == fp));
                 let item = scoring::score(task, current.slop, &rubric, g, &evaluations, judges);
                 let b = item.breakdown.as_ref();
                 let base = ExportRow {
@@ -185,7 +186,10 @@ pub fn rows(
                         })
                         .unwrap_or_default(),
                     generation_status: status(g.status),
-                    failure: g.failure.map(|f| f.as_str().to_string()).unwrap_or_default(),
+                    failure: g
+                        .failure
+                        .map(|f| f.as_str().to_string())
+                        .unwrap_or_default(),
                     error: g.error.clone().unwrap_or_default(),
                     prompt_tokens: g.usage.prompt_tokens,
                     completion_tokens: g.usage.completion_tokens,
@@ -205,7 +209,10 @@ pub fn rows(
                         judge: e.judge.clone(),
                         judge_simulated: Some(e.simulated),
                         judge_status: status(e.status),
-                        judge_failure: e.failure.map(|f| f.as_str().to_string()).unwrap_or_default(),
+                        judge_failure: e
+                            .failure
+                            .map(|f| f.as_str().to_string())
+                            .unwrap_or_default(),
                         judge_error: e.error.clone().unwrap_or_default(),
                         judge_prompt_tokens: Some(e.usage.prompt_tokens),
                         judge_completion_tokens: Some(e.usage.completion_tokens),

@@ -200,7 +200,10 @@ impl<'a> Current<'a> {
         use rayon::prelude::*;
         let missing: Vec<&Arc<PreparedTask>> = {
             let known = self.prints.lock().unwrap_or_else(|e| e.into_inner());
-            tasks.iter().filter(|t| !known.contains_key(t.id())).collect()
+            tasks
+                .iter()
+                .filter(|t| !known.contains_key(t.id()))
+                .collect()
         };
         let computed: Vec<(String, Arc<TaskPrints>)> = missing
             .par_iter()

@@ -245,7 +245,12 @@ pub fn compute(
         let rounds = gains.iter().map(Vec::len).max().unwrap_or(0);
         row.gain_per_round = (0..rounds)
             .filter_map(|r| {
-                stats::mean(&gains.iter().filter_map(|g| g.get(r).copied()).collect::<Vec<_>>())
+                stats::mean(
+                    &gains
+                        .iter()
+                        .filter_map(|g| g.get(r).copied())
+                        .collect::<Vec<_>>(),
+                )
             })
             .collect();
         row.diminishing_from_round = diminishing_from(&row.gain_per_round);
@@ -297,7 +302,13 @@ fn sample_count(
         .map(|(_, g)| g.sample + 1)
         .max()
         .unwrap_or(0);
-    current.config.settings.samples.unwrap_or(1).max(1).max(stored)
+    current
+        .config
+        .settings
+        .samples
+        .unwrap_or(1)
+        .max(1)
+        .max(stored)
 }
 
 fn items_of<'a>(
@@ -469,7 +480,12 @@ fn uncounted_evaluations(
         .iter()
         .map(|(_, g)| {
             (
-                (g.model.as_str(), g.task.as_str(), g.sample, g.fingerprint.as_str()),
+                (
+                    g.model.as_str(),
+                    g.task.as_str(),
+                    g.sample,
+                    g.fingerprint.as_str(),
+                ),
                 g.view_sha.as_deref(),
             )
         })

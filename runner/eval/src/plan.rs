@@ -157,7 +157,8 @@ pub fn plan(current: &Current<'_>, selection: &Selection, records: &Records) -> 
                 let job = match existing {
                     Some((path, g)) if g.status == Status::Ok => {
                         plan.done_generations += 1;
-                        let counted = index.evaluations(g, |j, fp| efps.get(j).is_some_and(|t| t == fp));
+                        let counted =
+                            index.evaluations(g, |j, fp| efps.get(j).is_some_and(|t| t == fp));
                         let mut missing = Vec::new();
                         for j in &selection.judges {
                             match counted.iter().find(|e| &e.judge == j) {
@@ -224,7 +225,9 @@ pub fn plan(current: &Current<'_>, selection: &Selection, records: &Records) -> 
 }
 
 fn owned(efps: &BTreeMap<&str, String>) -> BTreeMap<String, String> {
-    efps.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+    efps.iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect()
 }
 
 /// The job that runs `task` by `model` for `sample` now, judged by `judges`, whatever the

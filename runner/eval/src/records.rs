@@ -29,7 +29,10 @@ impl<'a> Index<'a> {
     pub fn new(records: &'a Records) -> Index<'a> {
         let mut generations = HashMap::with_capacity(records.generations.len());
         for (path, g) in &records.generations {
-            let key = ((g.model.as_str(), g.task.as_str(), g.sample), g.fingerprint.as_str());
+            let key = (
+                (g.model.as_str(), g.task.as_str(), g.sample),
+                g.fingerprint.as_str(),
+            );
             // Two files for one key happen only when a store was merged by hand; keep
             // the newer.
             let newer = generations

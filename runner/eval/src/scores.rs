@@ -159,8 +159,7 @@ pub fn latest(
                                 let shown = if v.items.is_empty() {
                                     v.verdict.clone()
                                 } else {
-                                    let passed =
-                                        v.items.iter().filter(|i| i.score > 0.5).count();
+                                    let passed = v.items.iter().filter(|i| i.score > 0.5).count();
                                     format!("{passed}/{}", v.items.len())
                                 };
                                 Some((e.judge.clone(), shown))

@@ -168,7 +168,13 @@ pub fn json(out: &mut impl Write, board: &Board) -> std::io::Result<()> {
 
 pub fn csv(out: &mut impl Write, board: &Board) -> std::io::Result<()> {
     let mut h: Vec<String> = [
-        "rank", "model", "simulated", "score", "ci_low", "ci_high", "ranked_items",
+        "rank",
+        "model",
+        "simulated",
+        "score",
+        "ci_low",
+        "ci_high",
+        "ranked_items",
     ]
     .iter()
     .map(|s| s.to_string())

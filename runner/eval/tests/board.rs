@@ -234,7 +234,12 @@ impl Store<'_> {
                 Vec::new(),
                 Some(2.0 * cost),
             ),
-            J::ProviderFailure => (Status::Failed, Some(FailureKind::Provider), Vec::new(), None),
+            J::ProviderFailure => (
+                Status::Failed,
+                Some(FailureKind::Provider),
+                Vec::new(),
+                None,
+            ),
         };
         let e = EvaluationRecord {
             format_version: RECORD_VERSION,
@@ -384,7 +389,11 @@ fn every_number_matches_the_hand_worked_values() {
         BTreeMap::from([("generation failed (provider)".to_string(), 1)])
     );
     assert_eq!(
-        (c.coverage.complete, c.coverage.scored, c.coverage.unjudgeable),
+        (
+            c.coverage.complete,
+            c.coverage.scored,
+            c.coverage.unjudgeable
+        ),
         (3, 2, 1)
     );
 
@@ -432,9 +441,18 @@ fn every_number_matches_the_hand_worked_values() {
         .iter()
         .map(|(x, y, t)| ((x.clone(), y.clone()), t.unwrap()))
         .collect();
-    assert!(close(pairs[&("j1".into(), "j2".into())], 4.0 / 28f64.sqrt()));
-    assert!(close(pairs[&("j1".into(), "j3".into())], 4.0 / 32f64.sqrt()));
-    assert!(close(pairs[&("j2".into(), "j3".into())], 6.0 / 56f64.sqrt()));
+    assert!(close(
+        pairs[&("j1".into(), "j2".into())],
+        4.0 / 28f64.sqrt()
+    ));
+    assert!(close(
+        pairs[&("j1".into(), "j3".into())],
+        4.0 / 32f64.sqrt()
+    ));
+    assert!(close(
+        pairs[&("j2".into(), "j3".into())],
+        6.0 / 56f64.sqrt()
+    ));
     let mean = (4.0 / 28f64.sqrt() + 4.0 / 32f64.sqrt() + 6.0 / 56f64.sqrt()) / 3.0;
     assert!(close(board.agreement.kendall_tau.unwrap(), mean));
 }
@@ -488,5 +506,8 @@ fn a_failure_never_leaves_the_average_to_raise_a_score() {
     );
     let a = partial.rows[0].score.unwrap();
     assert_eq!(a.items, 3, "alone, A is ranked on all three items");
-    assert!(close(a.score, 145.0 / 3.0), "the failure counts as 0: {a:?}");
+    assert!(
+        close(a.score, 145.0 / 3.0),
+        "the failure counts as 0: {a:?}"
+    );
 }

@@ -35,7 +35,11 @@ fn project() -> Workspace {
         files
             .iter()
             .map(|f| {
-                let name = f.strip_prefix(&root).unwrap().to_string_lossy().replace('\\', "/");
+                let name = f
+                    .strip_prefix(&root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
                 Document::from_bytes(&name, &std::fs::read(f).unwrap())
             })
             .collect(),
@@ -54,7 +58,11 @@ enum Key {
 const WRITERS: [&str; 2] = ["sim-writer-a", "sim-writer-b"];
 const JUDGES: [&str; 2] = ["sim-judge-1", "sim-judge-2"];
 
-fn prints(config: &Config, tasks: &[PreparedTask], dialects: &BTreeMap<String, String>) -> BTreeMap<Key, String> {
+fn prints(
+    config: &Config,
+    tasks: &[PreparedTask],
+    dialects: &BTreeMap<String, String>,
+) -> BTreeMap<Key, String> {
     let current = Current::new(config, &[], dialects);
     let mut out = BTreeMap::new();
     for t in tasks {
@@ -128,7 +136,11 @@ fn editing_a_template_or_a_criterion_changes_exactly_what_it_shaped() {
         ("judge_flaw", &[BeatRevision], &[]),
         ("view_step", &[Sequence], &[]),
         ("view_questions", &[AgenticConstraintDiscovery], &[]),
-        ("view_final", &[AgenticIterativeRevision, CritiqueImprovement], &[]),
+        (
+            "view_final",
+            &[AgenticIterativeRevision, CritiqueImprovement],
+            &[],
+        ),
     ];
     for (name, both, evaluations) in templates {
         let edited = format!("{} (edited)", template::text(name));
@@ -195,11 +207,17 @@ fn model_parameters_and_dialects_change_their_own_records() {
     let mut strict = config.clone();
     strict.models.get_mut("sim-judge-2").unwrap().max_tokens = Some(900);
     let got = changed(&base, &prints(&strict, &tasks, &sim));
-    assert!(got.iter().all(|k| matches!(k, Key::Evaluation(_, _, j) if j == "sim-judge-2")));
+    assert!(
+        got.iter()
+            .all(|k| matches!(k, Key::Evaluation(_, _, j) if j == "sim-judge-2"))
+    );
     assert_eq!(got.len(), tasks.len() * WRITERS.len());
     // The provider's wire dialect: everything its models shaped.
     let other = BTreeMap::from([("sim".to_string(), "openai".to_string())]);
-    assert_eq!(changed(&base, &prints(config, &tasks, &other)).len(), base.len());
+    assert_eq!(
+        changed(&base, &prints(config, &tasks, &other)).len(),
+        base.len()
+    );
 }
 
 #[test]
@@ -229,5 +247,8 @@ fn what_no_prompt_shows_changes_nothing() {
     }
     let got = changed(&base, &prints(config, &flawed, &sim));
     assert!(!got.is_empty());
-    assert!(got.iter().all(|k| matches!(k, Key::Evaluation(t, _, _) if touched.contains(t))));
+    assert!(
+        got.iter()
+            .all(|k| matches!(k, Key::Evaluation(t, _, _) if touched.contains(t)))
+    );
 }

@@ -277,7 +277,8 @@ pub fn judge_criteria(prompt: &str) -> Option<Vec<(String, usize, bool)>> {
             let id = rest.split('`').next().unwrap_or_default().to_string();
             out.push((id, 0, line.contains("1 (poor) to 5")));
         } else if line.starts_with("    ")
-            && t.split_once(". ").is_some_and(|(n, _)| n.parse::<u32>().is_ok())
+            && t.split_once(". ")
+                .is_some_and(|(n, _)| n.parse::<u32>().is_ok())
             && let Some(last) = out.last_mut()
         {
             last.1 += 1;

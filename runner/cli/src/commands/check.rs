@@ -54,6 +54,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Outcome> {
         }
         Format::Json => render::json::write(&mut stdout, &results, &summary),
         Format::Github => render::github::write(&mut stdout, &results),
+        Format::Junit => render::junit::write(&mut stdout, &results, args.strict),
     };
     // A closed pipe (`fabula check | head`) is the reader's choice, not an error; the exit
     // code still tells what was found.

@@ -9,6 +9,7 @@ use std::io::Write;
 
 pub fn run(args: &CleanFailedArgs) -> anyhow::Result<Outcome> {
     let session = Session::open(&args.project)?;
+    let _lock = session.store.lock()?;
     let loaded = session.store.load();
     let wanted = |m: &str| args.models.is_empty() || args.models.iter().any(|x| x == m);
     let mut removed = (0, 0);

@@ -3,8 +3,8 @@
 use super::session::Session;
 use crate::Outcome;
 use crate::args::MissingArgs;
-use fabula_eval::plan;
 use crate::render::plural;
+use fabula_eval::plan;
 use std::io::Write;
 
 pub fn run(args: &MissingArgs) -> anyhow::Result<Outcome> {

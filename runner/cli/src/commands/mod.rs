@@ -2,10 +2,11 @@
 
 mod check;
 mod clean_failed;
-mod export;
 mod draft;
+mod export;
 mod init;
 mod leaderboard;
+mod merge;
 mod missing;
 mod new;
 mod run;
@@ -27,6 +28,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Init(args) => init::run(&args),
         Command::New(args) => new::run(&args),
         Command::Draft(args) => draft::run(&args),
+        Command::Merge(args) => merge::run(&args),
     }
 }
 

@@ -107,7 +107,10 @@ pub fn run(args: &StatusArgs) -> anyhow::Result<Outcome> {
         )?;
     } else if !reasons.is_empty() {
         let n: usize = reasons.values().map(|r| r.0).sum();
-        writeln!(out, "{n} failed record(s): `fabula status -v` groups them by reason.")?;
+        writeln!(
+            out,
+            "{n} failed record(s): `fabula status -v` groups them by reason."
+        )?;
     }
     if !loaded.problems.is_empty() {
         writeln!(

@@ -1,8 +1,8 @@
 //! The leaderboard as a terminal table (comfy-table); the text formats come from
 //! [`fabula_eval::text`], which the language server shares.
 
-pub use fabula_eval::text::{csv, json, markdown};
 use fabula_eval::leaderboard::Board;
+pub use fabula_eval::text::{csv, json, markdown};
 use fabula_eval::text::{footer, headers, rows};
 use std::io::Write;
 

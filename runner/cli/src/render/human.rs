@@ -10,9 +10,9 @@
 //! ```
 
 use super::{FileReport, Summary, plural};
+use fabula_core::check_text;
 use fabula_core::text::LineIndex;
 use fabula_core::workspace::Workspace;
-use fabula_core::check_text;
 use std::io::{self, Write};
 
 pub fn write(

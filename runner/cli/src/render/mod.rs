@@ -1,10 +1,12 @@
 //! Rendering check results: the core returns diagnostics with byte ranges; this turns
-//! them into text for people (human), machines (json) and GitHub Actions (github).
+//! them into text for people (human), machines (json), GitHub Actions (github) and CI
+//! test reports (junit).
 
 pub mod board;
 pub mod github;
 pub mod human;
 pub mod json;
+pub mod junit;
 
 use fabula_core::diagnostic::{Diagnostic, Severity};
 use fabula_core::document::Document;

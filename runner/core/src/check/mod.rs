@@ -24,6 +24,7 @@ mod no_control_task;
 mod no_hidden_constraints;
 mod path_mismatch;
 mod placeholder;
+mod reserved_name;
 mod rubric_weights;
 mod same_theory;
 mod term_conflict;
@@ -70,6 +71,7 @@ pub const CHECKS: &[Check] = &[
     unknown_model::CHECK,
     missing_role::CHECK,
     placeholder::CHECK,
+    reserved_name::CHECK,
 ];
 
 /// Codes of diagnostics that come from loading (syntax and schema), with what they mean.

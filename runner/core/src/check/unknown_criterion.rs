@@ -5,8 +5,8 @@
 //! never scored.
 
 use super::{Check, Context};
-use crate::diagnostic::Diagnostic;
 use crate::criteria;
+use crate::diagnostic::Diagnostic;
 use crate::path;
 use crate::suggest;
 
@@ -20,7 +20,10 @@ fn run(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let Some(task) = cx.task() else { return };
     let Some(rubric) = &task.rubric else { return };
     let ty = task.task_type();
-    let known: Vec<&str> = criteria::default_weights(ty).iter().map(|(c, _)| *c).collect();
+    let known: Vec<&str> = criteria::default_weights(ty)
+        .iter()
+        .map(|(c, _)| *c)
+        .collect();
     for name in rubric.keys() {
         if known.contains(&name.as_str()) {
             continue;

@@ -4,13 +4,13 @@
 //! Their wording is in `templates/draft_*.md`, versioned like every prompt.
 
 use super::similar;
-use crate::prompt;
-use crate::template::render;
 use crate::document::Document;
 use crate::model::{Task, TaskType, Theory};
 use crate::path::Path;
+use crate::prompt;
 use crate::scaffold::TASK_MODELINE;
 use crate::schema::{self, SchemaKind};
+use crate::template::render;
 use serde_json::{Value, json};
 
 /// Most entries of the "stories already in the benchmark" list, and most characters of

@@ -24,8 +24,8 @@ pub use discovery::{QUESTION, READY, parse_oracle, question_in};
 
 use crate::criteria::Per;
 use crate::model::{
-    Actor, Constraints, FailureKind, GenerationRecord, GenerationSummary, Question, Task,
-    TaskType, Theory, TokenBudget,
+    Actor, Constraints, FailureKind, GenerationRecord, GenerationSummary, Question, Task, TaskType,
+    Theory, TokenBudget,
 };
 use crate::prompt;
 use crate::template::render;
@@ -342,7 +342,6 @@ fn story_brief(
     )
 }
 
-
 /// The item lists every kind reads the same way: beats, constraints, terms.
 fn common_items(input: TaskInput<'_>, per: Per, beats: &[String]) -> Vec<String> {
     let constraints = input.task.constraints();
@@ -383,7 +382,6 @@ fn common_items(input: TaskInput<'_>, per: Per, beats: &[String]) -> Vec<String>
     }
 }
 
-
 fn beat_item(theory: &Theory, id: &str) -> String {
     let name = theory.beat(id).map_or(id, |b| b.name.as_str());
     render("item_beat", &[("id", id), ("name", name)])
@@ -399,4 +397,3 @@ macro_rules! body {
     };
 }
 pub(crate) use body;
-

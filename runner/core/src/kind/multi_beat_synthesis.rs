@@ -76,10 +76,7 @@ impl TaskKind for Kind {
                 .iter()
                 .flat_map(|b| {
                     b.requirements.iter().map(|r| {
-                        render(
-                            "item_requirement",
-                            &[("beat", &b.beat), ("requirement", r)],
-                        )
+                        render("item_requirement", &[("beat", &b.beat), ("requirement", r)])
                     })
                 })
                 .collect(),

@@ -174,11 +174,13 @@ impl TaskKind for Kind {
                 })
                 .collect(),
             other => {
-                let beats: Vec<String> =
-                    t.steps.iter().flat_map(|s| s.beats.iter().cloned()).collect();
+                let beats: Vec<String> = t
+                    .steps
+                    .iter()
+                    .flat_map(|s| s.beats.iter().cloned())
+                    .collect();
                 common_items(input, other, &beats)
             }
         }
     }
 }
-

@@ -435,7 +435,11 @@ fn judge(request: &ChatRequest, prompt: &str, model: &str) -> String {
     // Judges agree on a base quality drawn from the text judged, and differ a little.
     let text = fenced(prompt);
     let base = hash(&[text]) % 3;
-    let evidence: String = text.split_whitespace().take(8).collect::<Vec<_>>().join(" ");
+    let evidence: String = text
+        .split_whitespace()
+        .take(8)
+        .collect::<Vec<_>>()
+        .join(" ");
     let reason = "simulated judge: verdict derived from a hash of the text, not a reading of it";
     let verdict = |key: &str, five: bool| -> Value {
         let noise = hash(&[model, key, text]) % 5;
@@ -625,7 +629,9 @@ mod tests {
             {"properties": {"id": {"const": "coherence"}, "verdict": {"enum": [1, 2, 3, 4, 5, "1"]}}},
         ]}}});
         let prompt = |text: &str| {
-            format!("Fenced between <<<FENCE-00 and FENCE-00>>>.\nGENERATION\n<<<FENCE-00\n{text}\nFENCE-00>>>\nCRITERIA: elements")
+            format!(
+                "Fenced between <<<FENCE-00 and FENCE-00>>>.\nGENERATION\n<<<FENCE-00\n{text}\nFENCE-00>>>\nCRITERIA: elements"
+            )
         };
         let ask = |text: &str| {
             let mut r = request("sim/judge-1", &prompt(text));

@@ -61,11 +61,8 @@ pub fn execute(p: &Prepared, args: &RunArgs) -> anyhow::Result<Done> {
             control: Arc::clone(&control),
         }));
     }
-    let (events, recorder) = recorder::start(
-        Some(session.store.clone()),
-        Arc::clone(&control),
-        reporters,
-    );
+    let (events, recorder) =
+        recorder::start(Some(session.store.clone()), Arc::clone(&control), reporters);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -75,7 +72,12 @@ pub fn execute(p: &Prepared, args: &RunArgs) -> anyhow::Result<Done> {
     runtime.block_on(async {
         let signals = tokio::spawn(watch_signals(Arc::clone(&control), args.grace, mode));
         engine
-            .run(jobs, Some(session.store.clone()), events, Arc::clone(&control))
+            .run(
+                jobs,
+                Some(session.store.clone()),
+                events,
+                Arc::clone(&control),
+            )
             .await;
         signals.abort();
     });

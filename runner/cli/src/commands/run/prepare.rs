@@ -4,7 +4,7 @@
 use super::super::session::{Invalid, Session};
 use crate::args::RunArgs;
 use crate::error::CliError;
-use fabula_engine::store;
+use fabula_engine::lock::{LockError, WriteLock};
 use fabula_eval::plan::{self, Plan, Selection};
 use std::io::Write;
 
@@ -15,6 +15,12 @@ pub struct Prepared {
     /// Task files with errors, skipped (with `--skip-invalid`).
     pub skipped: Vec<Invalid>,
     pub plan: Plan,
+    /// Held for the whole run.
+    #[expect(
+        dead_code,
+        reason = "held for its drop: the lock is released when the run ends"
+    )]
+    pub lock: Option<WriteLock>,
 }
 
 pub fn prepare(args: &RunArgs) -> anyhow::Result<Prepared> {
@@ -44,8 +50,15 @@ pub fn prepare(args: &RunArgs) -> anyhow::Result<Prepared> {
             .into());
         }
     }
-    // Temporary files of a writer killed earlier: never records, safe to remove.
-    store::sweep_temporaries(session.store.root());
+    // One writer per store: taking the lock also clears a killed writer's temporary
+    // files. A dry run writes nothing and takes no lock.
+    let lock = (!args.dry_run)
+        .then(|| session.store.lock())
+        .transpose()
+        .map_err(|e| match e {
+            LockError::Io { .. } => crate::error::store(e.to_string()),
+            _ => CliError::Usage(e.to_string()).into(),
+        })?;
     let loaded = session.store.load();
     if !loaded.problems.is_empty() && !args.quiet {
         writeln!(
@@ -62,5 +75,6 @@ pub fn prepare(args: &RunArgs) -> anyhow::Result<Prepared> {
         session,
         selection,
         plan,
+        lock,
     })
 }

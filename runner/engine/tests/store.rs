@@ -1,0 +1,213 @@
+//! The store on a real file system (issue 13.4, 13.3 and 12 "no litter"): symbolic links
+//! inside `results/` are never followed (writes refuse them, loads report them, the
+//! temporary-file sweep never enters them, loops cost nothing), temporary files of
+//! interrupted writes are never counted and are removed only under the write lock.
+
+use fabula_core::model::{EvaluationRecord, GenerationRecord};
+use fabula_engine::lock::LockError;
+use fabula_engine::store::{LINK_PROBLEM, Store};
+use std::os::unix::fs::symlink;
+use std::path::Path;
+use std::sync::mpsc;
+use std::time::{Duration, SystemTime};
+
+fn generation(model: &str, task: &str) -> GenerationRecord {
+    serde_json::from_value(serde_json::json!({
+        "format_version": 2, "task": task, "task_type": "beat_interpolation",
+        "model": model, "model_id": "test/model", "provider": "local", "simulated": false,
+        "sample": 0, "fingerprint": "0123456789abcdef", "status": "ok", "output": "Text.",
+        "transcript": [], "latency_ms": 5, "created_at": "2025-01-01T00:00:00Z",
+        "usage": {"prompt_tokens": 1, "completion_tokens": 2, "reasoning_tokens": 0}
+    }))
+    .unwrap()
+}
+
+fn evaluation(model: &str, task: &str, judge: &str) -> EvaluationRecord {
+    serde_json::from_value(serde_json::json!({
+        "format_version": 2, "task": task, "task_type": "beat_interpolation",
+        "model": model, "judge": judge, "simulated": false,
+        "sample": 0, "fingerprint": "fedcba9876543210",
+        "generation_fingerprint": "0123456789abcdef",
+        "generation_sha": "00112233445566778899aabbccddeeff", "status": "ok",
+        "criteria": [], "raw": "{}",
+        "usage": {"prompt_tokens": 1, "completion_tokens": 2, "reasoning_tokens": 0},
+        "latency_ms": 5, "created_at": "2025-01-01T00:00:00Z"
+    }))
+    .unwrap()
+}
+
+/// A temporary file named exactly as an interrupted write of ours leaves it.
+const OURS: &str = ".tmp-4242-7-gen-s0-0123456789abcdef.json";
+
+fn age(path: &Path, by: Duration) {
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(SystemTime::now() - by)
+        .unwrap();
+}
+
+#[test]
+fn a_write_through_a_linked_model_folder_is_refused_and_nothing_lands_outside() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let store = Store::new(dir.path().join("results"));
+    std::fs::create_dir_all(store.root()).unwrap();
+    symlink(outside.path(), store.root().join("writer-a")).unwrap();
+    let err = store
+        .write_generation(&generation("writer-a", "orbit-find"))
+        .unwrap_err();
+    assert!(err.to_string().contains("symbolic link"), "{err}");
+    assert!(
+        err.to_string()
+            .contains(&store.root().join("writer-a").display().to_string()),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
+
+    // A linked task folder deeper down, and an evaluation: the same.
+    std::fs::create_dir_all(store.root().join("writer-b")).unwrap();
+    symlink(outside.path(), store.root().join("writer-b/orbit-find")).unwrap();
+    let err = store
+        .write_evaluation(&evaluation("writer-b", "orbit-find", "judge"))
+        .unwrap_err();
+    assert!(err.to_string().contains("symbolic link"), "{err}");
+    assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
+
+    // Where no link is in the way, writes land inside the store.
+    let path = store
+        .write_generation(&generation("writer-c", "orbit-find"))
+        .unwrap();
+    assert!(path.starts_with(store.root()));
+    assert_eq!(store.load().generations.len(), 1);
+}
+
+#[test]
+fn loads_report_links_instead_of_skipping_them_silently() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let elsewhere = Store::new(outside.path());
+    elsewhere
+        .write_generation(&generation("writer-a", "orbit-find"))
+        .unwrap();
+    let store = Store::new(dir.path().join("results"));
+    std::fs::create_dir_all(store.root()).unwrap();
+    symlink(
+        outside.path().join("writer-a"),
+        store.root().join("writer-a"),
+    )
+    .unwrap();
+    let file = elsewhere.generation_path(&generation("writer-a", "orbit-find"));
+    symlink(&file, store.root().join("gen-s0-0123456789abcdef.json")).unwrap();
+
+    let loaded = store.load();
+    assert!(loaded.generations.is_empty(), "a link was followed");
+    let mut problems: Vec<_> = loaded
+        .problems
+        .iter()
+        .map(|(p, w)| (p.clone(), w.clone()))
+        .collect();
+    problems.sort();
+    assert_eq!(
+        problems,
+        vec![
+            (
+                store.root().join("gen-s0-0123456789abcdef.json"),
+                LINK_PROBLEM.to_string()
+            ),
+            (store.root().join("writer-a"), LINK_PROBLEM.to_string()),
+        ]
+    );
+}
+
+#[test]
+fn two_loop_links_cost_two_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::new(dir.path().join("results"));
+    // Each link leads back to the folder holding both: 2^depth paths for a walker that
+    // follows links.
+    std::fs::create_dir_all(store.root().join("loops")).unwrap();
+    symlink("..", store.root().join("loops/a")).unwrap();
+    symlink("..", store.root().join("loops/b")).unwrap();
+    store
+        .write_generation(&generation("writer-a", "orbit-find"))
+        .unwrap();
+    let (tx, rx) = mpsc::channel();
+    let loader = store.clone();
+    std::thread::spawn(move || tx.send(loader.load()).unwrap());
+    let loaded = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the load walked loop links for a minute");
+    assert_eq!(loaded.generations.len(), 1);
+    assert_eq!(loaded.problems.len(), 2, "{:?}", loaded.problems);
+
+    // Taking the lock walks the store too: it finishes, and names both links.
+    match store.lock() {
+        Err(LockError::Links { links, .. }) => assert_eq!(links.len(), 2),
+        other => panic!("expected the links to be refused, got {other:?}"),
+    }
+}
+
+#[test]
+fn temporary_files_are_never_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::new(dir.path().join("results"));
+    let path = store
+        .write_generation(&generation("writer-a", "orbit-find"))
+        .unwrap();
+    // A whole record under a temporary name (killed between fsync and rename).
+    std::fs::copy(&path, path.with_file_name(OURS)).unwrap();
+    let loaded = store.load();
+    assert_eq!(loaded.generations.len(), 1);
+    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+}
+
+/// Issue 12 and 13.4: the sweep kept temporary files younger than a minute (litter after
+/// a quick re-run) and followed links, deleting files outside `results/`. Under the lock
+/// it removes ours of any age, inside the store only.
+#[test]
+fn the_lock_sweeps_our_temporaries_of_any_age_and_never_through_a_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let store = Store::new(dir.path().join("results"));
+    let inside_fresh = store.root().join("writer-a/orbit-find").join(OURS);
+    let inside_old = store
+        .root()
+        .join(".tmp-1-2-eval-s0-judge-0123456789abcdef.json");
+    let not_ours = store.root().join("writer-a/.tmp-notes.json");
+    let beyond_link = outside.path().join(OURS);
+    for p in [&inside_fresh, &inside_old, &not_ours, &beyond_link] {
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, "{").unwrap();
+    }
+    age(&inside_old, Duration::from_secs(3600));
+    age(&beyond_link, Duration::from_secs(3600));
+
+    let lock = store.lock().unwrap();
+    assert_eq!(lock.swept(), 2);
+    assert!(!inside_fresh.exists() && !inside_old.exists());
+    assert!(not_ours.exists());
+    drop(lock);
+
+    symlink(outside.path(), store.root().join("linked")).unwrap();
+    assert!(matches!(store.lock(), Err(LockError::Links { .. })));
+    assert!(beyond_link.exists(), "a file outside results/ was deleted");
+}
+
+/// A running writer's temporary files are safe: while it holds the lock, nobody sweeps.
+#[test]
+fn a_running_writers_temporaries_survive_a_refused_second_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::new(dir.path().join("results"));
+    let running = store.lock().unwrap();
+    let in_flight = store.root().join("writer-a/orbit-find").join(OURS);
+    std::fs::create_dir_all(in_flight.parent().unwrap()).unwrap();
+    std::fs::write(&in_flight, "{").unwrap();
+    let second = Store::new(dir.path().join("results"));
+    assert!(
+        matches!(second.lock(), Err(LockError::Held { pid: Some(pid), .. }) if pid == std::process::id())
+    );
+    assert!(in_flight.exists());
+    drop(running);
+}
