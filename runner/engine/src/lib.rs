@@ -4,6 +4,7 @@
 //! `fabula` CLI and the language server only drive it.
 
 pub mod board_text;
+pub mod budget;
 pub mod call;
 pub mod env;
 pub mod exec;
@@ -19,6 +20,7 @@ pub mod prompt;
 pub mod provider;
 pub mod scheduler;
 pub mod scores;
+pub mod secret;
 pub mod setup;
 pub mod store;
 pub mod template;

@@ -56,6 +56,9 @@ pub fn engine(
             Err(e) => errors.push(format!("provider `{pname}`: {e}")),
         }
     }
+    // Settings the wire formats cannot send stop the run here, before any call.
+    let names: Vec<String> = needed.iter().map(|n| n.to_string()).collect();
+    errors.extend(provider::review(config, env, &names).errors);
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -66,11 +69,7 @@ pub fn engine(
             let p = providers.get(m.provider.as_str())?;
             Some((
                 name.to_string(),
-                ModelHandle {
-                    name: name.to_string(),
-                    config: m.clone(),
-                    provider: Arc::clone(p),
-                },
+                ModelHandle::new(name, m.clone(), Arc::clone(p)),
             ))
         })
         .collect();
