@@ -18,6 +18,7 @@ Examples:
   fabula check                      check fabula.yaml and the whole dataset
   fabula run                        run the benchmark (offline `sim` models by default)
   fabula run --dry-run              what a run would do, with estimated cost
+  fabula doctor                     one short request per model: keys, model ids, dialects
   fabula leaderboard                scores per model and task type";
 
 #[derive(Debug, Parser)]
@@ -54,7 +55,26 @@ pub enum Command {
     /// Scores per model and task type, pass rate, cost and judge agreement.
     #[command(after_help = LEADERBOARD_AFTER_HELP)]
     Leaderboard(LeaderboardArgs),
+    /// Check every provider and model before a long run: one short request each, with
+    /// the model's own settings (key, model id, dialect).
+    #[command(after_help = DOCTOR_AFTER_HELP)]
+    Doctor(DoctorArgs),
 }
+
+const DOCTOR_AFTER_HELP: &str = "\
+Each model a run would use (every enabled model, the judges, the oracle and the critic;
+or only --model) gets one request asking for a one-word answer, sent exactly as a judge
+call of that model would be: its parameters, its dialect, its key. A refused key (401,
+403), an exhausted account (402), an unknown model id (404), a request the provider
+rejects (400: usually the dialect or a parameter), a missing key and a setting the
+dialect cannot send are reported per model, with what to check. Simulated models need
+no request. Warnings name settings that are changed or not sent.
+
+Exit codes: 0 every model answered, 1 some did not, 2 usage or configuration error.
+
+Examples:
+  fabula doctor
+  fabula doctor --model gpt-5 --model claude-sonnet";
 
 const RUN_AFTER_HELP: &str = "\
 A run is incremental: it plans only what the store lacks for today's fingerprints (task
@@ -158,7 +178,9 @@ pub struct RunArgs {
     pub dry_run: bool,
 
     /// Stop scheduling new work once this much (USD) has been spent in this run.
-    #[arg(long, value_name = "USD")]
+    // Hyphen values reach the parser, so `--max-cost -1` gets its message, not clap's
+    // `unexpected argument`.
+    #[arg(long, value_name = "USD", allow_hyphen_values = true, value_parser = parse_max_cost)]
     pub max_cost: Option<f64>,
 
     /// No progress output, no leaderboard: only errors.
@@ -168,6 +190,21 @@ pub struct RunArgs {
     /// Machine-readable progress: one JSON event per line on stdout.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `--max-cost`: the engine's one rule for a spending cap.
+fn parse_max_cost(s: &str) -> Result<f64, String> {
+    fabula_engine::budget::parse_cap(s).map_err(|e| e.to_string())
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DoctorArgs {
+    /// Only this model config (repeatable). Default: every model a run would use.
+    #[arg(long = "model", value_name = "NAME")]
+    pub models: Vec<String>,
+
+    #[command(flatten)]
+    pub project: ProjectArgs,
 }
 
 #[derive(Debug, clap::Args)]

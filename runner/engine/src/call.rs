@@ -240,17 +240,24 @@ impl fmt::Display for CallError {
             }
             CallError::Refused(r) => {
                 let what = match (r.status, &r.model) {
-                    (401, _) => "rejected the API key",
-                    (402, _) => "refused payment",
-                    (403, _) => "denied permission",
-                    (_, Some(_)) => "does not know the model",
-                    _ => "refused the request",
+                    (401, _) => "rejected the API key".to_string(),
+                    (402, _) => "refused payment".to_string(),
+                    (403, _) => "denied permission".to_string(),
+                    (_, Some(model)) => format!("does not know model `{model}`"),
+                    _ => "refused the request".to_string(),
                 };
-                write!(f, "provider `{}` {what} (HTTP {})", r.provider, r.status)?;
-                if let Some(model) = &r.model {
-                    write!(f, " for `{model}`")?;
-                }
-                write!(f, "; {}; nothing more is sent to it", r.check())?;
+                let target = if r.model.is_some() {
+                    "this model"
+                } else {
+                    "it"
+                };
+                write!(
+                    f,
+                    "provider `{}` {what} (HTTP {}); {}; no more requests go to {target} in this run",
+                    r.provider,
+                    r.status,
+                    r.check()
+                )?;
                 if !r.detail.is_empty() {
                     write!(f, " (it said: {})", r.detail)?;
                 }

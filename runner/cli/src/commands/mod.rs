@@ -2,6 +2,7 @@
 
 mod check;
 mod clean_failed;
+mod doctor;
 mod leaderboard;
 mod missing;
 mod run;
@@ -19,6 +20,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Missing(args) => missing::run(&args),
         Command::CleanFailed(args) => clean_failed::run(&args),
         Command::Leaderboard(args) => leaderboard::run(&args),
+        Command::Doctor(args) => doctor::run(&args),
     }
 }
 

@@ -53,6 +53,16 @@ pub enum Dialect {
     Openai,
 }
 
+impl Dialect {
+    /// The name used in `fabula.yaml`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dialect::Openrouter => "openrouter",
+            Dialect::Openai => "openai",
+        }
+    }
+}
+
 #[derive(Clone, Debug, Deserialize)]
 pub struct ProviderConfig {
     pub kind: ProviderKind,

@@ -19,7 +19,9 @@ pub use sim::Sim;
 use crate::call::{CallError, ChatRequest, Completion};
 use crate::env::Env;
 use crate::limits::{BreakerPolicy, Limits, RetryPolicy};
-use fabula_core::model::{Config, Dialect, FinishReason, ProviderConfig, ProviderKind, Usage};
+use fabula_core::model::{
+    Config, Dialect, FinishReason, ModelConfig, ProviderConfig, ProviderKind, Usage,
+};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -181,23 +183,26 @@ pub fn review(config: &Config, env: &Env, names: &[String]) -> Findings {
         let Some(provider) = config.providers.get(&model.provider) else {
             continue;
         };
-        let Some(wire) = wire(provider, env) else {
-            continue;
-        };
         if let Some(w) = switched_dialect(&model.provider, provider, env)
             && !warned.contains(&model.provider.as_str())
         {
             warned.push(&model.provider);
             out.warnings.push(w);
         }
-        let f = rules::review_model(model, wire);
-        let (errors, warnings) = (f.errors.into_iter(), f.warnings.into_iter());
-        out.errors
-            .extend(errors.map(|e| format!("model `{name}` ({}): {e}", model.model)));
-        out.warnings
-            .extend(warnings.map(|w| format!("model `{name}` ({}): {w}", model.model)));
+        let f = review_model(model, provider, env);
+        let about = |m: String| format!("model `{name}` ({}): {m}", model.model);
+        out.errors.extend(f.errors.into_iter().map(about));
+        out.warnings.extend(f.warnings.into_iter().map(about));
     }
     out
+}
+
+/// [`review`] for one model on its provider, without naming the model.
+pub fn review_model(model: &ModelConfig, provider: &ProviderConfig, env: &Env) -> Findings {
+    match wire(provider, env) {
+        Some(wire) => rules::review_model(model, wire),
+        None => Findings::default(),
+    }
 }
 
 /// A warning when `base_url_env` changes which dialect a provider without `dialect` speaks.
@@ -210,17 +215,10 @@ fn switched_dialect(name: &str, config: &ProviderConfig, env: &Env) -> Option<St
         format!(
             "provider `{name}`: {var} points it away from {}, so it speaks the `{}` dialect instead of `{}`; set `dialect:` on the provider to choose",
             config.base_url.as_deref().unwrap_or("its base_url"),
-            dialect_name(effective),
-            dialect_name(configured)
+            effective.as_str(),
+            configured.as_str()
         )
     })
-}
-
-pub(crate) fn dialect_name(d: Dialect) -> &'static str {
-    match d {
-        Dialect::Openrouter => "openrouter",
-        Dialect::Openai => "openai",
-    }
 }
 
 /// Cost in USD from per-million prices.

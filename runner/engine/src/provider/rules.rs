@@ -4,6 +4,7 @@
 //! so what is sent and what the user is told agree.
 
 use fabula_core::model::{Dialect, ModelConfig};
+use std::fmt;
 
 /// A wire format: OpenAI-compatible chat completions in one dialect, or Anthropic's
 /// Messages API.
@@ -11,6 +12,15 @@ use fabula_core::model::{Dialect, ModelConfig};
 pub enum Wire {
     Chat(Dialect),
     Messages,
+}
+
+impl fmt::Display for Wire {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Wire::Chat(d) => write!(f, "{} dialect", d.as_str()),
+            Wire::Messages => write!(f, "anthropic messages"),
+        }
+    }
 }
 
 /// How one family of models takes its parameters in one wire format.
