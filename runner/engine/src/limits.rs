@@ -224,8 +224,9 @@ impl Limits {
             let result = self.once(&mut attempt).await;
             match result {
                 Ok(v) => return Ok((v, attempts)),
-                // What the caller acts on (stop the provider) must not hide in `Exhausted`.
-                Err(e @ CallError::Refused(_)) => return Err(e),
+                // What the caller acts on (stop the provider, do not judge) must not hide
+                // in `Exhausted`.
+                Err(e @ (CallError::Refused(_) | CallError::TooLarge { .. })) => return Err(e),
                 Err(e) if e.retryable() && attempts <= self.retry.max_retries => {
                     tokio::time::sleep(self.retry.delay(attempts - 1, &e)).await;
                 }

@@ -264,3 +264,26 @@ async fn huge_error_bodies_are_read_only_in_part() {
         other => panic!("{other:?}"),
     }
 }
+
+#[tokio::test]
+async fn an_oversize_answer_after_a_retry_is_not_hidden_in_exhausted() {
+    let server = FakeServer::start(Duration::ZERO, |i, _| match i {
+        0 => Reply::status(503, "{}"),
+        _ => Reply::Stream {
+            headers: Vec::new(),
+            total: 8 * 1024 * 1024,
+            declared: true,
+        },
+    })
+    .await;
+    let err = build(ProviderKind::Openai, &server, 3)
+        .complete(&request())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, CallError::TooLarge { .. }), "{err:?}");
+    assert_eq!(
+        server.hits(),
+        2,
+        "an over-size answer is not asked for again"
+    );
+}
