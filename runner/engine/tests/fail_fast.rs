@@ -2,32 +2,22 @@
 //! first refusal makes every later call fail at once, without a request, with an error
 //! that names the provider, the status and the variable the key came from (issue 12).
 
-use fabula_core::model::{Dialect, ProviderConfig, ProviderKind};
-use fabula_engine::call::{CallError, ChatRequest, Message};
+use fabula_core::model::{Dialect, ProviderKind};
+use fabula_engine::call::CallError;
 use fabula_engine::env::Env;
 use fabula_engine::limits::{BreakerPolicy, RetryPolicy};
 use fabula_engine::provider::{self, Provider, Tuning};
-use fabula_fake_server::{FakeServer, Reply, chat};
-use std::collections::BTreeMap;
+use fabula_fake_server::{FakeServer, Reply, chat, messages};
 use std::sync::Arc;
 use std::time::Duration;
 
 const KEY: &str = "sk-ant-api03-REFUSED-abcdefghijklmnop";
 
+mod support;
+
 fn build(kind: ProviderKind, server: &FakeServer, concurrency: u32) -> Arc<dyn Provider> {
-    let config = ProviderConfig {
-        kind,
-        base_url: Some(server.url()),
-        dialect: Some(Dialect::Openrouter),
-        base_url_env: None,
-        api_key_env: Some("FAIL_FAST_KEY".into()),
-        concurrency: Some(concurrency),
-        requests_per_minute: None,
-        timeout_secs: None,
-        max_retries: None,
-        max_response_bytes: None,
-        headers: BTreeMap::new(),
-    };
+    let mut config = support::provider(kind, &server.url(), Dialect::Openrouter, "FAIL_FAST_KEY");
+    config.concurrency = Some(concurrency);
     let tuning = Tuning {
         retry: Some(RetryPolicy {
             max_retries: 3,
@@ -46,26 +36,9 @@ fn build(kind: ProviderKind, server: &FakeServer, concurrency: u32) -> Arc<dyn P
     .unwrap()
 }
 
-fn request(model: &str) -> ChatRequest {
-    ChatRequest {
-        model: model.into(),
-        messages: vec![Message::user("Write.")],
-        max_tokens: 100,
-        temperature: None,
-        reasoning: None,
-        verbosity: None,
-        json: false,
-    }
-}
-
 fn ok_body(kind: ProviderKind) -> String {
     match kind {
-        ProviderKind::Anthropic => serde_json::json!({
-            "content": [{"type": "text", "text": "fine"}],
-            "stop_reason": "end_turn",
-            "usage": {"input_tokens": 3, "output_tokens": 4}
-        })
-        .to_string(),
+        ProviderKind::Anthropic => messages("fine", "end_turn"),
         _ => chat("fine", "stop"),
     }
 }
@@ -95,16 +68,21 @@ async fn refused_after(
     .await;
     let p = build(kind, &server, 1);
     for _ in 0..n {
-        p.complete(&request("m/one")).await.unwrap();
+        p.complete(&support::request("m/one")).await.unwrap();
     }
     let mut errors = Vec::new();
     for _ in 0..later {
-        errors.push(p.complete(&request("m/one")).await.unwrap_err().to_string());
+        errors.push(
+            p.complete(&support::request("m/one"))
+                .await
+                .unwrap_err()
+                .to_string(),
+        );
     }
     let calls: Vec<_> = (0..later)
         .map(|_| {
             let p = Arc::clone(&p);
-            tokio::spawn(async move { p.complete(&request("m/one")).await })
+            tokio::spawn(async move { p.complete(&support::request("m/one")).await })
         })
         .collect();
     for c in calls {
@@ -147,12 +125,12 @@ async fn a_refused_account_is_asked_once_at_any_concurrency() {
     .await;
     let p = build(ProviderKind::Openai, &server, 4);
     for _ in 0..5 {
-        p.complete(&request("m/one")).await.unwrap();
+        p.complete(&support::request("m/one")).await.unwrap();
     }
     let calls: Vec<_> = (0..40)
         .map(|_| {
             let p = Arc::clone(&p);
-            tokio::spawn(async move { p.complete(&request("m/one")).await })
+            tokio::spawn(async move { p.complete(&support::request("m/one")).await })
         })
         .collect();
     for c in calls {
@@ -193,14 +171,20 @@ async fn an_unknown_model_stops_only_that_model() {
     .await;
     let p = build(ProviderKind::Openai, &server, 2);
     for _ in 0..5 {
-        let e = p.complete(&request("m/missing")).await.unwrap_err();
+        let e = p
+            .complete(&support::request("m/missing"))
+            .await
+            .unwrap_err();
         let r = e.refusal().unwrap_or_else(|| panic!("{e:?}"));
         assert_eq!((r.status, r.model.as_deref()), (404, Some("m/missing")));
         assert!(
             e.to_string().contains("check the model id `m/missing`"),
             "{e}"
         );
-        assert_eq!(p.complete(&request("m/one")).await.unwrap().text, "fine");
+        assert_eq!(
+            p.complete(&support::request("m/one")).await.unwrap().text,
+            "fine"
+        );
     }
     assert_eq!(
         server.hits(),
@@ -218,12 +202,12 @@ async fn a_refusal_inside_a_200_counts_and_a_refusal_after_retries_is_not_hidden
     })
     .await;
     let p = build(ProviderKind::Openai, &server, 2);
-    let e = p.complete(&request("m/one")).await.unwrap_err();
+    let e = p.complete(&support::request("m/one")).await.unwrap_err();
     assert!(
         matches!(&e, CallError::Refused(r) if r.status == 403),
         "a refusal on the second attempt is not wrapped in `Exhausted`: {e:?}"
     );
-    assert!(p.complete(&request("m/one")).await.is_err());
+    assert!(p.complete(&support::request("m/one")).await.is_err());
     assert_eq!(server.hits(), 2);
 }
 
@@ -237,12 +221,12 @@ async fn other_client_errors_do_not_stop_the_provider() {
     .await;
     let p = build(ProviderKind::Openai, &server, 2);
     assert!(matches!(
-        p.complete(&request("m/one")).await,
+        p.complete(&support::request("m/one")).await,
         Err(CallError::Status { code: 400, .. })
     ));
     assert!(matches!(
-        p.complete(&request("m/one")).await,
+        p.complete(&support::request("m/one")).await,
         Err(CallError::Status { code: 422, .. })
     ));
-    assert!(p.complete(&request("m/one")).await.is_ok());
+    assert!(p.complete(&support::request("m/one")).await.is_ok());
 }

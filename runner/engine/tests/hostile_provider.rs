@@ -2,31 +2,20 @@
 //! size. None of them may panic, leak a key or exhaust memory (issue 13, items 1, 2, 7).
 
 use fabula_core::model::{Dialect, ProviderConfig, ProviderKind};
-use fabula_engine::call::{CallError, ChatRequest, Message};
+use fabula_engine::call::{CallError, ChatRequest};
 use fabula_engine::env::Env;
 use fabula_engine::limits::{BreakerPolicy, RetryPolicy};
 use fabula_engine::provider::{self, Provider, Tuning};
-use fabula_fake_server::{FakeServer, Reply, chat};
-use std::collections::BTreeMap;
+use fabula_fake_server::{FakeServer, Reply, chat, messages};
 use std::sync::Arc;
 use std::time::Duration;
 
 const KEY: &str = "sk-or-PLANTED1-0123456789abcdefghijklmnopqrstuv";
 
+mod support;
+
 fn config(kind: ProviderKind, url: &str) -> ProviderConfig {
-    ProviderConfig {
-        kind,
-        base_url: Some(url.to_string()),
-        dialect: Some(Dialect::Openai),
-        base_url_env: None,
-        api_key_env: Some("TEST_API_KEY".into()),
-        concurrency: Some(4),
-        requests_per_minute: None,
-        timeout_secs: None,
-        max_retries: None,
-        max_response_bytes: None,
-        headers: BTreeMap::new(),
-    }
+    support::provider(kind, url, Dialect::Openai, "TEST_API_KEY")
 }
 
 fn tuning(max_retries: u32) -> Tuning {
@@ -55,24 +44,7 @@ fn build(kind: ProviderKind, server: &FakeServer, retries: u32) -> Arc<dyn Provi
 }
 
 fn request() -> ChatRequest {
-    ChatRequest {
-        model: "vendor/model".into(),
-        messages: vec![Message::user("Write.")],
-        max_tokens: 100,
-        temperature: None,
-        reasoning: None,
-        verbosity: None,
-        json: false,
-    }
-}
-
-fn anthropic_ok(text: &str) -> String {
-    serde_json::json!({
-        "content": [{"type": "text", "text": text}],
-        "stop_reason": "end_turn",
-        "usage": {"input_tokens": 3, "output_tokens": 4}
-    })
-    .to_string()
+    support::request("vendor/model")
 }
 
 /// Every part of `KEY` that the scrubber must remove: its first 8 characters are in any
@@ -171,7 +143,7 @@ async fn a_key_echoed_inside_a_success_never_reaches_the_output() {
             .unwrap_or_default();
         let text = format!("Your key is {key}; its start is {}.", &key[..12]);
         if seen.path.ends_with("/messages") {
-            Reply::ok(anthropic_ok(&text))
+            Reply::ok(messages(&text, "end_turn"))
         } else {
             Reply::ok(chat(&text, "stop"))
         }

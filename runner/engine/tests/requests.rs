@@ -9,7 +9,7 @@ use fabula_engine::call::{CallError, Message};
 use fabula_engine::env::Env;
 use fabula_engine::model::ModelHandle;
 use fabula_engine::provider::{self, Tuning};
-use fabula_fake_server::{FakeServer, Reply, chat};
+use fabula_fake_server::{FakeServer, Reply, chat, messages};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -60,9 +60,7 @@ fn budget(max_tokens: Option<u32>, max_reasoning: Option<u32>) -> TokenBudget {
 async fn sent(config: &ProviderConfig, m: ModelConfig, b: TokenBudget) -> Result<Value, CallError> {
     let server = FakeServer::start(Duration::ZERO, |_, seen| {
         if seen.path.ends_with("/messages") {
-            Reply::ok(
-                r#"{"content":[{"type":"text","text":"ok"}],"stop_reason":"end_turn","usage":{}}"#,
-            )
+            Reply::ok(messages("ok", "end_turn"))
         } else {
             Reply::ok(chat("ok", "stop"))
         }

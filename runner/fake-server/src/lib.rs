@@ -329,6 +329,19 @@ pub fn chat(text: &str, finish: &str) -> String {
     .to_string()
 }
 
+/// An Anthropic Messages API success body.
+pub fn messages(text: &str, stop_reason: &str) -> String {
+    serde_json::json!({
+        "id": "msg_1",
+        "type": "message",
+        "role": "assistant",
+        "content": [{ "type": "text", "text": text }],
+        "stop_reason": stop_reason,
+        "usage": { "input_tokens": 3, "output_tokens": 4 }
+    })
+    .to_string()
+}
+
 /// Answers a chat-completions request the way a cooperative model would, from the
 /// request body alone: valid judge JSON (every criterion `pass`) for a judge prompt (one
 /// with a `CRITERIA: a, b, c` line), an oracle's JSON `NO` for an oracle prompt, and a
