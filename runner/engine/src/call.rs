@@ -158,10 +158,7 @@ impl Refusal {
             401 => format!("check that {key} is current and belongs to this provider"),
             402 => "check the account's credits or billing at the provider".to_string(),
             403 => format!("check that {key} may use this model and endpoint"),
-            _ => {
-                let model = self.model.as_deref().unwrap_or("?");
-                format!("check the model id `{model}` in fabula.yaml and the provider's base URL")
-            }
+            _ => "check the model id in fabula.yaml and the provider's base URL".to_string(),
         }
     }
 }

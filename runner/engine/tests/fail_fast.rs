@@ -178,7 +178,9 @@ async fn an_unknown_model_stops_only_that_model() {
         let r = e.refusal().unwrap_or_else(|| panic!("{e:?}"));
         assert_eq!((r.status, r.model.as_deref()), (404, Some("m/missing")));
         assert!(
-            e.to_string().contains("check the model id `m/missing`"),
+            e.to_string().starts_with(
+                "provider `acme` does not know model `m/missing` (HTTP 404); check the model id in fabula.yaml and the provider's base URL; no more requests go to this model in this run"
+            ),
             "{e}"
         );
         assert_eq!(
