@@ -24,6 +24,7 @@ Examples:
   fabula check                      check fabula.yaml and the whole dataset
   fabula run                        run the benchmark (offline `sim` models by default)
   fabula run --dry-run              what a run would do, with estimated cost
+  fabula doctor                     one short request per model: keys, model ids, dialects
   fabula leaderboard                scores per model and task type
   fabula export --format csv > verdicts.csv
   fabula merge shard-*/results      join the results folders of shards into results/";
@@ -85,6 +86,10 @@ pub enum Command {
     /// results/, verifying each; conflicts are reported, never overwritten.
     #[command(after_help = MERGE_AFTER_HELP)]
     Merge(MergeArgs),
+    /// Check every provider and model before a long run: one short request each, with
+    /// the model's own settings (key, model id, dialect).
+    #[command(after_help = DOCTOR_AFTER_HELP)]
+    Doctor(DoctorArgs),
 }
 
 const MERGE_AFTER_HELP: &str = "\
@@ -231,6 +236,21 @@ Examples:
   fabula export --format jsonl --model gpt-5 --out gpt5.jsonl
   python -c \"import pandas as pd; print(pd.read_csv('verdicts.csv').groupby('model').final_score.mean())\"";
 
+const DOCTOR_AFTER_HELP: &str = "\
+Each model a run would use (every enabled model, the judges, the oracle and the critic;
+or only --model) gets one request asking for a one-word answer, sent exactly as a judge
+call of that model would be: its parameters, its dialect, its key. A refused key (401,
+403), an exhausted account (402), an unknown model id (404), a request the provider
+rejects (400: usually the dialect or a parameter), a missing key and a setting the
+dialect cannot send are reported per model, with what to check. Simulated models need
+no request. Warnings name settings that are changed or not sent.
+
+Exit codes: 0 every model answered, 1 some did not, 2 usage or configuration error.
+
+Examples:
+  fabula doctor
+  fabula doctor --model gpt-5 --model claude-sonnet";
+
 const RUN_AFTER_HELP: &str = "\
 A run is incremental: it plans only what the store lacks for today's fingerprints (task
 content, theory beats, prompt templates, model parameters). Re-running does nothing;
@@ -259,7 +279,7 @@ Examples:
   fabula run --shard auto                    the shard a CI matrix or Kubernetes Indexed Job
                                              says (FABULA_SHARD_INDEX or JOB_COMPLETION_INDEX,
                                              0-based, and FABULA_SHARD_COUNT)
-  fabula run --max-cost 5                    stop scheduling new work after $5
+  fabula run --max-cost 5                    never spend more than $5
   fabula run --json | jq -c 'select(.event == \"generation\")'";
 
 const LEADERBOARD_AFTER_HELP: &str = "\
@@ -397,9 +417,18 @@ pub struct RunArgs {
     #[arg(long)]
     pub dry_run: bool,
 
-    /// Stop scheduling new work once this much (USD) has been spent in this run.
-    #[arg(long, value_name = "USD")]
+    /// Spend at most this much (USD) in this run: each call reserves its worst-case cost
+    /// (its input and `max_tokens` at the model's price) before it is sent, so spend never
+    /// passes the cap. Every model must have a `price` (see --allow-unpriced).
+    // Hyphen values reach the parser, so `--max-cost -1` gets its message, not clap's
+    // `unexpected argument`.
+    #[arg(long, value_name = "USD", allow_hyphen_values = true, value_parser = parse_max_cost)]
     pub max_cost: Option<f64>,
+
+    /// With --max-cost, let models without a `price` run: only their reported cost
+    /// counts, after the fact, so they can take the spend past the cap.
+    #[arg(long, requires = "max_cost")]
+    pub allow_unpriced: bool,
 
     /// No progress output, no leaderboard: only errors.
     #[arg(long, conflicts_with = "json")]
@@ -421,6 +450,21 @@ pub struct RunArgs {
     /// Seconds calls in flight may take to finish after the first Ctrl-C or SIGTERM.
     #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=600))]
     pub grace: u64,
+}
+
+/// `--max-cost`: the engine's one rule for a spending cap.
+fn parse_max_cost(s: &str) -> Result<f64, String> {
+    fabula_engine::budget::parse_cap(s).map_err(|e| e.to_string())
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DoctorArgs {
+    /// Only this model config (repeatable). Default: every model a run would use.
+    #[arg(long = "model", value_name = "NAME")]
+    pub models: Vec<String>,
+
+    #[command(flatten)]
+    pub project: ProjectArgs,
 }
 
 #[derive(Debug, clap::Args)]

@@ -130,22 +130,44 @@ async fn runs_do_exactly_the_new_work() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_provider_that_echoes_the_key_never_gets_it_into_results() {
-    // Every writer call is refused with the key echoed back; the judge never runs.
+async fn a_rejected_key_is_asked_once_named_and_never_stored() {
+    // Regression (issue 12): a provider answering 401 got every generation request, the
+    // screen said "N failed" without the status or a hint, and each refusal was stored as
+    // a failed item to clean up. Now the first 401 ends that provider's work: one request,
+    // nothing stored, the status, the key's variable and what to check on screen; the key
+    // the server echoes back is never printed or written.
     let server = FakeServer::start(Duration::ZERO, |_, seen| {
         let auth = seen.header("authorization").unwrap_or("").to_string();
         Reply::status(401, format!("{{\"error\": \"bad key: {auth}\"}}"))
     })
     .await;
-    let dir = local_project(&["beat_interpolation/orbit-find.yaml"]);
+    // One slot: the calls after the first wait for its answer, then go nowhere.
+    let dir = project(
+        &LOCAL_CONFIG.replace("concurrency: 4", "concurrency: 1"),
+        &[
+            "beat_interpolation/orbit-find.yaml",
+            "beat_revision/kiln-midpoint-control.yaml",
+            "theory_conversion/market-three-to-pyramid.yaml",
+        ],
+    );
     let o = run_local(dir.path(), &server, &["run"]).await;
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    let records = count_files(&dir.path().join("results"));
-    assert_eq!(records, 1, "the failed generation is recorded");
-    assert_no_key(dir.path(), &text(&o));
-    let cleaned = run_local(dir.path(), &server, &["clean-failed"]).await;
-    assert!(text(&cleaned).contains("Removed 1 failed generation"));
-    assert_eq!(count_files(&dir.path().join("results")), 0);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert_eq!(server.hits(), 1, "asked once: {out}");
+    assert!(
+        out.contains("6 of the planned generations and evaluations were not made"),
+        "{out}"
+    );
+    assert!(out.contains("401"), "{out}");
+    assert!(out.contains("FABULA_TEST_KEY"), "{out}");
+    assert!(
+        records(&dir.path().join("results")).is_empty(),
+        "nothing to clean up"
+    );
+    assert!(!out.contains(KEY), "the key was printed");
+    if dir.path().join("results").exists() {
+        assert_no_key(dir.path(), &out);
+    }
 }
 
 #[test]

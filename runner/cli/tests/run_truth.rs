@@ -273,3 +273,88 @@ async fn a_second_interrupt_cancels_at_once() {
     assert!(took < Duration::from_secs(5), "{took:?}: {out}");
     assert!(out.contains("Cancelling the calls in flight"), "{out}");
 }
+
+/// Local models with prices: $1 / $2 per million tokens, answers at most 1,000 tokens.
+fn priced_config() -> String {
+    LOCAL_CONFIG
+        .replace(
+            "writer-a: {provider: local, model: test/writer-a}",
+            "writer-a: {provider: local, model: test/writer-a, max_tokens: 1000, price: {input: 1.0, output: 2.0}}",
+        )
+        .replace(
+            "judge-1: {provider: local, model: test/judge-1}",
+            "judge-1: {provider: local, model: test/judge-1, max_tokens: 1000, price: {input: 1.0, output: 2.0}}",
+        )
+}
+
+fn spent(results: &std::path::Path) -> f64 {
+    let loaded = fabula_engine::store::Store::new(results).load();
+    loaded
+        .generations
+        .iter()
+        .filter_map(|(_, g)| g.cost_usd)
+        .chain(loaded.evaluations.iter().filter_map(|(_, e)| e.cost_usd))
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_budget_is_never_overspent_and_its_stop_is_unfinished_work() {
+    // Regression (issue 12): `--max-cost 0.05` spent $0.1644 and exited 0. Each answer
+    // here costs what the server reports ($0.00042); a call may cost at most its prompt
+    // (bytes as tokens) + 1,000 output tokens at $2/M: about $0.004-0.006. A cap of
+    // $0.01 pays for a few calls, never the 8 the plan needs.
+    let server = FakeServer::start(Duration::ZERO, |_, seen| model_reply(&seen.body)).await;
+    let dir = project(
+        &priced_config(),
+        &[
+            "beat_interpolation/orbit-find.yaml",
+            "beat_revision/kiln-midpoint-control.yaml",
+            "theory_conversion/market-three-to-pyramid.yaml",
+            "beat_interpolation/salt-road-refusal.yaml",
+        ],
+    );
+    let o = run_local(dir.path(), &server, &["run", "--max-cost", "0.01"]).await;
+    let out = text(&o);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "a budget stop is unfinished work: {out}"
+    );
+    assert!(
+        out.contains("Stopped early: the cost budget is spent"),
+        "{out}"
+    );
+    assert!(out.contains("Budget: $"), "{out}");
+    let spent = spent(&dir.path().join("results"));
+    assert!(spent <= 0.01 + 1e-12, "spent {spent}");
+    assert!(server.hits() < 8, "{} requests", server.hits());
+    assert!(server.hits() >= 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_budget_refuses_unpriced_models_unless_allowed() {
+    let server = FakeServer::start(Duration::ZERO, |_, seen| model_reply(&seen.body)).await;
+    let dir = local_project(&["beat_interpolation/orbit-find.yaml"]);
+    let o = run_local(dir.path(), &server, &["run", "--max-cost", "1"]).await;
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    assert!(out.contains("writer-a") && out.contains("judge-1"), "{out}");
+    assert!(out.contains("--allow-unpriced"), "{out}");
+    assert_eq!(server.hits(), 0);
+    let o = run_local(
+        dir.path(),
+        &server,
+        &["run", "--max-cost", "1", "--allow-unpriced", "--quiet"],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    for bad in ["-1", "0", "NaN", "abc"] {
+        let o = run_local(dir.path(), &server, &["run", "--max-cost", bad]).await;
+        assert_eq!(o.status.code(), Some(2), "{bad}: {}", text(&o));
+        assert!(
+            !text(&o).contains("unexpected argument"),
+            "{bad}: {}",
+            text(&o)
+        );
+    }
+}

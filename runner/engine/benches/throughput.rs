@@ -61,6 +61,7 @@ fn config(url: &str) -> Config {
         requests_per_minute: None,
         timeout_secs: Some(30),
         max_retries: Some(0),
+        max_response_bytes: None,
         headers: BTreeMap::new(),
     };
     let model = |id: &str| ModelConfig {

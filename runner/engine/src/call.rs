@@ -2,6 +2,7 @@
 //! how it can fail ([`CallError`]). Providers translate between these and their wire
 //! formats; everything above them speaks only these types.
 
+use crate::budget::Usd;
 use fabula_core::model::{FinishReason, Usage};
 use std::fmt;
 use std::time::Duration;
@@ -91,7 +92,8 @@ pub struct Completion {
 }
 
 /// Why a call failed. Messages never contain API keys: no error is built from request
-/// headers, and URLs carry no secrets.
+/// headers, URLs carry no secrets, and every text that comes from a provider passes
+/// [`crate::secret::Secrets::scrub_error`] before anyone sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CallError {
     /// No key for a provider that needs one (reported before any work starts).
@@ -104,6 +106,17 @@ pub enum CallError {
         body: String,
         retry_after: Option<Duration>,
     },
+    /// The provider refused the key, the account, the permission or the model (HTTP 401,
+    /// 402, 403, 404). Nothing more is sent for what was refused: the whole provider, or
+    /// with `model` set (a 404) only that model id. The caller should stop that work and
+    /// not record it as a failed item: retrying cannot help until the user fixes it.
+    Refused(Box<Refusal>),
+    /// The answer was larger than the provider's `max_response_bytes`; the rest of it was
+    /// not read. A failed generation, not worth judging or retrying.
+    TooLarge { limit: u64 },
+    /// The run's budget cannot cover this call's worst-case cost (see
+    /// [`crate::budget::Budget`]). Nothing was sent.
+    OverBudget { needed: Usd, left: Usd },
     /// No answer within the per-request timeout.
     Timeout(Duration),
     /// Could not connect, or the connection broke.
@@ -116,6 +129,43 @@ pub enum CallError {
     Exhausted { attempts: u32, last: Box<CallError> },
 }
 
+/// What a provider refused, and what the user should check.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    /// The provider's name in `fabula.yaml`.
+    pub provider: String,
+    /// The model id, when only that model is refused (HTTP 404).
+    pub model: Option<String>,
+    /// The HTTP status (also when a provider put it in the body of a 200).
+    pub status: u16,
+    /// The environment variable (or `.env` entry) the key came from, if any.
+    pub key_env: Option<String>,
+    /// The provider's own words, scrubbed and shortened.
+    pub detail: String,
+}
+
+impl Refusal {
+    /// Whether a status means "stop asking": the key (401), the account (402), the
+    /// permission (403) or the model (404). Everything else is one request's problem.
+    pub fn is_refusal(status: u16) -> bool {
+        (401..=404).contains(&status)
+    }
+
+    /// What the user should check, in a sentence fragment.
+    pub fn check(&self) -> String {
+        let key = match &self.key_env {
+            Some(var) => format!("the key in {var} (environment or .env)"),
+            None => "the provider's credentials (no api_key_env is set)".to_string(),
+        };
+        match self.status {
+            401 => format!("check that {key} is current and belongs to this provider"),
+            402 => "check the account's credits or billing at the provider".to_string(),
+            403 => format!("check that {key} may use this model and endpoint"),
+            _ => "check the model id in fabula.yaml and the provider's base URL".to_string(),
+        }
+    }
+}
+
 impl CallError {
     /// Whether another attempt may succeed: 429, 5xx, timeouts, connection errors,
     /// malformed bodies and an open circuit. Other 4xx are the request's fault.
@@ -126,9 +176,12 @@ impl CallError {
             | CallError::Connection(_)
             | CallError::Malformed(_)
             | CallError::CircuitOpen { .. } => true,
-            CallError::MissingKey { .. } | CallError::Config(_) | CallError::Exhausted { .. } => {
-                false
-            }
+            CallError::MissingKey { .. }
+            | CallError::Config(_)
+            | CallError::Refused(_)
+            | CallError::TooLarge { .. }
+            | CallError::OverBudget { .. }
+            | CallError::Exhausted { .. } => false,
         }
     }
 
@@ -138,6 +191,25 @@ impl CallError {
             CallError::Status { code, .. } => *code >= 500,
             CallError::Timeout(_) | CallError::Connection(_) => true,
             _ => false,
+        }
+    }
+
+    /// Whether the provider may have generated (and billed) an answer we did not get: it
+    /// timed out, or answered with a body we could not use. Statuses, refusals and
+    /// connection failures are taken as unbilled. The budget charges such calls in full.
+    pub fn may_have_billed(&self) -> bool {
+        match self {
+            CallError::Timeout(_) | CallError::Malformed(_) | CallError::TooLarge { .. } => true,
+            CallError::Exhausted { last, .. } => last.may_have_billed(),
+            _ => false,
+        }
+    }
+
+    /// The refusal, if this call failed because its provider (or model) is refused.
+    pub fn refusal(&self) -> Option<&Refusal> {
+        match self {
+            CallError::Refused(r) => Some(r),
+            _ => None,
         }
     }
 
@@ -166,6 +238,39 @@ impl fmt::Display for CallError {
                 }
                 Ok(())
             }
+            CallError::Refused(r) => {
+                let what = match (r.status, &r.model) {
+                    (401, _) => "rejected the API key".to_string(),
+                    (402, _) => "refused payment".to_string(),
+                    (403, _) => "denied permission".to_string(),
+                    (_, Some(model)) => format!("does not know model `{model}`"),
+                    _ => "refused the request".to_string(),
+                };
+                let target = if r.model.is_some() {
+                    "this model"
+                } else {
+                    "it"
+                };
+                write!(
+                    f,
+                    "provider `{}` {what} (HTTP {}); {}; no more requests go to {target} in this run",
+                    r.provider,
+                    r.status,
+                    r.check()
+                )?;
+                if !r.detail.is_empty() {
+                    write!(f, " (it said: {})", r.detail)?;
+                }
+                Ok(())
+            }
+            CallError::TooLarge { limit } => write!(
+                f,
+                "the response is larger than the provider's limit of {limit} bytes (max_response_bytes); the rest was not read"
+            ),
+            CallError::OverBudget { needed, left } => write!(
+                f,
+                "over budget: this call could cost up to {needed} and {left} of the budget is left"
+            ),
             CallError::Timeout(d) => write!(f, "no answer within {}s", d.as_secs_f64()),
             CallError::Connection(m) => write!(f, "connection failed: {m}"),
             CallError::Malformed(m) => write!(f, "malformed response: {m}"),
@@ -199,10 +304,24 @@ pub(crate) fn excerpt(body: &str) -> String {
     }
 }
 
-/// Whether `e` means the run cannot go on as configured (a missing key): such a call is
-/// not a result, and no record is kept of it.
+/// Whether `e` refused the call rather than failed it: a missing key, a provider that
+/// rejected the key or the model (401, 402, 403, 404), a budget that cannot pay for it.
+/// Such a call is not a result about the model: no record is kept of it.
 pub fn refuses_run(e: &CallError) -> bool {
-    matches!(e, CallError::MissingKey { .. })
+    match e {
+        CallError::MissingKey { .. } | CallError::Refused(_) | CallError::OverBudget { .. } => true,
+        CallError::Exhausted { last, .. } => refuses_run(last),
+        _ => false,
+    }
+}
+
+/// Whether `e` is the budget refusing a call (the run stops scheduling).
+pub fn is_over_budget(e: &CallError) -> bool {
+    match e {
+        CallError::OverBudget { .. } => true,
+        CallError::Exhausted { last, .. } => is_over_budget(last),
+        _ => false,
+    }
 }
 
 /// The failure kind of a call that failed after the provider layer's retries.
@@ -210,6 +329,8 @@ pub fn failure_kind(e: &CallError) -> fabula_core::model::FailureKind {
     use fabula_core::model::FailureKind;
     match e {
         CallError::Config(_) | CallError::MissingKey { .. } => FailureKind::Config,
+        // The model wrote more than any answer may be: its own doing.
+        CallError::TooLarge { .. } => FailureKind::TooLarge,
         CallError::Exhausted { last, .. } => failure_kind(last),
         _ => FailureKind::Provider,
     }

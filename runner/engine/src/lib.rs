@@ -6,6 +6,7 @@
 //! `fabula-eval`; what a task says from `fabula-core`. The `fabula` CLI and the language
 //! server only drive it.
 
+pub mod budget;
 pub mod call;
 pub mod draft;
 pub mod env;
@@ -19,5 +20,6 @@ pub mod project;
 pub mod provider;
 pub mod recorder;
 pub mod scheduler;
+pub mod secret;
 pub mod setup;
 pub mod store;

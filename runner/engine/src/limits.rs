@@ -5,13 +5,16 @@
 //! asks the breaker, makes an attempt, and on a retryable failure sleeps (honouring
 //! `Retry-After`) and tries again. The slot is held only while an attempt is in flight,
 //! never while sleeping, so a backing-off call does not starve the others.
+//!
+//! A provider's headers are untrusted: [`retry_after`] accepts only what it can represent
+//! and caps it, so no header value can panic or park a call for ever.
 
 use crate::call::CallError;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use std::future::Future;
 use std::num::NonZeroU32;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::Semaphore;
 
 /// How a provider's calls are retried and timed out.
@@ -52,6 +55,33 @@ impl RetryPolicy {
         let half = cap / 2;
         half + half.mul_f64(fastrand::f64())
     }
+}
+
+/// The longest wait a `Retry-After` header can ask for; longer values are cut to it (the
+/// retry policy's `max_delay` caps it further).
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// A `Retry-After` header value: delay-seconds (a non-negative number; fractions are
+/// accepted) or an HTTP date. Capped at [`MAX_RETRY_AFTER`]; `None` for anything else
+/// (negative, not finite, unparseable).
+pub fn retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<f64>() {
+        if !secs.is_finite() || secs < 0.0 {
+            return None;
+        }
+        // Compare before converting: `Duration::from_secs_f64` panics past u64 seconds.
+        return Some(if secs >= MAX_RETRY_AFTER.as_secs_f64() {
+            MAX_RETRY_AFTER
+        } else {
+            Duration::from_secs_f64(secs)
+        });
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    let wait = at
+        .duration_since(SystemTime::now())
+        .unwrap_or(Duration::ZERO);
+    Some(wait.min(MAX_RETRY_AFTER))
 }
 
 /// When the breaker opens and how long it stays open.
@@ -121,6 +151,12 @@ impl Breaker {
         Admission::Probe
     }
 
+    /// A probe that will never report (its call was cancelled): let another call probe.
+    fn abandon_probe(&self) {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        s.probing = false;
+    }
+
     pub fn record(&self, ok: bool, endpoint_failure: bool, probe: bool) {
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
         if probe {
@@ -188,6 +224,9 @@ impl Limits {
             let result = self.once(&mut attempt).await;
             match result {
                 Ok(v) => return Ok((v, attempts)),
+                // What the caller acts on (stop the provider, do not judge) must not hide
+                // in `Exhausted`.
+                Err(e @ (CallError::Refused(_) | CallError::TooLarge { .. })) => return Err(e),
                 Err(e) if e.retryable() && attempts <= self.retry.max_retries => {
                     tokio::time::sleep(self.retry.delay(attempts - 1, &e)).await;
                 }
@@ -208,8 +247,11 @@ impl Limits {
         Fut: Future<Output = Result<T, CallError>>,
     {
         let probe = match self.breaker.admit() {
-            Admission::Go => false,
-            Admission::Probe => true,
+            Admission::Go => None,
+            Admission::Probe => Some(ProbeGuard {
+                breaker: &self.breaker,
+                reported: false,
+            }),
             Admission::Wait(retry_in) => return Err(CallError::CircuitOpen { retry_in }),
         };
         let _slot = self
@@ -225,11 +267,38 @@ impl Limits {
             Ok(r) => r,
             Err(_) => Err(CallError::Timeout(timeout)),
         };
-        match &result {
-            Ok(_) => self.breaker.record(true, false, probe),
-            Err(e) => self.breaker.record(false, e.is_endpoint_failure(), probe),
+        let (ok, endpoint_failure) = match &result {
+            Ok(_) => (true, false),
+            Err(e) => (false, e.is_endpoint_failure()),
+        };
+        match probe {
+            Some(guard) => guard.report(ok, endpoint_failure),
+            None => self.breaker.record(ok, endpoint_failure, false),
         }
         result
+    }
+}
+
+/// Held by the half-open breaker's probe while it is in flight: if the call is cancelled
+/// (its future dropped), the breaker is told, so it is not left waiting for a report
+/// that never comes and refusing every call.
+struct ProbeGuard<'a> {
+    breaker: &'a Breaker,
+    reported: bool,
+}
+
+impl ProbeGuard<'_> {
+    fn report(mut self, ok: bool, endpoint_failure: bool) {
+        self.reported = true;
+        self.breaker.record(ok, endpoint_failure, true);
+    }
+}
+
+impl Drop for ProbeGuard<'_> {
+    fn drop(&mut self) {
+        if !self.reported {
+            self.breaker.abandon_probe();
+        }
     }
 }
 
@@ -260,6 +329,27 @@ mod tests {
             retry_after: Some(Duration::from_secs(30)),
         };
         assert_eq!(p.delay(0, &e), Duration::from_millis(1000), "capped");
+    }
+
+    #[test]
+    fn retry_after_forms_and_absurd_values() {
+        assert_eq!(retry_after("3"), Some(Duration::from_secs(3)));
+        assert_eq!(retry_after(" 0.5 "), Some(Duration::from_millis(500)));
+        for capped in ["1e20", "1e300", "18446744073709551616", "86400", "999999"] {
+            assert_eq!(retry_after(capped), Some(MAX_RETRY_AFTER), "{capped}");
+        }
+        for refused in [
+            "-1", "-0.5", "NaN", "inf", "-inf", "1e400", "soon", "", "0x10",
+        ] {
+            assert_eq!(retry_after(refused), None, "{refused}");
+        }
+        let past = "Wed, 21 Oct 2015 07:28:00 GMT";
+        assert_eq!(retry_after(past), Some(Duration::ZERO));
+        let far = "Fri, 31 Dec 9999 23:59:59 GMT";
+        assert_eq!(retry_after(far), Some(MAX_RETRY_AFTER));
+        let soon = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(120));
+        let d = retry_after(&soon).unwrap();
+        assert!(d > Duration::from_secs(100) && d <= Duration::from_secs(120));
     }
 
     #[test]
@@ -295,5 +385,36 @@ mod tests {
         });
         b.record(false, false, false);
         assert_eq!(b.admit(), Admission::Go);
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_probe_does_not_leave_the_breaker_probing() {
+        let limits = Limits::new(
+            4,
+            None,
+            RetryPolicy {
+                max_retries: 0,
+                ..RetryPolicy::default()
+            },
+            BreakerPolicy {
+                threshold: 1,
+                cooldown: Duration::from_millis(20),
+            },
+        );
+        limits.breaker().record(false, true, false);
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        // The probe's call is cancelled while its attempt is in flight (a run stopped, a
+        // caller timed out): nothing ever reports its outcome.
+        let probe = limits.run(std::future::pending::<Result<(), CallError>>);
+        assert!(
+            tokio::time::timeout(Duration::from_millis(20), probe)
+                .await
+                .is_err()
+        );
+        assert_eq!(
+            limits.breaker().admit(),
+            Admission::Probe,
+            "another call may probe"
+        );
     }
 }

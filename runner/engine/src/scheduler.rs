@@ -233,7 +233,7 @@ impl Engine {
                 let outcome = self.generate_outcome(&job).await;
                 if let Some(refused) = &outcome.refused {
                     let why = refused.to_string();
-                    control.stop(StopReason::Refused(why.clone()));
+                    stop_on(control, refused);
                     let _ = events
                         .send(Event::Skipped {
                             generations: 1,
@@ -273,8 +273,9 @@ impl Engine {
                 Ok(Ok(evaluation)) => {
                     let _ = events.send(Event::Evaluation(Arc::new(evaluation))).await;
                 }
-                Ok(Err(why)) => {
-                    control.stop(StopReason::Refused(why.clone()));
+                Ok(Err(refused)) => {
+                    stop_on(control, &refused);
+                    let why = refused.to_string();
                     let _ = events
                         .send(Event::Skipped {
                             generations: 0,
@@ -381,14 +382,14 @@ impl Engine {
         record
     }
 
-    /// Judges one generation with one judge; `Err` with the reason when the call was
-    /// refused (nothing is kept).
+    /// Judges one generation with one judge; `Err` when the call was refused (nothing
+    /// is kept).
     pub async fn evaluate(
         &self,
         job: &Job,
         generation: &GenerationRecord,
         judge_name: &str,
-    ) -> Result<EvaluationRecord, String> {
+    ) -> Result<EvaluationRecord, crate::call::CallError> {
         let input = job.task.input(&self.slop);
         let view = kind::of(generation.task_type).judge_view(generation);
         let mut record = EvaluationRecord {
@@ -426,7 +427,7 @@ impl Engine {
         let rubric = judge::rubric(input);
         let verdict = judging::run(judge, input, &view, &rubric, self.judge_retries).await;
         if let Some(refused) = verdict.refused {
-            return Err(refused.to_string());
+            return Err(refused);
         }
         record.status = if verdict.error.is_none() {
             Status::Ok
@@ -442,6 +443,16 @@ impl Engine {
         record.latency_ms = verdict.latency.as_millis() as u64;
         record.created_at = now();
         Ok(record)
+    }
+}
+
+/// What a refused call means for the rest of the run: a spent budget stops scheduling;
+/// a provider's refusal (a rejected key or model) does not stop the other providers'
+/// work: the provider answers its later calls at once, without a request, and each is
+/// skipped in turn.
+fn stop_on(control: &Control, refused: &crate::call::CallError) {
+    if crate::call::is_over_budget(refused) {
+        control.stop(StopReason::Budget);
     }
 }
 

@@ -8,7 +8,7 @@ use crate::env::Env;
 use crate::model::ModelHandle;
 use crate::provider::{self, Provider, Tuning};
 use crate::scheduler::Engine;
-use fabula_core::model::{Config, Dialect, ProviderConfig, ProviderKind};
+use fabula_core::model::{Config, ProviderKind};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -56,6 +56,9 @@ pub fn engine(
             Err(e) => errors.push(format!("provider `{pname}`: {e}")),
         }
     }
+    // Settings the wire formats cannot send stop the run here, before any call.
+    let names: Vec<String> = needed.iter().map(|n| n.to_string()).collect();
+    errors.extend(provider::review(config, env, &names).errors);
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -66,11 +69,7 @@ pub fn engine(
             let p = providers.get(m.provider.as_str())?;
             Some((
                 name.to_string(),
-                ModelHandle {
-                    name: name.to_string(),
-                    config: m.clone(),
-                    provider: Arc::clone(p),
-                },
+                ModelHandle::new(name, m.clone(), Arc::clone(p)),
             ))
         })
         .collect();
@@ -94,32 +93,21 @@ pub fn engine(
 }
 
 /// The wire dialect each provider of `config` speaks, after `base_url_env` overrides in
-/// `env`: what fingerprints hash besides the request's parameters.
+/// `env` ([`provider::effective_dialect`]): what fingerprints hash besides the request's
+/// parameters.
 pub fn dialects(config: &Config, env: &Env) -> BTreeMap<String, String> {
     config
         .providers
         .iter()
-        .map(|(name, p)| (name.clone(), dialect(p, env).to_string()))
+        .map(|(name, p)| {
+            let dialect = match p.kind {
+                ProviderKind::Sim => "sim",
+                ProviderKind::Anthropic => "anthropic",
+                ProviderKind::Openai => {
+                    provider::effective_dialect(p, env).map_or("openai", |d| d.as_str())
+                }
+            };
+            (name.clone(), dialect.to_string())
+        })
         .collect()
-}
-
-fn dialect(p: &ProviderConfig, env: &Env) -> &'static str {
-    match p.kind {
-        ProviderKind::Sim => "sim",
-        ProviderKind::Anthropic => "anthropic",
-        ProviderKind::Openai => {
-            let base_url = p
-                .base_url_env
-                .as_deref()
-                .and_then(|var| env.get(var))
-                .or(p.base_url.as_deref())
-                .unwrap_or_default();
-            match p.dialect {
-                Some(Dialect::Openrouter) => "openrouter",
-                Some(Dialect::Openai) => "openai",
-                None if base_url.contains("openrouter.ai") => "openrouter",
-                None => "openai",
-            }
-        }
-    }
 }

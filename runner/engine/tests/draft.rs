@@ -40,6 +40,7 @@ fn config(url: &str) -> Config {
         requests_per_minute: None,
         timeout_secs: Some(5),
         max_retries: Some(0),
+        max_response_bytes: None,
         headers: BTreeMap::new(),
     };
     let model = |id: &str, input: f64, output: f64| ModelConfig {
@@ -507,6 +508,7 @@ async fn the_simulator_drafts_every_type_offline() {
             requests_per_minute: None,
             timeout_secs: None,
             max_retries: None,
+            max_response_bytes: None,
             headers: BTreeMap::new(),
         },
     );

@@ -25,6 +25,7 @@ fn config(kind: ProviderKind, url: &str, concurrency: u32) -> ProviderConfig {
         requests_per_minute: None,
         timeout_secs: None,
         max_retries: None,
+        max_response_bytes: None,
         headers: BTreeMap::from([
             (
                 "HTTP-Referer".to_string(),

@@ -37,6 +37,7 @@ fn config(url: &str) -> Config {
         requests_per_minute: None,
         timeout_secs: Some(5),
         max_retries: Some(0),
+        max_response_bytes: None,
         headers: BTreeMap::new(),
     };
     let model = |id: &str| ModelConfig {

@@ -1,7 +1,8 @@
 //! A scriptable HTTP/1.1 server on 127.0.0.1 for provider tests and the throughput
 //! benchmark. Raw TCP, so that it can misbehave in ways a framework would not allow:
-//! hang, send a truncated body, close mid-response. It records every request and the
-//! most requests it ever had in flight at once.
+//! hang, send a truncated body, close mid-response, stream a body of any size. It records
+//! every request, the most requests it ever had in flight at once, and the body bytes the
+//! client actually accepted (so a test can show that a client stopped reading).
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -22,6 +23,14 @@ pub enum Reply {
     Hang,
     /// Claim `claimed` bytes of body, send `body`, close.
     Truncated { body: String, claimed: usize },
+    /// A 200 whose body is `total` bytes of filler, written in pieces as the client reads
+    /// them (never held in memory whole). With `declared`, the head says the length;
+    /// without, the body ends when the connection closes.
+    Stream {
+        headers: Vec<(String, String)>,
+        total: usize,
+        declared: bool,
+    },
 }
 
 impl Reply {
@@ -40,7 +49,7 @@ impl Reply {
         }
     }
     pub fn with_header(mut self, k: &str, v: &str) -> Reply {
-        if let Reply::Json { headers, .. } = &mut self {
+        if let Reply::Json { headers, .. } | Reply::Stream { headers, .. } = &mut self {
             headers.push((k.to_string(), v.to_string()));
         }
         self
@@ -75,6 +84,8 @@ pub struct FakeServer {
     pub seen: Arc<Mutex<Vec<Seen>>>,
     in_flight: Arc<AtomicUsize>,
     pub max_in_flight: Arc<AtomicUsize>,
+    /// Body bytes of [`Reply::Stream`] replies that the client's socket accepted.
+    pub streamed: Arc<AtomicUsize>,
 }
 
 impl FakeServer {
@@ -88,12 +99,14 @@ impl FakeServer {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let in_flight = Arc::new(AtomicUsize::new(0));
         let max_in_flight = Arc::new(AtomicUsize::new(0));
+        let streamed = Arc::new(AtomicUsize::new(0));
         let handler: Arc<Handler> = Arc::new(handler);
         let counter = Arc::new(AtomicUsize::new(0));
         {
             let seen = Arc::clone(&seen);
             let in_flight = Arc::clone(&in_flight);
             let max_in_flight = Arc::clone(&max_in_flight);
+            let streamed = Arc::clone(&streamed);
             tokio::spawn(async move {
                 loop {
                     let Ok((stream, _)) = listener.accept().await else {
@@ -105,17 +118,16 @@ impl FakeServer {
                     let max_in_flight = Arc::clone(&max_in_flight);
                     let handler = Arc::clone(&handler);
                     let counter = Arc::clone(&counter);
+                    let streamed = Arc::clone(&streamed);
                     tokio::spawn(async move {
-                        serve(
-                            stream,
-                            latency,
-                            handler,
+                        let counters = Counters {
                             counter,
                             seen,
                             in_flight,
                             max_in_flight,
-                        )
-                        .await;
+                            streamed,
+                        };
+                        serve(stream, latency, handler, counters).await;
                     });
                 }
             });
@@ -125,6 +137,7 @@ impl FakeServer {
             seen,
             in_flight,
             max_in_flight,
+            streamed,
         }
     }
 
@@ -148,17 +161,30 @@ impl FakeServer {
     pub fn max_in_flight(&self) -> usize {
         self.max_in_flight.load(Ordering::SeqCst)
     }
+
+    /// Body bytes of streamed replies the client accepted so far.
+    pub fn streamed(&self) -> usize {
+        self.streamed.load(Ordering::SeqCst)
+    }
 }
 
-async fn serve(
-    mut stream: TcpStream,
-    latency: Duration,
-    handler: Arc<Handler>,
+/// What one connection updates.
+struct Counters {
     counter: Arc<AtomicUsize>,
     seen: Arc<Mutex<Vec<Seen>>>,
     in_flight: Arc<AtomicUsize>,
     max_in_flight: Arc<AtomicUsize>,
-) {
+    streamed: Arc<AtomicUsize>,
+}
+
+async fn serve(mut stream: TcpStream, latency: Duration, handler: Arc<Handler>, c: Counters) {
+    let Counters {
+        counter,
+        seen,
+        in_flight,
+        max_in_flight,
+        streamed,
+    } = c;
     let mut buf = Vec::with_capacity(8192);
     loop {
         let Some(request) = read_request(&mut stream, &mut buf).await else {
@@ -203,6 +229,35 @@ async fn serve(
                 let _ = stream.write_all(head.as_bytes()).await;
                 let _ = stream.write_all(body.as_bytes()).await;
                 let _ = stream.flush().await;
+                in_flight.fetch_sub(1, Ordering::SeqCst);
+                false
+            }
+            Reply::Stream {
+                headers,
+                total,
+                declared,
+            } => {
+                let mut head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n".to_string();
+                if declared {
+                    head.push_str(&format!("content-length: {total}\r\n"));
+                } else {
+                    head.push_str("connection: close\r\n");
+                }
+                for (k, v) in headers {
+                    head.push_str(&format!("{k}: {v}\r\n"));
+                }
+                head.push_str("\r\n");
+                let piece = vec![b'x'; 64 * 1024];
+                let mut left = total;
+                let mut ok = stream.write_all(head.as_bytes()).await.is_ok();
+                while ok && left > 0 {
+                    let n = left.min(piece.len());
+                    ok = stream.write_all(&piece[..n]).await.is_ok();
+                    if ok {
+                        streamed.fetch_add(n, Ordering::SeqCst);
+                        left -= n;
+                    }
+                }
                 in_flight.fetch_sub(1, Ordering::SeqCst);
                 false
             }
@@ -305,6 +360,19 @@ pub fn chat_usage(text: &str, prompt_tokens: u64, completion_tokens: u64) -> Str
         "id": "gen-1",
         "choices": [{ "index": 0, "message": { "role": "assistant", "content": text }, "finish_reason": "stop" }],
         "usage": { "prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens }
+    })
+    .to_string()
+}
+
+/// An Anthropic Messages API success body.
+pub fn messages(text: &str, stop_reason: &str) -> String {
+    serde_json::json!({
+        "id": "msg_1",
+        "type": "message",
+        "role": "assistant",
+        "content": [{ "type": "text", "text": text }],
+        "stop_reason": stop_reason,
+        "usage": { "input_tokens": 3, "output_tokens": 4 }
     })
     .to_string()
 }

@@ -2,6 +2,7 @@
 
 mod check;
 mod clean_failed;
+mod doctor;
 mod draft;
 mod export;
 mod init;
@@ -29,6 +30,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::New(args) => new::run(&args),
         Command::Draft(args) => draft::run(&args),
         Command::Merge(args) => merge::run(&args),
+        Command::Doctor(args) => doctor::run(&args),
     }
 }
 

@@ -53,6 +53,16 @@ pub enum Dialect {
     Openai,
 }
 
+impl Dialect {
+    /// The name used in `fabula.yaml`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dialect::Openrouter => "openrouter",
+            Dialect::Openai => "openai",
+        }
+    }
+}
+
 #[derive(Clone, Debug, Deserialize)]
 pub struct ProviderConfig {
     pub kind: ProviderKind,
@@ -72,6 +82,9 @@ pub struct ProviderConfig {
     pub timeout_secs: Option<u64>,
     #[serde(default)]
     pub max_retries: Option<u32>,
+    /// Largest response body accepted, in bytes (default: the engine's, 4 MiB).
+    #[serde(default)]
+    pub max_response_bytes: Option<u64>,
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
 }
@@ -88,6 +101,9 @@ pub struct ModelConfig {
     pub reasoning: Option<Reasoning>,
     #[serde(default)]
     pub verbosity: Option<String>,
+    /// Most tokens per answer for this model, reasoning included: a ceiling on the task's
+    /// budget (the smaller applies), and the whole budget of calls without one (judge,
+    /// oracle, critic).
     #[serde(default)]
     pub max_tokens: Option<u32>,
     #[serde(default)]

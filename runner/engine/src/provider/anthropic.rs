@@ -1,6 +1,6 @@
 //! Anthropic's Messages API (`POST <base_url>/messages`).
 
-use super::{BoxFuture, Endpoint, Provider};
+use super::{BoxFuture, Endpoint, Parsed, Provider};
 use crate::call::{CallError, ChatRequest, Completion, MessageRole, ReasoningRequest};
 use fabula_core::model::{FinishReason, Usage};
 use serde_json::{Value, json};
@@ -23,15 +23,9 @@ impl Provider for Anthropic {
     ) -> BoxFuture<'a, Result<Completion, CallError>> {
         Box::pin(async move {
             let body = body(request)?;
-            let (parsed, attempts, latency) = self.endpoint.post("messages", &body, parse).await?;
-            Ok(Completion {
-                text: parsed.0,
-                finish: parsed.1,
-                usage: parsed.2,
-                cost_usd: None,
-                latency,
-                attempts,
-            })
+            self.endpoint
+                .post("messages", &request.model, &body, parse)
+                .await
         })
     }
 }
@@ -39,6 +33,9 @@ impl Provider for Anthropic {
 /// Anthropic's smallest thinking budget.
 const MIN_THINKING: u32 = 1024;
 
+/// The request body. What the Messages API cannot take is left out or adjusted as
+/// `rules::review_model` warns: `verbosity` is not sent, a temperature is clamped to 1
+/// and not sent while thinking is on, an effort level becomes a thinking budget.
 pub(crate) fn body(request: &ChatRequest) -> Result<Value, CallError> {
     let system: Vec<&str> = request
         .messages
@@ -92,7 +89,10 @@ pub(crate) fn body(request: &ChatRequest) -> Result<Value, CallError> {
     Ok(body)
 }
 
-pub(crate) fn parse(bytes: &[u8]) -> Result<(String, FinishReason, Usage), CallError> {
+/// Parses a Messages API response body. Anything but the expected shape is
+/// [`CallError::Malformed`]; an error object in a 200 is a 529 (overloaded) status.
+/// Texts are the provider's whole words: the provider boundary scrubs and shortens them.
+pub fn parse(bytes: &[u8]) -> Result<Parsed, CallError> {
     let v: Value = serde_json::from_slice(bytes)
         .map_err(|e| CallError::Malformed(format!("not JSON ({e})")))?;
     if v.get("type").and_then(Value::as_str) == Some("error") {
@@ -102,7 +102,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<(String, FinishReason, Usage), CallE
             .unwrap_or("unknown error");
         return Err(CallError::Status {
             code: 529,
-            body: crate::call::excerpt(msg),
+            body: msg.to_string(),
             retry_after: None,
         });
     }
@@ -132,7 +132,12 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<(String, FinishReason, Usage), CallE
         completion_tokens: n("output_tokens"),
         reasoning_tokens: 0,
     };
-    Ok((text, finish, usage))
+    Ok(Parsed {
+        text,
+        finish,
+        usage,
+        cost: None,
+    })
 }
 
 #[cfg(test)]
@@ -177,7 +182,12 @@ mod tests {
 
     #[test]
     fn parses_text_blocks_and_stop_reasons() {
-        let (t, f, u) = parse(
+        let Parsed {
+            text: t,
+            finish: f,
+            usage: u,
+            ..
+        } = parse(
             br#"{"content":[{"type":"thinking","thinking":"hm"},{"type":"text","text":"Hello"}],
                 "stop_reason":"max_tokens","usage":{"input_tokens":9,"output_tokens":20}}"#,
         )
@@ -185,8 +195,8 @@ mod tests {
         assert_eq!(t, "Hello");
         assert_eq!(f, FinishReason::Length);
         assert_eq!(u.completion_tokens, 20);
-        let (_, f, _) = parse(br#"{"content":[],"stop_reason":"refusal"}"#).unwrap();
-        assert_eq!(f, FinishReason::ContentFilter);
+        let p = parse(br#"{"content":[],"stop_reason":"refusal"}"#).unwrap();
+        assert_eq!(p.finish, FinishReason::ContentFilter);
         assert!(matches!(
             parse(b"{\"content\":"),
             Err(CallError::Malformed(_))

@@ -1,26 +1,68 @@
 //! The HTTP endpoint shared by the real providers: a reqwest client (rustls), the base
-//! URL, the request headers (API key included) and the provider's [`Limits`].
+//! URL, the request headers (API key included), the provider's [`Limits`], and the
+//! provider boundary: everything a provider hands back leaves through here.
 //!
 //! One [`Endpoint::post`] is one logical call: every attempt sends the JSON body, reads
-//! the whole response, maps an error status to [`CallError::Status`] (with
-//! `Retry-After`), and hands a success body to the provider's parser. A body that ends
-//! early or is not the JSON the parser expects is [`CallError::Malformed`], which is
-//! retried like a 5xx.
+//! at most `max_response_bytes` of the answer as it arrives (a longer one is
+//! [`CallError::TooLarge`], the rest unread), maps an error status to
+//! [`CallError::Status`] (with a capped `Retry-After`), and hands a success body to the
+//! provider's parser. A body that ends early or is not the JSON the parser expects is
+//! [`CallError::Malformed`], which is retried like a 5xx.
+//!
+//! A refusal (HTTP 401, 402, 403; 404 for one model) is remembered: later calls fail at
+//! once with [`CallError::Refused`] and send nothing. The completion text and every
+//! error text are scrubbed of the provider's secrets on the way out
+//! ([`Secrets::scrub`], [`Secrets::scrub_error`]).
 
-use crate::call::{CallError, excerpt};
-use crate::limits::Limits;
+use super::Parsed;
+use crate::call::{CallError, Completion, Refusal};
+use crate::limits::{Limits, retry_after};
+use crate::secret::Secrets;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
+use std::collections::BTreeMap;
 use std::fmt;
-use std::time::{Duration, Instant, SystemTime};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// The largest response body a provider may send unless its config says otherwise: far
+/// above any real answer (a 32k-token answer with its reasoning is well under 1 MiB),
+/// far below what would hurt a run that holds many answers at once.
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// How much of an error body is read: enough for any message worth showing.
+const MAX_ERROR_BODY_BYTES: u64 = 64 * 1024;
+
+/// What an endpoint needs besides its limits. No `Debug`: it holds the key.
+pub(crate) struct Settings<'a> {
+    pub provider: &'a str,
+    pub base_url: &'a str,
+    pub headers: &'a [(String, String)],
+    /// The variable the key came from (named in refusals).
+    pub key_env: Option<&'a str>,
+    /// The key itself, scrubbed from everything the provider sends back.
+    pub key: Option<&'a str>,
+    pub max_response_bytes: u64,
+}
 
 pub struct Endpoint {
-    pub(crate) provider: String,
+    provider: String,
+    key_env: Option<String>,
     client: reqwest::Client,
     base_url: String,
     headers: HeaderMap,
-    /// Secret header values (and bare keys): scrubbed from anything we report.
-    secrets: Vec<String>,
+    secrets: Secrets,
+    max_response_bytes: u64,
+    refused: Mutex<Refused>,
     pub(crate) limits: Limits,
+}
+
+/// What the provider has refused for good.
+#[derive(Debug, Default)]
+struct Refused {
+    /// Everything (401, 402, 403).
+    all: Option<CallError>,
+    /// One model id (404).
+    models: BTreeMap<String, CallError>,
 }
 
 impl fmt::Debug for Endpoint {
@@ -34,15 +76,11 @@ impl fmt::Debug for Endpoint {
 }
 
 impl Endpoint {
-    pub fn new(
-        provider: &str,
-        base_url: &str,
-        headers: &[(String, String)],
-        limits: Limits,
-    ) -> Result<Endpoint, CallError> {
+    pub(crate) fn new(s: Settings<'_>, limits: Limits) -> Result<Endpoint, CallError> {
+        let provider = s.provider;
         let mut map = HeaderMap::new();
-        let mut secrets = Vec::new();
-        for (k, v) in headers {
+        let mut secrets: Vec<String> = s.key.map(str::to_string).into_iter().collect();
+        for (k, v) in s.headers {
             let name = HeaderName::from_bytes(k.as_bytes()).map_err(|_| {
                 CallError::Config(format!("provider `{provider}`: invalid header name `{k}`"))
             })?;
@@ -54,10 +92,7 @@ impl Endpoint {
             })?;
             if is_secret_header(k) {
                 value.set_sensitive(true);
-                secrets.push(v.clone());
-                if let Some(bare) = v.strip_prefix("Bearer ") {
-                    secrets.push(bare.to_string());
-                }
+                secrets.push(v.strip_prefix("Bearer ").unwrap_or(v).to_string());
             }
             map.insert(name, value);
         }
@@ -68,112 +103,167 @@ impl Endpoint {
             .map_err(|e| CallError::Config(format!("provider `{provider}`: HTTP client: {e}")))?;
         Ok(Endpoint {
             provider: provider.to_string(),
+            key_env: s.key_env.map(str::to_string),
             client,
-            base_url: base_url.trim_end_matches('/').to_string(),
+            base_url: s.base_url.trim_end_matches('/').to_string(),
             headers: map,
-            secrets: secrets.into_iter().filter(|s| s.len() >= 4).collect(),
+            secrets: Secrets::new(secrets),
+            max_response_bytes: s.max_response_bytes,
+            refused: Mutex::new(Refused::default()),
             limits,
         })
     }
 
-    /// POSTs `body` to `<base_url>/<path>` under the limits and parses the answer.
-    /// Returns the parsed value, the attempts made and the latency of the successful
-    /// attempt.
-    pub async fn post<T>(
+    /// POSTs `body` (a request for `model`) to `<base_url>/<path>` under the limits and
+    /// parses the answer. The completion's text and any error are scrubbed of secrets.
+    pub(crate) async fn post(
         &self,
         path: &str,
+        model: &str,
         body: &serde_json::Value,
-        parse: impl Fn(&[u8]) -> Result<T, CallError>,
-    ) -> Result<(T, u32, Duration), CallError> {
-        self.post_unscrubbed(path, body, parse)
-            .await
-            .map_err(|e| self.scrub(e))
-    }
-
-    /// A provider may echo what it was sent (some echo a rejected key): remove every
-    /// secret from the error before anyone sees it.
-    fn scrub(&self, e: CallError) -> CallError {
-        let clean = |s: String| {
-            self.secrets
-                .iter()
-                .fold(s, |acc, secret| acc.replace(secret.as_str(), "[redacted]"))
-        };
-        match e {
-            CallError::Status {
-                code,
-                body,
-                retry_after,
-            } => CallError::Status {
-                code,
-                body: clean(body),
-                retry_after,
-            },
-            CallError::Malformed(m) => CallError::Malformed(clean(m)),
-            CallError::Connection(m) => CallError::Connection(clean(m)),
-            CallError::Exhausted { attempts, last } => CallError::Exhausted {
+        parse: fn(&[u8]) -> Result<Parsed, CallError>,
+    ) -> Result<Completion, CallError> {
+        match self.post_unscrubbed(path, model, body, parse).await {
+            Ok((parsed, attempts, latency)) => Ok(Completion {
+                text: self.secrets.scrub(&parsed.text),
+                finish: parsed.finish,
+                usage: parsed.usage,
+                cost_usd: parsed.cost,
+                latency,
                 attempts,
-                last: Box::new(self.scrub(*last)),
-            },
-            other => other,
+            }),
+            Err(e) => Err(self.secrets.scrub_error(e)),
         }
     }
 
-    async fn post_unscrubbed<T>(
+    async fn post_unscrubbed(
         &self,
         path: &str,
+        model: &str,
         body: &serde_json::Value,
-        parse: impl Fn(&[u8]) -> Result<T, CallError>,
-    ) -> Result<(T, u32, Duration), CallError> {
+        parse: fn(&[u8]) -> Result<Parsed, CallError>,
+    ) -> Result<(Parsed, u32, Duration), CallError> {
+        if let Some(refused) = self.refused(model) {
+            return Err(refused);
+        }
         let url = format!("{}/{}", self.base_url, path.trim_start_matches('/'));
         let bytes = serde_json::to_vec(body)
             .map_err(|e| CallError::Config(format!("cannot encode the request: {e}")))?;
-        let parse = &parse;
-        let ((value, latency), attempts) = self
+        let ((parsed, latency), attempts) = self
             .limits
             .run(|| {
                 let url = url.clone();
                 let bytes = bytes.clone();
                 async move {
-                    let started = Instant::now();
-                    let response = self
-                        .client
-                        .post(&url)
-                        .headers(self.headers.clone())
-                        .header("content-type", "application/json")
-                        .timeout(self.limits.retry.timeout)
-                        .body(bytes)
-                        .send()
-                        .await
-                        .map_err(|e| self.transport_error(e))?;
-                    let status = response.status();
-                    let retry_after = response
-                        .headers()
-                        .get(RETRY_AFTER)
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(parse_retry_after);
-                    let body = response.bytes().await.map_err(|e| {
-                        if e.is_timeout() {
-                            CallError::Timeout(self.limits.retry.timeout)
-                        } else {
-                            CallError::Malformed(format!(
-                                "the response body ended early or could not be read ({})",
-                                describe(&e)
-                            ))
-                        }
-                    })?;
-                    if !status.is_success() {
-                        return Err(CallError::Status {
-                            code: status.as_u16(),
-                            body: excerpt(&String::from_utf8_lossy(&body)),
-                            retry_after,
-                        });
+                    // Another call may have been refused while this one waited.
+                    if let Some(refused) = self.refused(model) {
+                        return Err(refused);
                     }
-                    let value = parse(&body)?;
-                    Ok((value, started.elapsed()))
+                    self.attempt(&url, bytes, parse)
+                        .await
+                        .map_err(|e| self.remember_refusal(model, e))
                 }
             })
             .await?;
-        Ok((value, attempts, latency))
+        Ok((parsed, attempts, latency))
+    }
+
+    async fn attempt(
+        &self,
+        url: &str,
+        bytes: Vec<u8>,
+        parse: fn(&[u8]) -> Result<Parsed, CallError>,
+    ) -> Result<(Parsed, Duration), CallError> {
+        let started = Instant::now();
+        let mut response = self
+            .client
+            .post(url)
+            .headers(self.headers.clone())
+            .header("content-type", "application/json")
+            .timeout(self.limits.retry.timeout)
+            .body(bytes)
+            .send()
+            .await
+            .map_err(|e| self.transport_error(e))?;
+        let status = response.status();
+        if !status.is_success() {
+            let retry_after = response
+                .headers()
+                .get(RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(retry_after);
+            let limit = MAX_ERROR_BODY_BYTES.min(self.max_response_bytes);
+            let (body, _) = self.read_capped(&mut response, limit).await?;
+            return Err(CallError::Status {
+                code: status.as_u16(),
+                body: String::from_utf8_lossy(&body).into_owned(),
+                retry_after,
+            });
+        }
+        let limit = self.max_response_bytes;
+        if response.content_length().is_some_and(|n| n > limit) {
+            return Err(CallError::TooLarge { limit });
+        }
+        let (body, over) = self.read_capped(&mut response, limit).await?;
+        if over {
+            return Err(CallError::TooLarge { limit });
+        }
+        Ok((parse(&body)?, started.elapsed()))
+    }
+
+    /// Reads the body as it arrives, keeping at most `limit` bytes; says whether there
+    /// was more (which is left unread: the connection is dropped with the response).
+    async fn read_capped(
+        &self,
+        response: &mut reqwest::Response,
+        limit: u64,
+    ) -> Result<(Vec<u8>, bool), CallError> {
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        let expected = response
+            .content_length()
+            .and_then(|n| usize::try_from(n).ok())
+            .unwrap_or(16 * 1024);
+        let mut body = Vec::with_capacity(expected.min(limit));
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.body_error(e))? {
+            let room = limit - body.len();
+            if chunk.len() > room {
+                body.extend_from_slice(&chunk[..room]);
+                return Ok((body, true));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok((body, false))
+    }
+
+    /// The refusal in force for `model`, if any.
+    fn refused(&self, model: &str) -> Option<CallError> {
+        let r = self.refused.lock().unwrap_or_else(|e| e.into_inner());
+        r.all.clone().or_else(|| r.models.get(model).cloned())
+    }
+
+    /// Turns a refusing status into [`CallError::Refused`] and remembers it.
+    fn remember_refusal(&self, model: &str, e: CallError) -> CallError {
+        let CallError::Status { code, body, .. } = &e else {
+            return e;
+        };
+        if !Refusal::is_refusal(*code) {
+            return e;
+        }
+        let per_model = *code == 404;
+        let refused = CallError::Refused(Box::new(Refusal {
+            provider: self.provider.clone(),
+            model: per_model.then(|| model.to_string()),
+            status: *code,
+            key_env: self.key_env.clone(),
+            detail: body.clone(),
+        }));
+        let mut r = self.refused.lock().unwrap_or_else(|e| e.into_inner());
+        if per_model {
+            r.models.insert(model.to_string(), refused.clone());
+        } else {
+            r.all.get_or_insert(refused.clone());
+        }
+        refused
     }
 
     fn transport_error(&self, e: reqwest::Error) -> CallError {
@@ -181,6 +271,17 @@ impl Endpoint {
             CallError::Timeout(self.limits.retry.timeout)
         } else {
             CallError::Connection(describe(&e))
+        }
+    }
+
+    fn body_error(&self, e: reqwest::Error) -> CallError {
+        if e.is_timeout() {
+            CallError::Timeout(self.limits.retry.timeout)
+        } else {
+            CallError::Malformed(format!(
+                "the response body ended early or could not be read ({})",
+                describe(&e)
+            ))
         }
     }
 }
@@ -200,35 +301,4 @@ fn describe(e: &reqwest::Error) -> String {
 fn is_secret_header(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
     n == "authorization" || n.contains("key") || n.contains("token")
-}
-
-/// `Retry-After` as delay-seconds or an HTTP date.
-pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
-    let value = value.trim();
-    if let Ok(secs) = value.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
-    }
-    let at = httpdate::parse_http_date(value).ok()?;
-    Some(
-        at.duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO),
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn retry_after_forms() {
-        assert_eq!(parse_retry_after("3"), Some(Duration::from_secs(3)));
-        assert_eq!(parse_retry_after(" 0.5 "), Some(Duration::from_millis(500)));
-        assert_eq!(parse_retry_after("-1"), None);
-        assert_eq!(parse_retry_after("soon"), None);
-        let past = "Wed, 21 Oct 2015 07:28:00 GMT";
-        assert_eq!(parse_retry_after(past), Some(Duration::ZERO));
-        let future = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(120));
-        let d = parse_retry_after(&future).unwrap();
-        assert!(d > Duration::from_secs(100) && d <= Duration::from_secs(120));
-    }
 }

@@ -1,7 +1,8 @@
 //! OpenAI-compatible chat completions (`POST <base_url>/chat/completions`): OpenRouter by
 //! default, and OpenAI, DeepInfra, Groq, Together, vLLM, Ollama, llama.cpp, LM Studio.
 
-use super::{BoxFuture, Endpoint, Provider};
+use super::rules::{self, Wire};
+use super::{BoxFuture, Endpoint, Parsed, Provider};
 use crate::call::{CallError, ChatRequest, Completion, ReasoningRequest};
 use fabula_core::model::{Dialect, FinishReason, Usage};
 use serde_json::{Value, json};
@@ -24,23 +25,18 @@ impl Provider for OpenAi {
         request: &'a ChatRequest,
     ) -> BoxFuture<'a, Result<Completion, CallError>> {
         Box::pin(async move {
-            let body = body(request, self.dialect);
-            let (parsed, attempts, latency) =
-                self.endpoint.post("chat/completions", &body, parse).await?;
-            Ok(Completion {
-                text: parsed.text,
-                finish: parsed.finish,
-                usage: parsed.usage,
-                cost_usd: parsed.cost,
-                latency,
-                attempts,
-            })
+            let body = body(request, self.dialect)?;
+            self.endpoint
+                .post("chat/completions", &request.model, &body, parse)
+                .await
         })
     }
 }
 
-/// The request body for `request` in `dialect`.
-pub(crate) fn body(request: &ChatRequest, dialect: Dialect) -> Value {
+/// The request body for `request` in `dialect`. A setting the dialect cannot carry, or
+/// the model rejects, is an error, never dropped ([`rules`]).
+pub(crate) fn body(request: &ChatRequest, dialect: Dialect) -> Result<Value, CallError> {
+    let rule = rules::rule(Wire::Chat(dialect), &request.model);
     let messages: Vec<Value> = request
         .messages
         .iter()
@@ -49,9 +45,15 @@ pub(crate) fn body(request: &ChatRequest, dialect: Dialect) -> Value {
     let mut body = json!({
         "model": request.model,
         "messages": messages,
-        "max_tokens": request.max_tokens,
     });
+    body[rule.max_tokens_field] = json!(request.max_tokens);
     if let Some(t) = request.temperature {
+        if !rule.temperature && t != 1.0 {
+            return Err(CallError::Config(rules::temperature_rejected(
+                &request.model,
+                t,
+            )));
+        }
         body["temperature"] = json!(t);
     }
     if let Some(v) = &request.verbosity {
@@ -70,25 +72,22 @@ pub(crate) fn body(request: &ChatRequest, dialect: Dialect) -> Value {
             // Ask OpenRouter to report the cost of the call in `usage.cost`.
             body["usage"] = json!({ "include": true });
         }
-        Dialect::Openai => {
-            if let Some(ReasoningRequest::Effort(e)) = &request.reasoning {
-                body["reasoning_effort"] = json!(e);
+        Dialect::Openai => match &request.reasoning {
+            Some(ReasoningRequest::Effort(e)) => body["reasoning_effort"] = json!(e),
+            Some(ReasoningRequest::Tokens(_)) => {
+                return Err(CallError::Config(rules::reasoning_budget_unsendable()));
             }
-        }
+            None => {}
+        },
     }
-    body
+    Ok(body)
 }
 
-#[derive(Debug, PartialEq)]
-pub(crate) struct Parsed {
-    pub text: String,
-    pub finish: FinishReason,
-    pub usage: Usage,
-    pub cost: Option<f64>,
-}
-
-/// Parses a chat-completions response. Anything but the expected shape is `Malformed`.
-pub(crate) fn parse(bytes: &[u8]) -> Result<Parsed, CallError> {
+/// Parses a chat-completions response body. Anything but the expected shape is
+/// [`CallError::Malformed`]; an error object inside a 200 (OpenRouter's way for some
+/// upstream failures) is [`CallError::Status`] with its code. Texts are the provider's
+/// whole words: the provider boundary scrubs and shortens them.
+pub fn parse(bytes: &[u8]) -> Result<Parsed, CallError> {
     let v: Value = serde_json::from_slice(bytes)
         .map_err(|e| CallError::Malformed(format!("not JSON ({e})")))?;
     if let Some(err) = v.get("error") {
@@ -97,10 +96,15 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Parsed, CallError> {
             .get("message")
             .and_then(Value::as_str)
             .unwrap_or("unknown error");
-        let code = err.get("code").and_then(Value::as_u64).unwrap_or(502);
+        let code = err
+            .get("code")
+            .and_then(Value::as_u64)
+            .and_then(|c| u16::try_from(c).ok())
+            .filter(|c| (400..=599).contains(c))
+            .unwrap_or(502);
         return Err(CallError::Status {
-            code: u16::try_from(code).unwrap_or(502),
-            body: crate::call::excerpt(msg),
+            code,
+            body: msg.to_string(),
             retry_after: None,
         });
     }
@@ -191,7 +195,8 @@ mod tests {
         let b = body(
             &request(Some(ReasoningRequest::Tokens(2048))),
             Dialect::Openrouter,
-        );
+        )
+        .unwrap();
         assert_eq!(b["reasoning"], json!({ "max_tokens": 2048 }));
         assert_eq!(b["usage"], json!({ "include": true }));
         assert_eq!(b["verbosity"], "low");
@@ -199,16 +204,16 @@ mod tests {
         let b = body(
             &request(Some(ReasoningRequest::Effort("high".into()))),
             Dialect::Openrouter,
-        );
+        )
+        .unwrap();
         assert_eq!(b["reasoning"], json!({ "effort": "high" }));
     }
 
     #[test]
     fn openai_body_uses_standard_fields() {
-        let b = body(
-            &request(Some(ReasoningRequest::Effort("low".into()))),
-            Dialect::Openai,
-        );
+        let mut r = request(Some(ReasoningRequest::Effort("low".into())));
+        r.model = "vendor/model".into();
+        let b = body(&r, Dialect::Openai).unwrap();
         assert_eq!(b["reasoning_effort"], "low");
         assert!(b.get("reasoning").is_none());
         assert!(b.get("usage").is_none());

@@ -6,9 +6,11 @@ use super::report::{self, Mode};
 use crate::args::RunArgs;
 use crate::error::{self, CliError};
 use anyhow::Context as _;
+use fabula_engine::budget::{self, Budget};
+use fabula_engine::provider;
 use fabula_engine::provider::Tuning;
-use fabula_engine::recorder::{self, Reporter, Stored, Tally};
-use fabula_engine::scheduler::{Control, Event, StopReason};
+use fabula_engine::recorder::{self, Reporter, Tally};
+use fabula_engine::scheduler::{Control, StopReason};
 use fabula_engine::setup;
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
@@ -20,6 +22,8 @@ pub struct Done {
     pub stopped: Option<StopReason>,
     pub elapsed: Duration,
     pub mode: Mode,
+    /// The run's spending cap, when it had one.
+    pub budget: Option<Arc<Budget>>,
 }
 
 pub fn execute(p: &Prepared, args: &RunArgs) -> anyhow::Result<Done> {
@@ -27,7 +31,7 @@ pub fn execute(p: &Prepared, args: &RunArgs) -> anyhow::Result<Done> {
     if let Some(e) = &session.env_error {
         return Err(CliError::Usage(format!("cannot read the keys: {e}")).into());
     }
-    let engine = setup::engine(
+    let mut engine = setup::engine(
         session.config(),
         &session.env,
         &Tuning::default(),
@@ -35,32 +39,60 @@ pub fn execute(p: &Prepared, args: &RunArgs) -> anyhow::Result<Done> {
         &p.selection.judges,
         session.slop.clone(),
     )
-    .map(Arc::new)
     .map_err(|errors| {
         CliError::Usage(format!("cannot start the run:\n  {}", errors.join("\n  ")))
     })?;
-    preflight(session.store.root())?;
-    let mode = if args.json {
-        Mode::Json
-    } else if args.quiet {
-        Mode::Quiet
-    } else if std::io::stderr().is_terminal() {
-        Mode::Bar
-    } else {
-        Mode::Lines
+    // The models this plan calls: its writers and judges, and a helper only when a task
+    // of the plan talks to it.
+    let mut names: Vec<String> = p.selection.writers.clone();
+    names.extend(p.selection.judges.iter().cloned());
+    for job in &p.plan.jobs {
+        let helper = match fabula_core::kind::of(job.task.task.task_type()).helper() {
+            Some(fabula_core::kind::Party::Oracle) => session.config().oracle.clone(),
+            Some(fabula_core::kind::Party::Critic) => session.config().critic.clone(),
+            _ => None,
+        };
+        names.extend(helper);
+    }
+    names.sort();
+    names.dedup();
+    if !matches!(mode_of(args), Mode::Json | Mode::Quiet) {
+        for warning in provider::review(session.config(), &session.env, &names).warnings {
+            writeln!(std::io::stderr(), "warning: {warning}")?;
+        }
+    }
+    let budget = match args.max_cost {
+        None => None,
+        Some(cap) => {
+            let unpriced = budget::unpriced(session.config(), &names);
+            if !unpriced.is_empty() && !args.allow_unpriced {
+                return Err(CliError::Usage(format!(
+                    "--max-cost needs a price for every model, and {} have none: add `price` to them in fabula.yaml, or pass --allow-unpriced (their cost then counts only after the fact)",
+                    unpriced.join(", ")
+                ))
+                .into());
+            }
+            let mut b = Budget::new(cap).map_err(|e| CliError::Usage(e.to_string()))?;
+            if args.allow_unpriced {
+                b = b.allowing_unpriced();
+            }
+            let b = Arc::new(b);
+            engine.models = std::mem::take(&mut engine.models)
+                .into_iter()
+                .map(|(n, m)| (n, m.with_budget(Arc::clone(&b))))
+                .collect();
+            Some(b)
+        }
     };
+    let engine = Arc::new(engine);
+    preflight(session.store.root())?;
+    let mode = mode_of(args);
     if matches!(mode, Mode::Bar | Mode::Lines) {
         writeln!(std::io::stderr(), "{}", report::running(p))?;
     }
     let control = Arc::new(Control::default());
     let planned = p.plan.total_generations() + p.plan.total_evaluations();
-    let mut reporters: Vec<Box<dyn Reporter>> = vec![report::progress(mode, planned)];
-    if let Some(max) = args.max_cost {
-        reporters.push(Box::new(BudgetStop {
-            max,
-            control: Arc::clone(&control),
-        }));
-    }
+    let reporters: Vec<Box<dyn Reporter>> = vec![report::progress(mode, planned)];
     let (events, recorder) =
         recorder::start(Some(session.store.clone()), Arc::clone(&control), reporters);
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -89,6 +121,7 @@ pub fn execute(p: &Prepared, args: &RunArgs) -> anyhow::Result<Done> {
         stopped: control.reason(),
         elapsed: started.elapsed(),
         mode,
+        budget,
     })
 }
 
@@ -113,17 +146,15 @@ fn preflight(root: &std::path::Path) -> anyhow::Result<()> {
     })
 }
 
-/// Stops scheduling once the records received cost `max` or more.
-struct BudgetStop {
-    max: f64,
-    control: Arc<Control>,
-}
-
-impl Reporter for BudgetStop {
-    fn on(&mut self, _event: &Event, _stored: &Stored, tally: &Tally) {
-        if tally.spent_usd >= self.max {
-            self.control.stop(StopReason::Budget);
-        }
+fn mode_of(args: &RunArgs) -> Mode {
+    if args.json {
+        Mode::Json
+    } else if args.quiet {
+        Mode::Quiet
+    } else if std::io::stderr().is_terminal() {
+        Mode::Bar
+    } else {
+        Mode::Lines
     }
 }
 

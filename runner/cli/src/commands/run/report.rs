@@ -350,6 +350,10 @@ pub fn finished(p: &Prepared, done: &Done) -> anyhow::Result<Outcome> {
                 "skipped": skipped,
                 "write_errors": t.write_errors,
                 "cost_usd": t.spent_usd,
+                "budget": done.budget.as_ref().map(|b| serde_json::json!({
+                    "cap_usd": b.cap().as_f64(), "spent_usd": b.spent().as_f64(),
+                    "refused_calls": b.refused(),
+                })),
                 "stopped": done.stopped.as_ref().map(ToString::to_string),
                 "stored_failures": p.plan.failed.total(),
                 "exit_code": outcome.code(),
@@ -369,15 +373,29 @@ pub fn finished(p: &Prepared, done: &Done) -> anyhow::Result<Outcome> {
             t.spent_usd,
         )?;
     }
+    if let Some(b) = &done.budget {
+        writeln!(
+            err,
+            "Budget: ${:.4} of ${:.4} spent; {} refused for lack of budget.",
+            b.spent().as_f64(),
+            b.cap().as_f64(),
+            plural(b.refused() as usize, "call")
+        )?;
+    }
     if let Some(reason) = &done.stopped {
         writeln!(
             err,
-            "Stopped early: {reason}. {} of the planned work was not done; run again to continue.",
-            plural(undone, "call")
+            "Stopped early: {reason}. {undone} of the planned generations and evaluations were not made; run again to continue."
         )?;
     }
     if let Some(why) = &t.refused {
         writeln!(err, "Refused: {why}")?;
+        if done.stopped.is_none() && undone > 0 {
+            writeln!(
+                err,
+                "{undone} of the planned generations and evaluations were not made; run again once that is fixed."
+            )?;
+        }
     }
     if t.write_errors > 0 {
         writeln!(
