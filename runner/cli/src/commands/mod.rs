@@ -5,6 +5,7 @@ mod clean_failed;
 mod export;
 mod leaderboard;
 mod missing;
+mod report;
 mod run;
 mod session;
 mod status;
@@ -21,6 +22,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::CleanFailed(args) => clean_failed::run(&args),
         Command::Leaderboard(args) => leaderboard::run(&args),
         Command::Export(args) => export::run(&args),
+        Command::Report(args) => report::run(&args),
     }
 }
 

@@ -5,6 +5,7 @@ pub mod board;
 pub mod github;
 pub mod human;
 pub mod json;
+pub mod report;
 
 use fabula_core::diagnostic::{Diagnostic, Severity};
 use fabula_core::document::Document;
