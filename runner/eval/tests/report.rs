@@ -308,8 +308,7 @@ fn frontiers_and_the_recommendation_follow_the_hand_worked_store() {
     assert_eq!(
         r.reason,
         "B scores 80.0 (95% interval 70.0–90.0), within the interval of the best, C \
-         (90.0 (95% interval 90.0–90.0)), at $0.0100 (300 tokens) per item against \
-         $0.0500 (300 tokens)."
+         (90.0 (95% interval 90.0–90.0)), at $0.0100 per item against $0.0500."
     );
 
     // Heatmap: one type, the same estimates.
@@ -359,38 +358,37 @@ fn frontiers_and_the_recommendation_follow_the_hand_worked_store() {
 }
 
 #[test]
-fn the_rule_breaks_ties_on_tokens_then_score() {
+fn equal_costs_go_to_the_higher_score() {
     let e = |score, lo, hi| leaderboard::Estimate {
         score,
         ci_low: lo,
         ci_high: hi,
         items: 2,
     };
-    let c = |model: &str, score, cost, tokens| tradeoff::Candidate {
+    let c = |model: &str, score, cost| tradeoff::Candidate {
         model: model.into(),
         score,
         cost,
-        tokens,
         latency: None,
     };
-    // Free simulated models: equal costs go to fewer tokens.
+    // Free simulated models: the higher score, whatever the tokens.
     let r = tradeoff::recommend(&[
-        c("big", e(70.0, 60.0, 80.0), Some(0.0), Some(900.0)),
-        c("small", e(65.0, 55.0, 75.0), Some(0.0), Some(300.0)),
+        c("big", e(70.0, 60.0, 80.0), Some(0.0)),
+        c("small", e(65.0, 55.0, 75.0), Some(0.0)),
     ])
     .unwrap();
-    assert_eq!((r.model.as_str(), r.best.as_str()), ("small", "big"));
-    // Same cost and tokens: the higher score.
+    assert_eq!((r.model.as_str(), r.best.as_str()), ("big", "big"));
+    // Unknown costs tie too.
     let r = tradeoff::recommend(&[
-        c("x", e(60.0, 50.0, 70.0), None, None),
-        c("y", e(66.0, 55.0, 75.0), None, None),
+        c("x", e(60.0, 50.0, 70.0), None),
+        c("y", e(66.0, 55.0, 75.0), None),
     ])
     .unwrap();
     assert_eq!(r.model, "y");
     assert_eq!(
         r.reason,
-        "y has the best score, 66.0 (95% interval 55.0–75.0), and the one configuration \
-         within its interval neither costs less per item."
+        "y has the best score, 66.0 (95% interval 55.0–75.0), and the one other \
+         configuration within its interval does not cost less per item."
     );
     assert_eq!(tradeoff::recommend(&[]), None);
 }

@@ -232,7 +232,6 @@ pub fn overview(board: &Board, models: &[String], items: &[Vec<Item<'_>>]) -> Ov
                 model: s.model.clone(),
                 score: s.score?,
                 cost: s.cost_per_item,
-                tokens: s.tokens_per_item,
                 latency: s.latency_s,
             })
         })

@@ -15,8 +15,6 @@ pub struct Candidate {
     pub score: Estimate,
     /// Generation cost per item, USD; `None` when unknown (no price, none reported).
     pub cost: Option<f64>,
-    /// Tokens per item.
-    pub tokens: Option<f64>,
     /// Median latency of a generation, seconds.
     pub latency: Option<f64>,
 }
@@ -51,7 +49,7 @@ impl Tradeoff {
 pub const RULE: &str = "Among the configurations whose 95% interval overlaps the interval \
 of the best score (the ones the data cannot tell apart from the best), the one with the \
 lowest generation cost per item. An unknown cost counts as the highest; equal costs go to \
-fewer tokens per item, then to the higher score.";
+the higher score.";
 
 /// The recommended configuration and why.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -137,23 +135,30 @@ pub fn recommend(candidates: &[Candidate]) -> Option<Recommendation> {
     contenders.sort_by(|a, b| {
         high(a.cost)
             .total_cmp(&high(b.cost))
-            .then(high(a.tokens).total_cmp(&high(b.tokens)))
             .then(b.score.score.total_cmp(&a.score.score))
             .then(a.model.cmp(&b.model))
     });
     let pick = contenders[0];
     let reason = if pick.model == best.model {
-        let others = contenders.len() - 1;
-        format!(
-            "{} has the best score, {}, and {} costs less per item.",
-            pick.model,
-            estimate(&pick.score),
-            match others {
-                0 => "no other configuration is within its interval, so none".to_string(),
-                1 => "the one configuration within its interval neither".to_string(),
-                n => format!("none of the {n} configurations within its interval"),
-            }
-        )
+        match contenders.len() - 1 {
+            0 => format!(
+                "{} has the best score, {}, and no other configuration is within its interval.",
+                pick.model,
+                estimate(&pick.score)
+            ),
+            1 => format!(
+                "{} has the best score, {}, and the one other configuration within its \
+                 interval does not cost less per item.",
+                pick.model,
+                estimate(&pick.score)
+            ),
+            n => format!(
+                "{} has the best score, {}, and none of the {n} others within its interval \
+                 costs less per item.",
+                pick.model,
+                estimate(&pick.score)
+            ),
+        }
     } else {
         format!(
             "{} scores {}, within the interval of the best, {} ({}), at {} per item against {}.",
@@ -179,12 +184,8 @@ fn estimate(e: &Estimate) -> String {
 }
 
 fn cost(c: &Candidate) -> String {
-    match (c.cost, c.tokens) {
-        (Some(usd), Some(t)) => format!("${usd:.4} ({t:.0} tokens)"),
-        (Some(usd), None) => format!("${usd:.4}"),
-        (None, Some(t)) => format!("an unknown cost ({t:.0} tokens)"),
-        (None, None) => "an unknown cost".to_string(),
-    }
+    c.cost
+        .map_or_else(|| "an unknown cost".to_string(), |usd| format!("${usd:.4}"))
 }
 
 #[cfg(test)]

@@ -131,11 +131,11 @@ pub fn heatmap(types: &[TypeInfo], rows: &[HeatRow]) -> Result<String> {
 
 /// One model's radar over `axes` (0..=1 each); missing values are drawn at 0.
 pub fn radar(axes: &[String], series: &RadarSeries, n: usize) -> Result<String> {
-    let size = (460, 400);
+    let size = (520, 440);
     svg(size, |root| {
         let mut chart = ChartBuilder::on(root)
             .margin(4)
-            .build_cartesian_2d(-1.75f64..1.75f64, -1.45f64..1.45f64)?;
+            .build_cartesian_2d(-1.8f64..1.8f64, -1.4f64..1.4f64)?;
         let k = axes.len().max(1);
         let at = |i: usize, r: f64| {
             let a = PI / 2.0 - 2.0 * PI * i as f64 / k as f64;
@@ -152,13 +152,9 @@ pub fn radar(axes: &[String], series: &RadarSeries, n: usize) -> Result<String> 
                 GRID.stroke_width(1),
             )))?;
             let (x, y) = at(i, 1.08);
-            let h = if x > 0.05 {
-                HPos::Left
-            } else if x < -0.05 {
-                HPos::Right
-            } else {
-                HPos::Center
-            };
+            // Left or right of the spoke, never centred on it: the labels of the
+            // near-vertical spokes would overlap.
+            let h = if x >= -1e-9 { HPos::Left } else { HPos::Right };
             let v = if y > 0.05 {
                 VPos::Bottom
             } else if y < -0.05 {
@@ -169,7 +165,7 @@ pub fn radar(axes: &[String], series: &RadarSeries, n: usize) -> Result<String> 
             chart.draw_series(std::iter::once(Text::new(
                 axis.clone(),
                 (x, y),
-                anchored(11, h, v),
+                anchored(10, h, v),
             )))?;
         }
         let c = colour(n);
