@@ -41,7 +41,9 @@ pub struct TaskDetail {
     pub task_type: String,
     pub type_label: String,
     pub theory: String,
-    /// The first prompt the writer got (the same for every model).
+    /// The system prompt and the first prompt the writer got (the same for every
+    /// model: transcripts refer to them instead of repeating them).
+    pub system: Option<String>,
     pub prompt: Option<String>,
     /// What only the judges were told (a flaw, hidden constraints).
     pub hidden: String,
@@ -168,7 +170,11 @@ pub struct TurnView {
     /// `harness`, `writer`, `oracle`, `critic` or `feedback`.
     pub actor: &'static str,
     pub role: &'static str,
+    /// Empty when the turn is shown elsewhere on the page: `same` says where.
     pub content: String,
+    /// `system` or `prompt` (the task's, shown once), `text` (the final text, shown as
+    /// what the judges read).
+    pub same: Option<&'static str>,
     pub cut: usize,
     pub tokens: Option<u64>,
     pub latency_ms: Option<u64>,
@@ -187,7 +193,21 @@ pub fn task(
     let k = kind::of(t);
     let rubric = judge::rubric(input);
     let mut models: Vec<String> = Vec::new();
-    let mut prompt = None;
+    let first = inputs
+        .iter()
+        .find_map(|i| i.record.as_ref().ok()?.as_ref())
+        .map(|r| r.transcript.as_slice())
+        .unwrap_or_default();
+    let opening = |role: Role| {
+        first
+            .iter()
+            .find(|t| t.role == role)
+            .map(|t| t.content.clone())
+    };
+    let shared = Shared {
+        system: opening(Role::System),
+        prompt: opening(Role::User),
+    };
     let mut conversation = false;
     let mut samples: BTreeMap<u32, Vec<EntryView>> = BTreeMap::new();
     for i in inputs {
@@ -198,17 +218,8 @@ pub fn task(
             Ok(r) => (r, None),
             Err(e) => (None, Some(e)),
         };
-        if let Some(r) = &record {
-            conversation |= r.transcript.len() > 2;
-            if prompt.is_none() {
-                prompt = r
-                    .transcript
-                    .iter()
-                    .find(|t| t.role == Role::User)
-                    .map(|t| t.content.clone());
-            }
-        }
-        let entry = entry(i.model, i.item, record.as_ref(), read_error, &rubric, judges);
+        conversation |= record.as_ref().is_some_and(|r| r.transcript.len() > 2);
+        let entry = entry(i.model, i.item, record.as_ref(), read_error, &rubric, judges, &shared);
         samples.entry(i.item.sample).or_default().push(entry);
     }
     let order = |m: &str| models.iter().position(|x| x == m);
@@ -218,7 +229,8 @@ pub fn task(
         task_type: t.as_str().to_string(),
         type_label: k.label().to_string(),
         theory: task.task.theory.clone(),
-        prompt,
+        system: shared.system,
+        prompt: shared.prompt,
         hidden: k.judge_hidden(input),
         conversation,
         pass_rule: rubric.pass.describe(),
@@ -247,6 +259,12 @@ pub fn task(
     }
 }
 
+/// What every entry's transcript shares with the task's head.
+struct Shared {
+    system: Option<String>,
+    prompt: Option<String>,
+}
+
 fn entry(
     model: &str,
     item: &Item<'_>,
@@ -254,6 +272,7 @@ fn entry(
     read_error: Option<String>,
     rubric: &judge::Rubric,
     judges: &[String],
+    shared: &Shared,
 ) -> EntryView {
     let (standing, status) = super::standing(&item.score);
     let g = item.generation;
@@ -370,10 +389,22 @@ fn entry(
     let transcript = record
         .filter(|r| r.transcript.len() > 2)
         .map(|r| {
+            let last_writer = r.transcript.iter().rposition(|t| t.actor == Actor::Writer);
             r.transcript
                 .iter()
-                .map(|t| {
-                    let (content, cut) = shorten(&t.content);
+                .enumerate()
+                .map(|(n, t)| {
+                    let is = |v: &Option<String>| v.as_deref() == Some(t.content.as_str());
+                    let same = match t.role {
+                        Role::System if is(&shared.system) => Some("system"),
+                        Role::User if is(&shared.prompt) => Some("prompt"),
+                        _ if Some(n) == last_writer && t.content == r.output => Some("text"),
+                        _ => None,
+                    };
+                    let (content, cut) = match same {
+                        Some(_) => ("", 0),
+                        None => shorten(&t.content),
+                    };
                     TurnView {
                         actor: actor(t.actor),
                         role: match t.role {
@@ -382,6 +413,7 @@ fn entry(
                             Role::Assistant => "assistant",
                         },
                         content: content.to_string(),
+                        same,
                         cut,
                         tokens: t.usage.map(|u| u.prompt_tokens + u.completion_tokens),
                         latency_ms: t.latency_ms,

@@ -14,12 +14,13 @@ pub mod charts;
 use base64::Engine as _;
 use fabula_eval::report::Overview;
 use fabula_eval::report::detail::TaskDetail;
+// Gzip at the fast level: the texts compress well at any level, and the page is
+// written in one go (the base64 lets it sit in an HTML data block).
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use minijinja::{Environment, UndefinedBehavior, Value, context};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write;
 
 const PAGE: &str = include_str!("../../../templates/report/page.html");
 const DETAIL: &str = include_str!("../../../templates/report/detail.html");
@@ -80,18 +81,27 @@ impl Renderer {
         }
     }
 
-    /// One task's drill-down, packed for the page: gzip, then base64.
+    /// One task's drill-down, packed for the page: the HTML rendered straight into gzip
+    /// (no copy of it is kept), then base64.
     pub fn detail(&self, detail: &TaskDetail) -> Result<String, minijinja::Error> {
-        let html = self.detail_html(detail)?;
-        Ok(pack(html.as_bytes()))
-    }
-
-    /// One task's drill-down as HTML (what the page's script unpacks).
-    pub fn detail_html(&self, detail: &TaskDetail) -> Result<String, minijinja::Error> {
-        self.env.get_template("detail.html")?.render(context! {
-            d => Value::from_serialize(detail),
-            colour => &self.colours,
-        })
+        let mut gz = std::io::BufWriter::with_capacity(
+            1 << 16,
+            GzEncoder::new(Vec::new(), Compression::fast()),
+        );
+        self.env.get_template("detail.html")?.render_captured_to(
+            context! {
+                d => Value::from_serialize(detail),
+                colour => &self.colours,
+            },
+            &mut gz,
+        )?;
+        // Writing into a Vec cannot fail.
+        let packed = gz
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .and_then(GzEncoder::finish)
+            .expect("gzip into memory");
+        Ok(base64::engine::general_purpose::STANDARD.encode(packed))
     }
 
     /// The whole page. `details` are the packed drill-downs by task id.
@@ -196,16 +206,6 @@ pub fn csp(css: &str, js: &str) -> String {
 
 fn sha256_base64(text: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(Sha256::digest(text.as_bytes()))
-}
-
-/// Gzip (fast: the page is written once per run, and the texts compress well at any
-/// level), then base64 so it sits in an HTML data block.
-pub fn pack(bytes: &[u8]) -> String {
-    let mut gz = GzEncoder::new(Vec::with_capacity(bytes.len() / 4), Compression::fast());
-    // Writing into a Vec cannot fail.
-    gz.write_all(bytes).expect("gzip into memory");
-    let packed = gz.finish().expect("gzip into memory");
-    base64::engine::general_purpose::STANDARD.encode(packed)
 }
 
 /// The model colour classes `.c0`… for swatches (inline styles are not allowed).
