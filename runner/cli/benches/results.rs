@@ -60,7 +60,8 @@ fn timed(bin: &Path, dir: &Path, args: &[&str]) -> Duration {
 /// installed (`bash runner/cli/e2e/run.sh` installs both).
 fn browser_open(page: &Path) -> String {
     let e2e = repo().join("runner/cli/e2e");
-    if !e2e.join("node_modules/playwright-core").is_dir() || !Path::new("/usr/bin/chromium").exists()
+    if !e2e.join("node_modules/playwright-core").is_dir()
+        || !Path::new("/usr/bin/chromium").exists()
     {
         return "| chromium opening the page | not measured: run `bash runner/cli/e2e/run.sh` once to install chromium and playwright-core | < 2000 ms |\n".into();
     }
@@ -70,7 +71,11 @@ fn browser_open(page: &Path) -> String {
         .arg("5")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let ms = |k: &str| {
         let mut v: Vec<u64> = v[k]

@@ -85,9 +85,13 @@ fn the_page_loads_nothing_and_escapes_what_models_wrote() {
 
     // One inline script and one stylesheet, both allowed by their hash; nothing else.
     // The attribute as the browser reads it (the template escapes `'` and `/`).
-    let csp = between(&page, "http-equiv=\"Content-Security-Policy\" content=\"", "\"")
-        .replace("&#x27;", "'")
-        .replace("&#x2f;", "/");
+    let csp = between(
+        &page,
+        "http-equiv=\"Content-Security-Policy\" content=\"",
+        "\"",
+    )
+    .replace("&#x27;", "'")
+    .replace("&#x2f;", "/");
     let script = between(&page, "<script>", "</script>");
     let style = between(&page, "<style>", "</style>");
     assert_eq!(
@@ -103,7 +107,9 @@ fn the_page_loads_nothing_and_escapes_what_models_wrote() {
     assert_eq!(page.matches("<style>").count(), 1);
     // Nothing that loads, no inline style or handler (the policy would block them).
     let outside_svg = page.replace("xmlns=\"http://www.w3.org/2000/svg\"", "");
-    for never in [" src=", "<link", "<iframe", "<object", "<embed", "http://", "https://", " style="] {
+    for never in [
+        " src=", "<link", "<iframe", "<object", "<embed", "http://", "https://", " style=",
+    ] {
         assert!(!outside_svg.contains(never), "the page has {never:?}");
     }
     let handler = page.split(" on").skip(1).any(|rest| {
@@ -122,17 +128,29 @@ fn the_page_loads_nothing_and_escapes_what_models_wrote() {
         .unwrap();
     assert!(!hostile.contains("<script"), "a script tag came through");
     assert!(!hostile.contains("<img"), "an img tag came through");
-    assert!(!hostile.contains("</textarea>"), "a textarea end came through");
-    assert!(!hostile.contains("href=\"javascript"), "a javascript: link came through");
+    assert!(
+        !hostile.contains("</textarea>"),
+        "a textarea end came through"
+    );
+    assert!(
+        !hostile.contains("href=\"javascript"),
+        "a javascript: link came through"
+    );
     assert!(hostile.contains("&lt;script&gt;window.__pwned=1&lt;&#x2f;script&gt;"));
-    assert!(hostile.contains("{{ 7*7 }}"), "template syntax in data is data");
+    assert!(
+        hostile.contains("{{ 7*7 }}"),
+        "template syntax in data is data"
+    );
     // The agentic tasks carry their conversations.
     let discovery = details
         .iter()
         .find(|d| d.contains("data-task=\"ferry-hidden-rules\""))
         .unwrap();
     assert!(discovery.contains("class=\"turn oracle\""));
-    assert!(page.contains("data-chart=\"improvement\""), "critique rounds are charted");
+    assert!(
+        page.contains("data-chart=\"improvement\""),
+        "critique rounds are charted"
+    );
 }
 
 #[test]
@@ -142,16 +160,30 @@ fn an_empty_store_makes_a_page_that_says_so_and_bad_selections_are_usage_errors(
     let o = fabula(p, &["report"], &[]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let page = std::fs::read_to_string(p.join("report.html")).unwrap();
-    assert!(page.contains("No model has a score yet"), "no recommendation without scores");
-    assert!(page.contains("incomplete: not generated"), "items are listed as not generated");
+    assert!(
+        page.contains("No model has a score yet"),
+        "no recommendation without scores"
+    );
+    assert!(
+        page.contains("incomplete: not generated"),
+        "items are listed as not generated"
+    );
 
     let o = fabula(p, &["report", "--task-type", "haiku"], &[]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o).contains("--task-type haiku: not a task type"), "{}", text(&o));
+    assert!(
+        text(&o).contains("--task-type haiku: not a task type"),
+        "{}",
+        text(&o)
+    );
     let o = fabula(p, &["report", "--model", "nobody"], &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("--model nobody"), "{}", text(&o));
     let o = fabula(p, &["report", "--out", "no/such/folder/r.html"], &[]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(text(&o).contains("cannot write no/such/folder/r.html"), "{}", text(&o));
+    assert!(
+        text(&o).contains("cannot write no/such/folder/r.html"),
+        "{}",
+        text(&o)
+    );
 }

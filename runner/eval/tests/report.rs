@@ -99,7 +99,8 @@ fn records(current: &Current<'_>, tasks: &[Arc<PreparedTask>]) -> Records {
     for (model, levels, cost, latency) in PLAN {
         for (task, (prog, level)) in tasks.iter().zip(levels) {
             let gfp = current.generation(task, model).unwrap();
-            let sha = fabula_eval::fingerprint::sha_hex(format!("{model}/{}", task.id()).as_bytes());
+            let sha =
+                fabula_eval::fingerprint::sha_hex(format!("{model}/{}", task.id()).as_bytes());
             let dir = PathBuf::from(format!("results/{model}/{}", task.id()));
             records.generations.push((
                 dir.join("gen.json"),
@@ -262,7 +263,13 @@ fn frontiers_and_the_recommendation_follow_the_hand_worked_store() {
     let ranks: Vec<(Option<usize>, bool)> = order.iter().map(|n| (m(n).rank, m(n).tied)).collect();
     assert_eq!(
         ranks,
-        [(Some(1), true), (Some(1), true), (Some(3), false), (Some(1), true), (Some(4), false)]
+        [
+            (Some(1), true),
+            (Some(1), true),
+            (Some(3), false),
+            (Some(1), true),
+            (Some(4), false)
+        ]
     );
 
     // Per item: two generations each; E reported no cost.
@@ -294,7 +301,13 @@ fn frontiers_and_the_recommendation_follow_the_hand_worked_store() {
         .collect();
     assert_eq!(
         latency,
-        [("A", 1.0, true), ("E", 1.5, true), ("C", 2.0, false), ("B", 3.0, false), ("D", 4.0, false)]
+        [
+            ("A", 1.0, true),
+            ("E", 1.5, true),
+            ("C", 2.0, false),
+            ("B", 3.0, false),
+            ("D", 4.0, false)
+        ]
     );
 
     // The best score is C's 90 (ties with E go to the name); intervals overlapping
@@ -349,9 +362,16 @@ fn frontiers_and_the_recommendation_follow_the_hand_worked_store() {
 
     // Items: 2 per model in board order; beat_revision has no revision rounds.
     assert_eq!(o.items.len(), 10);
-    assert_eq!((o.items[0].model.as_str(), o.items[0].task.as_str()), ("C", "t1"));
+    assert_eq!(
+        (o.items[0].model.as_str(), o.items[0].task.as_str()),
+        ("C", "t1")
+    );
     assert_eq!(o.items[9].final_score, Some(70.0));
-    assert_eq!(o.items[9].pass, Some(false), "D's judge part .5 is under 60%");
+    assert_eq!(
+        o.items[9].pass,
+        Some(false),
+        "D's judge part .5 is under 60%"
+    );
     assert_eq!(o.items[9].standing, "scored");
     assert!(o.improvement.is_empty());
     assert!(o.simulated);
@@ -428,7 +448,10 @@ fn the_drill_down_marks_the_quoted_evidence() {
     assert_eq!(d.criteria.len(), 7);
     assert_eq!(d.criteria[4].id, "required_kept");
     assert_eq!(d.criteria[4].items.len(), 1);
-    assert!(d.hidden.contains("Nobody acts."), "the flaw only judges see");
+    assert!(
+        d.hidden.contains("Nobody acts."),
+        "the flaw only judges see"
+    );
     assert_eq!(d.pass_rule, "judge part at least 60%");
     assert!(!d.conversation);
 
@@ -473,7 +496,14 @@ fn the_drill_down_marks_the_quoted_evidence() {
         .iter()
         .map(|v| (v.judge.as_str(), v.verdict.as_str(), v.quote))
         .collect();
-    assert_eq!(by, [("j1", "partial", Some(1)), ("j2", "partial", Some(1)), ("j3", "partial", Some(2))]);
+    assert_eq!(
+        by,
+        [
+            ("j1", "partial", Some(1)),
+            ("j2", "partial", Some(1)),
+            ("j3", "partial", Some(2))
+        ]
+    );
     let kept = &e.criteria[4];
     assert_eq!(kept.items[0].verdicts.len(), 3);
     assert_eq!(kept.items[0].median, Some(0.5));

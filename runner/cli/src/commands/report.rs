@@ -50,7 +50,10 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<Outcome> {
             continue;
         };
         for i in &items[at] {
-            by_task.entry(i.task.id()).or_default().push((m.as_str(), i));
+            by_task
+                .entry(i.task.id())
+                .or_default()
+                .push((m.as_str(), i));
         }
     }
     let details: Vec<(String, String)> = tasks
@@ -87,9 +90,10 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<Outcome> {
         .collect::<Result<_, _>>()
         .context("cannot render a task's detail")?;
 
-    let project = root
-        .file_name()
-        .map_or_else(|| "project".to_string(), |n| n.to_string_lossy().into_owned());
+    let project = root.file_name().map_or_else(
+        || "project".to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     let mut scope = Vec::new();
     if !args.models.is_empty() {
         scope.push(format!("models: {}", args.models.join(", ")));

@@ -14,8 +14,7 @@ use fabula_core::criteria::Scale;
 use fabula_core::judge;
 use fabula_core::kind;
 use fabula_core::model::{
-    Actor, Breakdown, CriterionVerdict, EvaluationRecord, GenerationRecord, Question, Role,
-    Status,
+    Actor, Breakdown, CriterionVerdict, EvaluationRecord, GenerationRecord, Question, Role, Status,
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -219,7 +218,15 @@ pub fn task(
             Err(e) => (None, Some(e)),
         };
         conversation |= record.as_ref().is_some_and(|r| r.transcript.len() > 2);
-        let entry = entry(i.model, i.item, record.as_ref(), read_error, &rubric, judges, &shared);
+        let entry = entry(
+            i.model,
+            i.item,
+            record.as_ref(),
+            read_error,
+            &rubric,
+            judges,
+            &shared,
+        );
         samples.entry(i.item.sample).or_default().push(entry);
     }
     let order = |m: &str| models.iter().position(|x| x == m);
@@ -467,7 +474,10 @@ fn entry(
 }
 
 /// Evaluations in the configured judges' order.
-fn ordered<'e>(evaluations: &[&'e EvaluationRecord], judges: &[String]) -> Vec<&'e EvaluationRecord> {
+fn ordered<'e>(
+    evaluations: &[&'e EvaluationRecord],
+    judges: &[String],
+) -> Vec<&'e EvaluationRecord> {
     let mut v = evaluations.to_vec();
     v.sort_by_key(|e| judges.iter().position(|j| *j == e.judge));
     v

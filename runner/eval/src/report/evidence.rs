@@ -41,7 +41,10 @@ impl<'a> Finder<'a> {
     }
 
     fn find_part(&self, part: &str) -> Option<Range<usize>> {
-        let words: Vec<String> = part.split_whitespace().map(str::to_ascii_lowercase).collect();
+        let words: Vec<String> = part
+            .split_whitespace()
+            .map(str::to_ascii_lowercase)
+            .collect();
         let (first, rest) = words.split_first()?;
         let bytes = self.lower.as_bytes();
         'next: for (start, _) in self.lower.match_indices(first.as_str()) {
@@ -158,7 +161,10 @@ mod tests {
     #[test]
     fn segments_carry_the_quotes_over_them() {
         let s = segments("abcdefghij", &[(1, 2..6), (2, 4..8), (3, 20..30)]);
-        let got: Vec<(&str, Vec<usize>)> = s.iter().map(|s| (s.text.as_str(), s.quotes.clone())).collect();
+        let got: Vec<(&str, Vec<usize>)> = s
+            .iter()
+            .map(|s| (s.text.as_str(), s.quotes.clone()))
+            .collect();
         assert_eq!(
             got,
             vec![

@@ -348,10 +348,7 @@ fn agreement(board: &Board) -> AgreementMatrix {
     }
 }
 
-fn improvement<'a>(
-    order: &[&str],
-    of: &impl Fn(&str) -> &'a [Item<'a>],
-) -> Vec<ImprovementChart> {
+fn improvement<'a>(order: &[&str], of: &impl Fn(&str) -> &'a [Item<'a>]) -> Vec<ImprovementChart> {
     TaskType::ALL
         .iter()
         .filter(|t| kind::of(**t).scores_drafts())
@@ -369,8 +366,11 @@ fn improvement<'a>(
                     let versions = trajectories.iter().map(|tr| tr.len()).max()?;
                     let points = (0..versions)
                         .filter_map(|v| {
-                            let at: Vec<f64> =
-                                trajectories.iter().filter_map(|tr| tr.get(v)).copied().collect();
+                            let at: Vec<f64> = trajectories
+                                .iter()
+                                .filter_map(|tr| tr.get(v))
+                                .copied()
+                                .collect();
                             Some((stats::mean(&at)? * 100.0, at.len()))
                         })
                         .collect();

@@ -82,12 +82,7 @@ pub fn tradeoff(candidates: &[Candidate], x: impl Fn(&Candidate) -> Option<f64>)
             None => missing.push(c.model.clone()),
         }
     }
-    let on = frontier(
-        &points
-            .iter()
-            .map(|p| (p.x, p.score))
-            .collect::<Vec<_>>(),
-    );
+    let on = frontier(&points.iter().map(|p| (p.x, p.score)).collect::<Vec<_>>());
     for (p, on) in points.iter_mut().zip(on) {
         p.on_frontier = on;
     }
@@ -119,14 +114,12 @@ pub fn overlaps(a: &Estimate, b: &Estimate) -> bool {
 
 /// The configuration [`RULE`] picks; `None` without candidates.
 pub fn recommend(candidates: &[Candidate]) -> Option<Recommendation> {
-    let best = candidates
-        .iter()
-        .max_by(|a, b| {
-            a.score
-                .score
-                .total_cmp(&b.score.score)
-                .then(b.model.cmp(&a.model))
-        })?;
+    let best = candidates.iter().max_by(|a, b| {
+        a.score
+            .score
+            .total_cmp(&b.score.score)
+            .then(b.model.cmp(&a.model))
+    })?;
     let mut contenders: Vec<&Candidate> = candidates
         .iter()
         .filter(|c| overlaps(&c.score, &best.score))
@@ -180,7 +173,10 @@ pub fn recommend(candidates: &[Candidate]) -> Option<Recommendation> {
 }
 
 fn estimate(e: &Estimate) -> String {
-    format!("{:.1} (95% interval {:.1}–{:.1})", e.score, e.ci_low, e.ci_high)
+    format!(
+        "{:.1} (95% interval {:.1}–{:.1})",
+        e.score, e.ci_low, e.ci_high
+    )
 }
 
 fn cost(c: &Candidate) -> String {

@@ -96,7 +96,12 @@ fn anchored(size: u32, h: HPos, v: VPos) -> TextStyle<'static> {
 /// Model × task type: each cell the model's score on the type, coloured by it.
 pub fn heatmap(types: &[TypeInfo], rows: &[HeatRow]) -> Result<String> {
     let (cols, lines) = (types.len().max(1) as u32, rows.len().max(1) as u32);
-    let label_w = 20 + 8 * rows.iter().map(|r| r.model.chars().count()).max().unwrap_or(4) as u32;
+    let label_w = 20
+        + 8 * rows
+            .iter()
+            .map(|r| r.model.chars().count())
+            .max()
+            .unwrap_or(4) as u32;
     let size = (label_w + 74 * cols + 20, 60 + 40 * lines);
     svg(size, |root| {
         let cell = |x: usize, y: usize| {
@@ -106,7 +111,11 @@ pub fn heatmap(types: &[TypeInfo], rows: &[HeatRow]) -> Result<String> {
         };
         for (x, t) in types.iter().enumerate() {
             let ((x0, _), (x1, _)) = cell(x, 0);
-            root.draw(&Text::new(t.label.clone(), ((x0 + x1) / 2, 26), centred(13)))?;
+            root.draw(&Text::new(
+                t.label.clone(),
+                ((x0 + x1) / 2, 26),
+                centred(13),
+            ))?;
         }
         for (y, row) in rows.iter().enumerate() {
             let ((_, y0), (_, y1)) = cell(0, y);
@@ -122,7 +131,11 @@ pub fn heatmap(types: &[TypeInfo], rows: &[HeatRow]) -> Result<String> {
                     None => (RGBColor(0xee, 0xee, 0xee), "–".to_string()),
                 };
                 root.draw(&Rectangle::new([a, b], fill.filled()))?;
-                root.draw(&Text::new(text, ((a.0 + b.0) / 2, (a.1 + b.1) / 2), centred(14)))?;
+                root.draw(&Text::new(
+                    text,
+                    ((a.0 + b.0) / 2, (a.1 + b.1) / 2),
+                    centred(14),
+                ))?;
             }
         }
         Ok(())
@@ -144,7 +157,10 @@ pub fn radar(axes: &[String], series: &RadarSeries, n: usize) -> Result<String> 
         for level in [0.25, 0.5, 0.75, 1.0] {
             let mut ring: Vec<(f64, f64)> = (0..k).map(|i| at(i, level)).collect();
             ring.push(ring[0]);
-            chart.draw_series(std::iter::once(PathElement::new(ring, GRID.stroke_width(1))))?;
+            chart.draw_series(std::iter::once(PathElement::new(
+                ring,
+                GRID.stroke_width(1),
+            )))?;
         }
         for (i, axis) in axes.iter().enumerate() {
             chart.draw_series(std::iter::once(PathElement::new(
@@ -179,7 +195,10 @@ pub fn radar(axes: &[String], series: &RadarSeries, n: usize) -> Result<String> 
             chart.draw_series(std::iter::once(Polygon::new(points.clone(), c.mix(0.25))))?;
             let mut outline = points.clone();
             outline.push(points[0]);
-            chart.draw_series(std::iter::once(PathElement::new(outline, c.stroke_width(2))))?;
+            chart.draw_series(std::iter::once(PathElement::new(
+                outline,
+                c.stroke_width(2),
+            )))?;
             chart.draw_series(points.iter().map(|p| Circle::new(*p, 3, c.filled())))?;
         }
         Ok(())
@@ -231,7 +250,11 @@ pub fn tradeoff(
                 vec![(p.x, p.ci_low), (p.x, p.ci_high)],
                 c.stroke_width(2),
             )))?;
-            let dot: ShapeStyle = if p.on_frontier { c.filled() } else { c.stroke_width(2) };
+            let dot: ShapeStyle = if p.on_frontier {
+                c.filled()
+            } else {
+                c.stroke_width(2)
+            };
             chart.draw_series(std::iter::once(Circle::new((p.x, p.score), 6, dot)))?;
             if recommended == Some(p.model.as_str()) {
                 chart.draw_series(std::iter::once(Circle::new(
@@ -253,7 +276,13 @@ pub fn tradeoff(
 /// Kendall's tau-b between each pair of judges, -1..=1, as a small heatmap.
 pub fn agreement(a: &AgreementMatrix) -> Result<String> {
     let n = a.judges.len().max(1) as u32;
-    let label_w = 20 + 8 * a.judges.iter().map(|j| j.chars().count()).max().unwrap_or(4) as u32;
+    let label_w = 20
+        + 8 * a
+            .judges
+            .iter()
+            .map(|j| j.chars().count())
+            .max()
+            .unwrap_or(4) as u32;
     let size = (label_w + 70 * n + 20, label_w.min(140) + 44 * n + 10);
     let top = label_w.min(140) as i32;
     svg(size, |root| {
@@ -285,7 +314,11 @@ pub fn agreement(a: &AgreementMatrix) -> Result<String> {
                     None => (RGBColor(0xee, 0xee, 0xee), "–".to_string()),
                 };
                 root.draw(&Rectangle::new([p, q], fill.filled()))?;
-                root.draw(&Text::new(text, ((p.0 + q.0) / 2, (p.1 + q.1) / 2), centred(13)))?;
+                root.draw(&Text::new(
+                    text,
+                    ((p.0 + q.0) / 2, (p.1 + q.1) / 2),
+                    centred(13),
+                ))?;
             }
         }
         Ok(())
@@ -294,7 +327,12 @@ pub fn agreement(a: &AgreementMatrix) -> Result<String> {
 
 /// The programmatic score of each version (first draft … final) per model.
 pub fn improvement(series: &[Curve], colour_of: impl Fn(&str) -> usize) -> Result<String> {
-    let versions = series.iter().map(|s| s.points.len()).max().unwrap_or(1).max(2);
+    let versions = series
+        .iter()
+        .map(|s| s.points.len())
+        .max()
+        .unwrap_or(1)
+        .max(2);
     svg((520, 300), |root| {
         let mut chart = ChartBuilder::on(root)
             .margin(12)
@@ -340,9 +378,15 @@ pub fn improvement(series: &[Curve], colour_of: impl Fn(&str) -> usize) -> Resul
 pub fn interval(e: &Estimate, n: usize) -> Result<String> {
     svg((160, 18), |root| {
         let x = |v: f64| (4.0 + v.clamp(0.0, 100.0) * 1.52).round() as i32;
-        root.draw(&Rectangle::new([(x(0.0), 8), (x(100.0), 10)], GRID.filled()))?;
+        root.draw(&Rectangle::new(
+            [(x(0.0), 8), (x(100.0), 10)],
+            GRID.filled(),
+        ))?;
         let c = colour(n);
-        root.draw(&Rectangle::new([(x(e.ci_low), 4), (x(e.ci_high).max(x(e.ci_low) + 1), 14)], c.mix(0.35).filled()))?;
+        root.draw(&Rectangle::new(
+            [(x(e.ci_low), 4), (x(e.ci_high).max(x(e.ci_low) + 1), 14)],
+            c.mix(0.35).filled(),
+        ))?;
         root.draw(&Circle::new((x(e.score), 9), 4, c.filled()))?;
         Ok(())
     })

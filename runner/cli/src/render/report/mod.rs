@@ -64,13 +64,19 @@ impl Renderer {
         env.add_filter("pct", |v: Option<f64>| {
             v.map_or_else(|| "–".to_string(), |v| format!("{:.0}%", v * 100.0))
         });
-        env.add_filter("usd", |v: Option<f64>| v.map_or_else(|| "–".to_string(), usd));
-        env.add_filter("secs", |v: Option<f64>| v.map_or_else(|| "–".to_string(), secs));
+        env.add_filter("usd", |v: Option<f64>| {
+            v.map_or_else(|| "–".to_string(), usd)
+        });
+        env.add_filter("secs", |v: Option<f64>| {
+            v.map_or_else(|| "–".to_string(), secs)
+        });
         env.add_filter("count", |v: Option<f64>| {
             v.map_or_else(|| "–".to_string(), |v| format!("{v:.0}"))
         });
         // A number for a data attribute the script sorts and filters on.
-        env.add_filter("raw", |v: Option<f64>| v.map_or_else(String::new, |v| v.to_string()));
+        env.add_filter("raw", |v: Option<f64>| {
+            v.map_or_else(String::new, |v| v.to_string())
+        });
         Renderer {
             env,
             colours: models
@@ -149,12 +155,15 @@ impl Renderer {
             .iter()
             .filter_map(|m| {
                 let e = m.score.as_ref()?;
-                Some((m.model.as_str(), chart(charts::interval(e, colour_of(&m.model)))))
+                Some((
+                    m.model.as_str(),
+                    chart(charts::interval(e, colour_of(&m.model))),
+                ))
             })
             .collect();
         let theories: BTreeSet<&str> = overview.items.iter().map(|i| i.theory.as_str()).collect();
-        let all_free = !overview.cost.points.is_empty()
-            && overview.cost.points.iter().all(|p| p.x == 0.0);
+        let all_free =
+            !overview.cost.points.is_empty() && overview.cost.points.iter().all(|p| p.x == 0.0);
         let index: Vec<(&str, usize)> = details
             .iter()
             .enumerate()
