@@ -4,17 +4,13 @@
 //   {"open_ms": [...], "task_ms": [...]}
 // open_ms: navigation start to the page's script having filled the item count (parsed,
 // laid out, interactive); task_ms: choosing the first item until its drill-down shows.
-import { chromium } from "playwright-core";
+import { launch } from "./browser.mjs";
 import { pathToFileURL } from "node:url";
 
 const [report, runs = "5"] = process.argv.slice(2);
 if (!report) throw new Error("usage: node open.mjs <report.html> [runs]");
 const url = pathToFileURL(report).href;
-const browser = await chromium.launch({
-  executablePath: process.env.FABULA_E2E_CHROMIUM || "/usr/bin/chromium",
-  headless: true,
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"],
-});
+const browser = await launch();
 const open = [];
 const task = [];
 try {

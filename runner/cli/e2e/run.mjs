@@ -8,7 +8,7 @@
 // FABULA_REPORT_BIG (task id with a 1 MiB generation), FABULA_REPORT_AGENTIC (a task
 // whose generations are conversations), FABULA_REPORT_MODELS (models expected, comma-
 // separated), FABULA_E2E_CHROMIUM (the browser, default /usr/bin/chromium).
-import { chromium } from "playwright-core";
+import { launch } from "./browser.mjs";
 import { pathToFileURL } from "node:url";
 import { BIG_END, EVIDENCE, HOSTILE, REASON } from "./hostile.mjs";
 
@@ -50,21 +50,7 @@ function normalise(s) {
   return s.replace(/\u00a0/g, " ").replace(/[ \t]+/g, " ").trim();
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.FABULA_E2E_CHROMIUM || "/usr/bin/chromium",
-  headless: true,
-  args: [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-quic",
-    "--disable-dev-shm-usage",
-  ],
-});
+const browser = await launch();
 const consoleErrors = [];
 const requests = [];
 let page;

@@ -6,6 +6,7 @@ use fabula_eval::leaderboard::Estimate;
 use fabula_eval::report::tradeoff::Tradeoff;
 use fabula_eval::report::{AgreementMatrix, Curve, HeatRow, RadarSeries, TypeInfo};
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::f64::consts::PI;
@@ -95,44 +96,95 @@ fn anchored(size: u32, h: HPos, v: VPos) -> TextStyle<'static> {
 
 /// Model × task type: each cell the model's score on the type, coloured by it.
 pub fn heatmap(types: &[TypeInfo], rows: &[HeatRow]) -> Result<String> {
-    let (cols, lines) = (types.len().max(1) as u32, rows.len().max(1) as u32);
-    let label_w = 20
-        + 8 * rows
-            .iter()
-            .map(|r| r.model.chars().count())
-            .max()
-            .unwrap_or(4) as u32;
-    let size = (label_w + 74 * cols + 20, 60 + 40 * lines);
+    let cells = rows
+        .iter()
+        .map(|r| {
+            r.cells
+                .iter()
+                .map(|c| match c {
+                    Some(e) => (heat(e.score), format!("{:.0}", e.score)),
+                    None => (NO_DATA, "–".to_string()),
+                })
+                .collect()
+        })
+        .collect::<Vec<_>>();
+    grid(
+        &types.iter().map(|t| t.label.clone()).collect::<Vec<_>>(),
+        &rows.iter().map(|r| r.model.clone()).collect::<Vec<_>>(),
+        &cells,
+        false,
+    )
+}
+
+/// Kendall's tau-b between each pair of judges, -1..=1, as a small heatmap.
+pub fn agreement(a: &AgreementMatrix) -> Result<String> {
+    let cells = a
+        .tau
+        .iter()
+        .enumerate()
+        .map(|(y, row)| {
+            row.iter()
+                .enumerate()
+                .map(|(x, v)| match v {
+                    Some(t) => (heat((t + 1.0) * 50.0), format!("{t:.2}")),
+                    None if x == y => (RGBColor(0xf6, 0xf6, 0xf6), "·".to_string()),
+                    None => (NO_DATA, "–".to_string()),
+                })
+                .collect()
+        })
+        .collect::<Vec<_>>();
+    grid(&a.judges, &a.judges, &cells, true)
+}
+
+const NO_DATA: RGBColor = RGBColor(0xee, 0xee, 0xee);
+
+/// A table of coloured, labelled cells: `cells[row][column]` as (fill, text), column
+/// labels above (turned upright when `upright`, for long names), row labels left.
+fn grid(
+    columns: &[String],
+    rows: &[String],
+    cells: &[Vec<(RGBColor, String)>],
+    upright: bool,
+) -> Result<String> {
+    let longest = |v: &[String]| v.iter().map(|s| s.chars().count()).max().unwrap_or(4) as u32;
+    let label_w = 20 + 8 * longest(rows);
+    let top = if upright {
+        (20 + 8 * longest(columns)).min(140)
+    } else {
+        40
+    };
+    let (w, h) = (74, 40);
+    let size = (
+        label_w + w * columns.len().max(1) as u32 + 20,
+        top + h * rows.len().max(1) as u32 + 20,
+    );
     svg(size, |root| {
         let cell = |x: usize, y: usize| {
-            let x0 = label_w as i32 + 74 * x as i32;
-            let y0 = 40 + 40 * y as i32;
-            ((x0, y0), (x0 + 72, y0 + 38))
+            let x0 = (label_w + w * x as u32) as i32;
+            let y0 = (top + h * y as u32) as i32;
+            ((x0, y0), (x0 + w as i32 - 2, y0 + h as i32 - 2))
         };
-        for (x, t) in types.iter().enumerate() {
-            let ((x0, _), (x1, _)) = cell(x, 0);
-            root.draw(&Text::new(
-                t.label.clone(),
-                ((x0 + x1) / 2, 26),
-                centred(13),
-            ))?;
+        for (x, label) in columns.iter().enumerate() {
+            let ((x0, y0), (x1, _)) = cell(x, 0);
+            let style = if upright {
+                anchored(12, HPos::Left, VPos::Center).transform(FontTransform::Rotate270)
+            } else {
+                centred(13)
+            };
+            root.draw(&Text::new(label.clone(), ((x0 + x1) / 2, y0 - 12), style))?;
         }
-        for (y, row) in rows.iter().enumerate() {
+        for (y, (label, row)) in rows.iter().zip(cells).enumerate() {
             let ((_, y0), (_, y1)) = cell(0, y);
             root.draw(&Text::new(
-                row.model.clone(),
+                label.clone(),
                 (label_w as i32 - 8, (y0 + y1) / 2),
                 anchored(13, HPos::Right, VPos::Center),
             ))?;
-            for (x, c) in row.cells.iter().enumerate() {
+            for (x, (fill, text)) in row.iter().enumerate() {
                 let (a, b) = cell(x, y);
-                let (fill, text) = match c {
-                    Some(e) => (heat(e.score), format!("{:.0}", e.score)),
-                    None => (RGBColor(0xee, 0xee, 0xee), "–".to_string()),
-                };
                 root.draw(&Rectangle::new([a, b], fill.filled()))?;
                 root.draw(&Text::new(
-                    text,
+                    text.clone(),
                     ((a.0 + b.0) / 2, (a.1 + b.1) / 2),
                     centred(14),
                 ))?;
@@ -230,16 +282,9 @@ pub fn tradeoff(
             .x_label_area_size(42)
             .y_label_area_size(48)
             .build_cartesian_2d(0f64..x_hi, y_lo..y_hi)?;
-        chart
-            .configure_mesh()
-            .light_line_style(RGBColor(0xee, 0xee, 0xee))
-            .bold_line_style(GRID)
-            .x_desc(x_label)
-            .y_desc("score (0–100)")
-            .x_label_formatter(&|v| x_format(*v))
-            .label_style((FONT, 12).into_font().color(&INK))
-            .axis_desc_style((FONT, 13).into_font().color(&INK))
-            .draw()?;
+        axes(&mut chart, x_label, "score (0–100)", None, &|v| {
+            x_format(*v)
+        })?;
         let frontier: Vec<(f64, f64)> = t.frontier().map(|p| (p.x, p.score)).collect();
         if frontier.len() > 1 {
             chart.draw_series(LineSeries::new(frontier, INK.stroke_width(1)))?;
@@ -273,58 +318,6 @@ pub fn tradeoff(
     })
 }
 
-/// Kendall's tau-b between each pair of judges, -1..=1, as a small heatmap.
-pub fn agreement(a: &AgreementMatrix) -> Result<String> {
-    let n = a.judges.len().max(1) as u32;
-    let label_w = 20
-        + 8 * a
-            .judges
-            .iter()
-            .map(|j| j.chars().count())
-            .max()
-            .unwrap_or(4) as u32;
-    let size = (label_w + 70 * n + 20, label_w.min(140) + 44 * n + 10);
-    let top = label_w.min(140) as i32;
-    svg(size, |root| {
-        let cell = |x: usize, y: usize| {
-            let x0 = label_w as i32 + 70 * x as i32;
-            let y0 = top + 44 * y as i32;
-            ((x0, y0), (x0 + 68, y0 + 42))
-        };
-        for (i, j) in a.judges.iter().enumerate() {
-            let ((x0, _), (x1, _)) = cell(i, 0);
-            root.draw(&Text::new(
-                j.clone(),
-                ((x0 + x1) / 2, top - 8),
-                anchored(12, HPos::Left, VPos::Center).transform(FontTransform::Rotate270),
-            ))?;
-            let ((_, y0), (_, y1)) = cell(0, i);
-            root.draw(&Text::new(
-                j.clone(),
-                (label_w as i32 - 8, (y0 + y1) / 2),
-                anchored(12, HPos::Right, VPos::Center),
-            ))?;
-        }
-        for (y, row) in a.tau.iter().enumerate() {
-            for (x, v) in row.iter().enumerate() {
-                let (p, q) = cell(x, y);
-                let (fill, text) = match v {
-                    Some(t) => (heat((t + 1.0) * 50.0), format!("{t:.2}")),
-                    None if x == y => (RGBColor(0xf6, 0xf6, 0xf6), "·".to_string()),
-                    None => (RGBColor(0xee, 0xee, 0xee), "–".to_string()),
-                };
-                root.draw(&Rectangle::new([p, q], fill.filled()))?;
-                root.draw(&Text::new(
-                    text,
-                    ((p.0 + q.0) / 2, (p.1 + q.1) / 2),
-                    centred(13),
-                ))?;
-            }
-        }
-        Ok(())
-    })
-}
-
 /// The programmatic score of each version (first draft … final) per model.
 pub fn improvement(series: &[Curve], colour_of: impl Fn(&str) -> usize) -> Result<String> {
     let versions = series
@@ -339,26 +332,23 @@ pub fn improvement(series: &[Curve], colour_of: impl Fn(&str) -> usize) -> Resul
             .x_label_area_size(40)
             .y_label_area_size(48)
             .build_cartesian_2d(0.8f64..versions as f64 + 0.2, 0f64..100f64)?;
-        chart
-            .configure_mesh()
-            .light_line_style(RGBColor(0xee, 0xee, 0xee))
-            .bold_line_style(GRID)
-            .x_labels(versions)
-            .x_label_formatter(&|v| {
-                let n = v.round() as usize;
-                if (v - n as f64).abs() > 1e-6 {
-                    String::new()
-                } else if n == versions {
-                    "final".to_string()
-                } else {
-                    format!("draft {n}")
-                }
-            })
-            .x_desc("version")
-            .y_desc("programmatic score")
-            .label_style((FONT, 12).into_font().color(&INK))
-            .axis_desc_style((FONT, 13).into_font().color(&INK))
-            .draw()?;
+        let label = |v: &f64| {
+            let n = v.round() as usize;
+            if (v - n as f64).abs() > 1e-6 {
+                String::new()
+            } else if n == versions {
+                "final".to_string()
+            } else {
+                format!("draft {n}")
+            }
+        };
+        axes(
+            &mut chart,
+            "version",
+            "programmatic score",
+            Some(versions),
+            &label,
+        )?;
         for s in series {
             let c = colour(colour_of(&s.model));
             let line: Vec<(f64, f64)> = s
@@ -372,6 +362,31 @@ pub fn improvement(series: &[Curve], colour_of: impl Fn(&str) -> usize) -> Resul
         }
         Ok(())
     })
+}
+
+type Plane<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// The axes, grid and labels every x–y chart shares.
+fn axes(
+    chart: &mut Plane<'_, '_>,
+    x_desc: &str,
+    y_desc: &str,
+    x_labels: Option<usize>,
+    x_format: &dyn Fn(&f64) -> String,
+) -> Result<()> {
+    let mut mesh = chart.configure_mesh();
+    mesh.light_line_style(RGBColor(0xee, 0xee, 0xee))
+        .bold_line_style(GRID)
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .x_label_formatter(x_format)
+        .label_style((FONT, 12).into_font().color(&INK))
+        .axis_desc_style((FONT, 13).into_font().color(&INK));
+    if let Some(n) = x_labels {
+        mesh.x_labels(n);
+    }
+    mesh.draw()?;
+    Ok(())
 }
 
 /// A score and its interval on a 0–100 bar, for a table cell.
