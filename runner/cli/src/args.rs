@@ -27,7 +27,8 @@ Examples:
   fabula doctor                     one short request per model: keys, model ids, dialects
   fabula leaderboard                scores per model and task type
   fabula export --format csv > verdicts.csv
-  fabula merge shard-*/results      join the results folders of shards into results/";
+  fabula merge shard-*/results      join the results folders of shards into results/
+  fabula report                     one HTML page: charts, drill-down, transcripts";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -90,6 +91,11 @@ pub enum Command {
     /// the model's own settings (key, model id, dialect).
     #[command(after_help = DOCTOR_AFTER_HELP)]
     Doctor(DoctorArgs),
+    /// One self-contained HTML page to look at results: leaderboard, heatmap, radars,
+    /// score against cost with a recommended configuration, judge agreement, and every
+    /// task drilled down with the texts, the judges' evidence and transcripts.
+    #[command(after_help = REPORT_AFTER_HELP)]
+    Report(ReportArgs),
 }
 
 const MERGE_AFTER_HELP: &str = "\
@@ -225,6 +231,21 @@ pub struct NewArgs {
     #[command(flatten)]
     pub project: ProjectArgs,
 }
+
+const REPORT_AFTER_HELP: &str = "\
+The page works offline and from file:// (attach it to a CI run or an e-mail): it loads
+nothing, and its Content-Security-Policy forbids loading anything. Its numbers are the
+leaderboard's (the same items, intervals and ranks); stale records are left out. The
+recommended configuration is the cheapest one whose 95% interval overlaps the best
+score's; the page states the rule. Opening a task shows each model's text side by side
+with the judges' quoted evidence marked, every verdict, the programmatic breakdown,
+failures with their reasons and, for agentic tasks, the whole conversation. Open
+report.html#task=ID to go straight to a task.
+
+Examples:
+  fabula report                                  writes report.html
+  fabula report --out site/fabula.html --model gpt-5 --model gpt-5-mini
+  fabula report --task-type sequence --task-type critique_improvement";
 
 const EXPORT_AFTER_HELP: &str = "\
 Only records with today's fingerprints are exported, the same ones leaderboards count. A
@@ -554,6 +575,29 @@ pub struct ExportArgs {
     /// oracle or critic.
     #[arg(long = "model", value_name = "NAME")]
     pub models: Vec<String>,
+
+    /// Judges whose evaluations count (repeatable). Default: `judges` in fabula.yaml.
+    #[arg(long = "judge", value_name = "NAME")]
+    pub judges: Vec<String>,
+
+    #[command(flatten)]
+    pub project: ProjectArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// Write the page to this file.
+    #[arg(long, value_name = "FILE", default_value = "report.html")]
+    pub out: PathBuf,
+
+    /// Model to show (repeatable). Default: every enabled model that is not a judge,
+    /// oracle or critic.
+    #[arg(long = "model", value_name = "NAME")]
+    pub models: Vec<String>,
+
+    /// Only tasks of this type (repeatable).
+    #[arg(long = "task-type", value_name = "TYPE")]
+    pub task_types: Vec<String>,
 
     /// Judges whose evaluations count (repeatable). Default: `judges` in fabula.yaml.
     #[arg(long = "judge", value_name = "NAME")]

@@ -28,6 +28,7 @@ use fabula_core::score;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
 use std::sync::Arc;
 
 /// What to compute.
@@ -126,13 +127,16 @@ pub struct Board {
     pub allow_partial: bool,
 }
 
-/// One scored item of one model.
-struct Item<'a> {
-    task: &'a PreparedTask,
-    sample: u32,
-    score: ItemScore,
-    generation: Option<&'a GenerationSummary>,
-    evaluations: Vec<&'a EvaluationRecord>,
+/// One scored item of one model: what the board's numbers are made of.
+pub struct Item<'a> {
+    pub task: &'a PreparedTask,
+    pub sample: u32,
+    pub score: ItemScore,
+    pub generation: Option<&'a GenerationSummary>,
+    /// The file `generation` was read from (the whole record, transcript included).
+    pub path: Option<&'a Path>,
+    /// The evaluations that count.
+    pub evaluations: Vec<&'a EvaluationRecord>,
 }
 
 /// Computes the leaderboard of `models` judged by `judges`.
@@ -144,6 +148,19 @@ pub fn compute(
     judges: &[String],
     options: &Options,
 ) -> Board {
+    compute_with_items(current, tasks, records, models, judges, options).0
+}
+
+/// The leaderboard and every model's scored items (in `models` order), for views that
+/// show what is behind the numbers (the HTML report).
+pub fn compute_with_items<'a>(
+    current: &Current<'_>,
+    tasks: &'a [Arc<PreparedTask>],
+    records: &'a Records,
+    models: &[String],
+    judges: &[String],
+    options: &Options,
+) -> (Board, Vec<Vec<Item<'a>>>) {
     let index = Index::new(records);
     current.warm(tasks);
     let resamples = options.resamples.unwrap_or(stats::RESAMPLES);
@@ -284,7 +301,7 @@ pub fn compute(
     board.stale_evaluations = stale;
     board.mismatched_evaluations = mismatched;
     let _ = counted_evaluations;
-    board
+    (board, per_model)
 }
 
 /// S: the configured samples, or more when the store holds more for these models.
@@ -330,12 +347,13 @@ fn items_of<'a>(
             .collect();
         let rubric = judge::rubric(task.input(current.slop));
         for sample in 0..samples {
-            let Some((_, g)) = index.generation(model, task.id(), sample, &gfp) else {
+            let Some((path, g)) = index.generation(model, task.id(), sample, &gfp) else {
                 out.push(Item {
                     task,
                     sample,
                     score: scoring_gap(Gap::NotGenerated),
                     generation: None,
+                    path: None,
                     evaluations: Vec::new(),
                 });
                 continue;
@@ -347,6 +365,7 @@ fn items_of<'a>(
                 sample,
                 score,
                 generation: Some(g),
+                path: Some(path),
                 evaluations,
             });
         }

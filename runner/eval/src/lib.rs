@@ -10,6 +10,7 @@ pub mod leaderboard;
 pub mod plan;
 pub mod prepared;
 pub mod records;
+pub mod report;
 pub mod scores;
 pub mod scoring;
 pub mod stats;

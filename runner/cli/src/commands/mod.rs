@@ -10,6 +10,7 @@ mod leaderboard;
 mod merge;
 mod missing;
 mod new;
+mod report;
 mod run;
 mod session;
 mod status;
@@ -31,6 +32,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Draft(args) => draft::run(&args),
         Command::Merge(args) => merge::run(&args),
         Command::Doctor(args) => doctor::run(&args),
+        Command::Report(args) => report::run(&args),
     }
 }
 

@@ -7,6 +7,7 @@ pub mod github;
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod report;
 
 use fabula_core::diagnostic::{Diagnostic, Severity};
 use fabula_core::document::Document;
