@@ -127,12 +127,12 @@ pub struct Board {
 }
 
 /// One scored item of one model.
-struct Item<'a> {
-    task: &'a PreparedTask,
-    sample: u32,
-    score: ItemScore,
-    generation: Option<&'a GenerationSummary>,
-    evaluations: Vec<&'a EvaluationRecord>,
+pub(crate) struct Item<'a> {
+    pub(crate) task: &'a PreparedTask,
+    pub(crate) sample: u32,
+    pub(crate) score: ItemScore,
+    pub(crate) generation: Option<&'a GenerationSummary>,
+    pub(crate) evaluations: Vec<&'a EvaluationRecord>,
 }
 
 /// Computes the leaderboard of `models` judged by `judges`.
@@ -283,7 +283,7 @@ pub fn compute(
 }
 
 /// S: the configured samples, or more when the store holds more for these models.
-fn sample_count(
+pub(crate) fn sample_count(
     current: &Current<'_>,
     tasks: &[Arc<PreparedTask>],
     records: &Records,
@@ -300,7 +300,7 @@ fn sample_count(
     current.config.settings.samples.unwrap_or(1).max(1).max(stored)
 }
 
-fn items_of<'a>(
+pub(crate) fn items_of<'a>(
     current: &Current<'_>,
     tasks: &'a [Arc<PreparedTask>],
     index: &Index<'a>,
@@ -343,7 +343,7 @@ fn items_of<'a>(
     out
 }
 
-fn scoring_gap(gap: Gap) -> ItemScore {
+pub(crate) fn scoring_gap(gap: Gap) -> ItemScore {
     ItemScore {
         standing: Standing::Incomplete(gap),
         final_score: None,
