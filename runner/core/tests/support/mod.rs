@@ -12,7 +12,6 @@ pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-
 pub fn load_project() -> Workspace {
     let root = repo_root();
     let mut files = vec![root.join("fabula.yaml")];
@@ -79,7 +78,9 @@ pub fn tasks(ws: &Workspace) -> Vec<Loaded> {
             task: t.clone(),
             theory: ws.theory(&t.theory).expect("theory loads").1.clone(),
             source: match &t.body {
-                TaskBody::TheoryConversion(c) => Some(ws.theory(&c.source.theory).unwrap().1.clone()),
+                TaskBody::TheoryConversion(c) => {
+                    Some(ws.theory(&c.source.theory).unwrap().1.clone())
+                }
                 _ => None,
             },
         })
