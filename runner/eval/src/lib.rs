@@ -8,6 +8,7 @@ pub mod compare;
 pub mod export;
 pub mod fingerprint;
 pub mod leaderboard;
+pub mod pairwise;
 pub mod plan;
 pub mod prepared;
 pub mod records;
