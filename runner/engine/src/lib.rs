@@ -13,6 +13,7 @@ pub mod exec;
 pub mod judging;
 pub mod limits;
 pub mod model;
+pub mod pairwise;
 pub mod project;
 pub mod provider;
 pub mod recorder;

@@ -222,16 +222,15 @@ pub fn compare(
         }
     }
     let overall = diff(&pairs, Pair::scores, resamples);
-    let mut by_type: Vec<TypeDiff> =
-        group(&pairs, |p| p.a.task.task.task_type().as_str().to_string())
-            .into_iter()
-            .filter_map(|(t, list)| {
-                Some(TypeDiff {
-                    task_type: t,
-                    diff: diff(&list, Pair::scores, resamples)?,
-                })
+    let mut by_type: Vec<TypeDiff> = group(&pairs, |p| p.a.task.task.task_type())
+        .into_iter()
+        .filter_map(|(t, list)| {
+            Some(TypeDiff {
+                task_type: t.as_str().to_string(),
+                diff: diff(&list, Pair::scores, resamples)?,
             })
-            .collect();
+        })
+        .collect();
     let adjusted = stats::holm(&by_type.iter().map(|t| t.diff.p.p).collect::<Vec<_>>());
     for (t, p) in by_type.iter_mut().zip(adjusted) {
         t.diff.p_holm = Some(p);
@@ -509,9 +508,9 @@ fn evidence(evaluations: &[&EvaluationRecord], id: &str, score: f64) -> Option<(
     }
     candidates.sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(y.1)));
     let (_, judge, prefix, reason, quoted) = candidates.into_iter().next()?;
-    let mut text = format!("{prefix}{}", excerpt(reason, 120));
+    let mut text = format!("{prefix}{}", excerpt(reason, 90));
     if !quoted.trim().is_empty() {
-        text.push_str(&format!(" (\u{201c}{}\u{201d})", excerpt(quoted, 60)));
+        text.push_str(&format!(" (\u{201c}{}\u{201d})", excerpt(quoted, 40)));
     }
     Some((judge.to_string(), text))
 }

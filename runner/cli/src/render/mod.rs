@@ -2,6 +2,7 @@
 //! them into text for people (human), machines (json) and GitHub Actions (github).
 
 pub mod board;
+pub mod compare;
 pub mod github;
 pub mod human;
 pub mod json;
