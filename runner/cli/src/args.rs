@@ -245,7 +245,7 @@ pub struct CompareArgs {
 
     /// Exit 1 when B is significantly worse than A by more than MARGIN points (0-100):
     /// p < 0.05 and the 95% interval of B - A entirely below -MARGIN.
-    #[arg(long, value_name = "MARGIN", value_parser = parse_margin)]
+    #[arg(long, value_name = "MARGIN", value_parser = parse_margin, allow_hyphen_values = true)]
     pub fail_if_worse: Option<f64>,
 
     /// Also have the judges compare the outputs side by side, in both orders.

@@ -154,4 +154,3 @@ pub fn assert_no_key(dir: &Path, output: &str) {
         }
     }
 }
-
