@@ -147,22 +147,35 @@ pub(crate) fn borrowed<'a>(vars: &'a [(&'static str, String)]) -> Vec<(&'a str, 
 }
 
 fn criterion_text(e: &Entry) -> String {
-    let c = e.criterion;
-    let scale = match c.scale {
+    let scale = match e.criterion.scale {
         Scale::Verdict => render("judge_scale_verdict", &[]),
         Scale::Five => render("judge_scale_five", &[]),
     };
+    criterion_line(
+        e,
+        ("judge_criterion", "judge_criterion_items"),
+        &[("scale", &scale)],
+    )
+}
+
+/// A criterion as a judging prompt lists it: with template `templates.0` when judged on
+/// the whole text, else `templates.1` with its numbered items (`judge_item`); the
+/// variables `id`, `weight`, `question` (and `items`), and `extra`.
+pub(crate) fn criterion_line(
+    e: &Entry,
+    templates: (&str, &str),
+    extra: &[(&str, &str)],
+) -> String {
+    let c = e.criterion;
     let weight = e.weight.to_string();
+    let mut vars: Vec<(&str, &str)> = vec![
+        ("id", &c.id),
+        ("weight", &weight),
+        ("question", &c.question),
+    ];
+    vars.extend_from_slice(extra);
     if e.items.is_empty() {
-        return render(
-            "judge_criterion",
-            &[
-                ("id", &c.id),
-                ("weight", &weight),
-                ("scale", &scale),
-                ("question", &c.question),
-            ],
-        );
+        return render(templates.0, &vars);
     }
     let items: String = e
         .items
@@ -175,16 +188,8 @@ fn criterion_text(e: &Entry) -> String {
             )
         })
         .collect();
-    render(
-        "judge_criterion_items",
-        &[
-            ("id", &c.id),
-            ("weight", &weight),
-            ("scale", &scale),
-            ("question", &c.question),
-            ("items", items.trim_end_matches('\n')),
-        ],
-    )
+    vars.push(("items", items.trim_end_matches('\n')));
+    render(templates.1, &vars)
 }
 
 /// The JSON Schema of a valid answer to `rubric`: one object per criterion in order,
@@ -241,6 +246,12 @@ pub fn response_schema(rubric: &Rubric) -> Value {
             }
         })
         .collect();
+    criteria_schema(criteria)
+}
+
+/// An answer object whose `criteria` list holds exactly these answers, in order.
+pub(crate) fn criteria_schema(criteria: Vec<Value>) -> Value {
+    let n = criteria.len();
     json!({
         "type": "object",
         "required": ["criteria"],
@@ -248,8 +259,8 @@ pub fn response_schema(rubric: &Rubric) -> Value {
             "criteria": {
                 "type": "array",
                 "prefixItems": criteria,
-                "minItems": rubric.entries.len(),
-                "maxItems": rubric.entries.len(),
+                "minItems": n,
+                "maxItems": n,
             }
         },
     })

@@ -65,38 +65,7 @@ pub fn prompt(
 }
 
 fn criterion_text(e: &Entry) -> String {
-    let c = e.criterion;
-    let weight = e.weight.to_string();
-    if e.items.is_empty() {
-        return render(
-            "pairwise_criterion",
-            &[
-                ("id", &c.id),
-                ("weight", &weight),
-                ("question", &c.question),
-            ],
-        );
-    }
-    let items: String = e
-        .items
-        .iter()
-        .enumerate()
-        .map(|(i, item)| {
-            render(
-                "judge_item",
-                &[("number", &(i + 1).to_string()), ("item", item)],
-            )
-        })
-        .collect();
-    render(
-        "pairwise_criterion_items",
-        &[
-            ("id", &c.id),
-            ("weight", &weight),
-            ("question", &c.question),
-            ("items", items.trim_end_matches('\n')),
-        ],
-    )
+    judge::criterion_line(e, ("pairwise_criterion", "pairwise_criterion_items"), &[])
 }
 
 /// The JSON Schema of a valid answer: one object per criterion in order, each with a
@@ -120,18 +89,7 @@ pub fn response_schema(rubric: &Rubric) -> Value {
             })
         })
         .collect();
-    json!({
-        "type": "object",
-        "required": ["criteria"],
-        "properties": {
-            "criteria": {
-                "type": "array",
-                "prefixItems": criteria,
-                "minItems": rubric.entries.len(),
-                "maxItems": rubric.entries.len(),
-            }
-        },
-    })
+    judge::criteria_schema(criteria)
 }
 
 /// Parses a pairwise answer: every criterion of the rubric with one of [`ANSWERS`]

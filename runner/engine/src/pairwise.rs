@@ -122,66 +122,64 @@ impl Engine {
             generation_sha: c.view_sha.clone(),
             words: word_count(v) as u64,
         };
-        let mut record = PairwiseRecord {
+        let (side_first, side_second) = (
+            side(&job.first, &view_first),
+            side(&job.second, &view_second),
+        );
+        let judge = self.models.get(&job.judge);
+        let answer = match judge {
+            Some(judge) => {
+                let rubric = judge::rubric(input);
+                let a = Shown {
+                    view: &view_first,
+                    words: side_first.words,
+                };
+                let b = Shown {
+                    view: &view_second,
+                    words: side_second.words,
+                };
+                judging::ask(
+                    judge,
+                    |fence| pairwise::prompt(input, &rubric, a, b, fence),
+                    pairwise::response_schema(&rubric),
+                    |text| pairwise::parse(text, &rubric),
+                    self.judge_retries,
+                )
+                .await
+            }
+            None => judging::Answer {
+                error: Some(format!("unknown judge `{}`", job.judge)),
+                failure: Some(FailureKind::Config),
+                ..judging::Answer::default()
+            },
+        };
+        if let Some(refused) = answer.refused {
+            return Err(Skip::Refused(refused.to_string()));
+        }
+        Ok(PairwiseRecord {
             format_version: RECORD_VERSION,
             task: job.task.id().to_string(),
             task_type: job.task.task.task_type(),
             sample: job.sample,
             judge: job.judge.clone(),
-            simulated: false,
-            first: side(&job.first, &view_first),
-            second: side(&job.second, &view_second),
+            simulated: judge.is_some_and(|j| j.simulated()),
+            first: side_first,
+            second: side_second,
             fingerprint: job.fingerprint.clone(),
-            status: Status::Failed,
-            error: None,
-            failure: None,
-            criteria: Vec::new(),
-            raw: None,
-            usage: Default::default(),
-            cost_usd: None,
-            latency_ms: 0,
+            status: if answer.error.is_none() {
+                Status::Ok
+            } else {
+                Status::Failed
+            },
+            error: answer.error,
+            failure: answer.failure,
+            criteria: answer.criteria,
+            raw: answer.raw,
+            usage: answer.usage,
+            cost_usd: answer.cost_usd,
+            latency_ms: answer.latency.as_millis() as u64,
             created_at: now(),
-        };
-        let Some(judge) = self.models.get(&job.judge) else {
-            record.error = Some(format!("unknown judge `{}`", job.judge));
-            record.failure = Some(FailureKind::Config);
-            return Ok(record);
-        };
-        record.simulated = judge.simulated();
-        let rubric = judge::rubric(input);
-        let a = Shown {
-            view: &view_first,
-            words: record.first.words,
-        };
-        let b = Shown {
-            view: &view_second,
-            words: record.second.words,
-        };
-        let answer = judging::ask(
-            judge,
-            |fence| pairwise::prompt(input, &rubric, a, b, fence),
-            pairwise::response_schema(&rubric),
-            |text| pairwise::parse(text, &rubric),
-            self.judge_retries,
-        )
-        .await;
-        if let Some(refused) = answer.refused {
-            return Err(Skip::Refused(refused.to_string()));
-        }
-        record.status = if answer.error.is_none() {
-            Status::Ok
-        } else {
-            Status::Failed
-        };
-        record.error = answer.error;
-        record.failure = answer.failure;
-        record.criteria = answer.criteria;
-        record.raw = answer.raw;
-        record.usage = answer.usage;
-        record.cost_usd = answer.cost_usd;
-        record.latency_ms = answer.latency.as_millis() as u64;
-        record.created_at = now();
-        Ok(record)
+        })
     }
 }
 

@@ -3,9 +3,8 @@
 //! then recorded as failed with its raw answer (never a verdict); a generation rewritten
 //! after planning is skipped, not compared under a hash it no longer has.
 
-use fabula_core::model::{
-    Config, Dialect, FailureKind, ModelConfig, Preference, ProviderConfig, ProviderKind, Status,
-};
+use fabula_core::document::Document;
+use fabula_core::model::{Config, FailureKind, Preference, Status};
 use fabula_core::workspace::Workspace;
 use fabula_engine::env::Env;
 use fabula_engine::limits::RetryPolicy;
@@ -19,47 +18,26 @@ use fabula_eval::pairwise::{self, PairJob, Selection};
 use fabula_eval::plan;
 use fabula_eval::prepared::{self, PreparedTask};
 use fabula_fake_server::{FakeServer, Reply, chat, pairwise_reply};
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Two writers and a judge on a local server, with no retries of failed calls.
 fn config(url: &str) -> Config {
-    let provider = ProviderConfig {
-        kind: ProviderKind::Openai,
-        base_url: Some(url.to_string()),
-        dialect: Some(Dialect::Openai),
-        base_url_env: None,
-        api_key_env: Some("K".into()),
-        concurrency: Some(4),
-        requests_per_minute: None,
-        timeout_secs: Some(5),
-        max_retries: Some(0),
-        headers: BTreeMap::new(),
-    };
-    let model = |id: &str| ModelConfig {
-        provider: "local".into(),
-        model: id.into(),
-        enabled: true,
-        temperature: None,
-        reasoning: None,
-        verbosity: None,
-        max_tokens: Some(1000),
-        price: None,
-    };
-    Config {
-        version: 1,
-        providers: BTreeMap::from([("local".to_string(), provider)]),
-        models: BTreeMap::from([
-            ("writer-a".to_string(), model("t/writer-a")),
-            ("writer-b".to_string(), model("t/writer-b")),
-            ("judge".to_string(), model("t/judge")),
-        ]),
-        judges: vec!["judge".into()],
-        oracle: None,
-        critic: None,
-        settings: Default::default(),
-    }
+    let yaml = format!(
+        "version: 1
+providers:
+  local: {{ kind: openai, dialect: openai, base_url: \"{url}\", api_key_env: K, concurrency: 4, max_retries: 0, timeout_secs: 5 }}
+models:
+  writer-a: {{ provider: local, model: t/writer-a, max_tokens: 1000 }}
+  writer-b: {{ provider: local, model: t/writer-b, max_tokens: 1000 }}
+  judge: {{ provider: local, model: t/judge, max_tokens: 1000 }}
+judges: [judge]
+"
+    );
+    let doc = Document::from_bytes("fabula.yaml", yaml.as_bytes());
+    assert!(doc.diagnostics.is_empty(), "{:?}", doc.diagnostics);
+    doc.config().unwrap().clone()
 }
 
 fn task() -> Arc<PreparedTask> {

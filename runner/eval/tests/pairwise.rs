@@ -11,7 +11,33 @@ use fabula_eval::pairwise::{self, Selection};
 use fabula_eval::stats::{self, Meeting};
 use support::*;
 
-fn models(names: &[&str]) -> Vec<String> {
+/// What `judges` comparing every pair of `models` on the store's tasks (one sample)
+/// plan and report.
+fn plan(s: &Store<'_>, models: &[&str], judges: &[&str]) -> pairwise::PairPlan {
+    let (m, j) = (names(models), names(judges));
+    pairwise::plan(&s.current, selection(s, &m, &j), &s.records)
+}
+
+fn report(s: &Store<'_>, models: &[&str], judges: &[&str]) -> pairwise::Report {
+    let (m, j) = (names(models), names(judges));
+    pairwise::report(
+        &s.current,
+        selection(s, &m, &j),
+        &s.records,
+        stats::RESAMPLES,
+    )
+}
+
+fn selection<'a>(s: &'a Store<'_>, models: &'a [String], judges: &'a [String]) -> Selection<'a> {
+    Selection {
+        models,
+        judges,
+        tasks: &s.tasks,
+        samples: 1,
+    }
+}
+
+fn names(names: &[&str]) -> Vec<String> {
     names.iter().map(|s| s.to_string()).collect()
 }
 
@@ -42,15 +68,9 @@ fn a_judge_that_always_picks_the_first_output_is_cancelled() {
     let dialects = dialects();
     let mut s = Store::new(&ws, &dialects);
     generations(&mut s, &["A", "B"], 3);
-    let (m, judges, tasks) = (models(&["A", "B"]), models(&["j1", "j2"]), s.tasks.clone());
-    let selection = Selection {
-        models: &m,
-        judges: &judges,
-        tasks: &tasks,
-        samples: 1,
-    };
     // 3 items × 2 judges × 2 orders.
-    let plan = pairwise::plan(&s.current, selection, &s.records);
+    let both = ["j1", "j2"];
+    let plan = self::plan(&s, &["A", "B"], &both);
     assert_eq!((plan.jobs.len(), plan.done, plan.unpaired), (12, 0, 0));
     let orders: Vec<(&str, &str)> = plan
         .jobs
@@ -64,9 +84,9 @@ fn a_judge_that_always_picks_the_first_output_is_cancelled() {
             both_orders(&mut s, judge, t, &|_| First, &|_| First);
         }
     }
-    let plan = pairwise::plan(&s.current, selection, &s.records);
+    let plan = self::plan(&s, &["A", "B"], &both);
     assert_eq!((plan.jobs.len(), plan.done), (0, 12), "nothing left to run");
-    let report = pairwise::report(&s.current, selection, &s.records, stats::RESAMPLES);
+    let report = report(&s, &["A", "B"], &both);
     let m = &report.matchups[0];
     assert_eq!(
         (m.a.as_str(), m.b.as_str(), m.items, m.compared),
@@ -102,14 +122,7 @@ fn a_consistent_preference_wins_through_a_biased_judge() {
         both_orders(&mut s, "j1", t, &|_| Second, &|_| First);
         both_orders(&mut s, "j2", t, &|_| First, &|_| First);
     }
-    let (m, judges) = (models(&["A", "B"]), models(&["j1", "j2"]));
-    let selection = Selection {
-        models: &m,
-        judges: &judges,
-        tasks: &s.tasks,
-        samples: 1,
-    };
-    let report = pairwise::report(&s.current, selection, &s.records, stats::RESAMPLES);
+    let report = report(&s, &["A", "B"], &["j1", "j2"]);
     let m = &report.matchups[0];
     assert_eq!((m.record.wins, m.record.ties, m.record.losses), (3, 0, 0));
     let w = m.win_rate.as_ref().unwrap();
@@ -144,14 +157,7 @@ fn criteria_and_the_weighted_overall_combine_across_orders() {
     let a_first = |i: usize| [Second, First, Tie, Tie, Tie, Tie, First][i];
     let b_first = |i: usize| [First, Tie, First, Tie, Tie, Tie, Second][i];
     both_orders(&mut s, "j1", "t1", &a_first, &b_first);
-    let (m, judges) = (models(&["A", "B"]), models(&["j1"]));
-    let selection = Selection {
-        models: &m,
-        judges: &judges,
-        tasks: &s.tasks,
-        samples: 1,
-    };
-    let report = pairwise::report(&s.current, selection, &s.records, stats::RESAMPLES);
+    let report = report(&s, &["A", "B"], &["j1"]);
     let m = &report.matchups[0];
     assert_eq!((m.record.ties, m.position.disagreements), (1, 1));
     let got: Vec<(&str, (usize, usize, usize), usize)> = m
@@ -194,34 +200,18 @@ fn only_todays_comparisons_of_the_stored_texts_count() {
         .1
         .first
         .generation_sha = "0".repeat(32);
-    let (m, judges) = (models(&["A", "B"]), models(&["j1"]));
-    let selection = Selection {
-        models: &m,
-        judges: &judges,
-        tasks: &s.tasks,
-        samples: 1,
-    };
-    let plan = pairwise::plan(&s.current, selection, &s.records);
+    let plan = plan(&s, &["A", "B"], &["j1"]);
     // The failed one is done (not retried by every compare); the mismatched one runs.
     assert_eq!((plan.done, plan.failed, plan.jobs.len()), (3, 1, 1));
     assert_eq!(
         (plan.jobs[0].task.id(), plan.jobs[0].first.model.as_str()),
         ("t2", "B")
     );
-    let report = pairwise::report(&s.current, selection, &s.records, stats::RESAMPLES);
+    let report = report(&s, &["A", "B"], &["j1"]);
     let m = &report.matchups[0];
     assert_eq!((m.items, m.compared, m.record.wins), (2, 1, 1));
     // A judge that is not selected does not count.
-    let other = models(&["j2"]);
-    let none = pairwise::report(
-        &s.current,
-        Selection {
-            judges: &other,
-            ..selection
-        },
-        &s.records,
-        stats::RESAMPLES,
-    );
+    let none = self::report(&s, &["A", "B"], &["j2"]);
     assert_eq!(none.matchups[0].compared, 0);
     assert!(none.matchups[0].win_rate.is_none());
 }
@@ -237,18 +227,7 @@ fn lengths_are_reported_with_whether_the_longer_output_won() {
     s.pairwise("j1", "t1", 0, ("B", "A"), Some(&|_| First), (300, 100));
     s.pairwise("j1", "t2", 0, ("A", "B"), Some(&|_| First), (250, 150));
     s.pairwise("j1", "t2", 0, ("B", "A"), Some(&|_| Second), (150, 250));
-    let (m, judges) = (models(&["A", "B"]), models(&["j1"]));
-    let report = pairwise::report(
-        &s.current,
-        Selection {
-            models: &m,
-            judges: &judges,
-            tasks: &s.tasks,
-            samples: 1,
-        },
-        &s.records,
-        stats::RESAMPLES,
-    );
+    let report = report(&s, &["A", "B"], &["j1"]);
     let l = &report.matchups[0].lengths;
     // A: (100 + 250) / 2 = 175; B: (300 + 150) / 2 = 225. The longer output won both.
     assert_eq!((l.mean_words_a, l.mean_words_b), (175.0, 225.0));
@@ -273,18 +252,7 @@ fn three_configs_are_ranked_by_bradley_terry() {
             s.pairwise("j1", t, 0, (y, x), Some(&|_| flipped), (100, 100));
         }
     }
-    let (m, judges) = (models(&["A", "B", "C"]), models(&["j1"]));
-    let report = pairwise::report(
-        &s.current,
-        Selection {
-            models: &m,
-            judges: &judges,
-            tasks: &s.tasks,
-            samples: 1,
-        },
-        &s.records,
-        stats::RESAMPLES,
-    );
+    let report = report(&s, &["A", "B", "C"], &["j1"]);
     assert_eq!(report.matchups.len(), 3);
     assert!(
         report.matchups.iter().all(|m| m.record.wins == 3),
