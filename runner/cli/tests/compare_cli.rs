@@ -551,3 +551,38 @@ fn the_readme_example_runs_offline_on_the_sim_models() {
     assert_eq!(v["pairwise"]["matchups"].as_array().unwrap().len(), 3);
     assert_eq!(v["pairwise"]["ranking"].as_array().unwrap().len(), 3);
 }
+
+/// The README's worked example is real output: its table rows are the ones `fabula
+/// compare` prints on a new project's `sim` models (update README.md when the simulator,
+/// the prompts or the starter tasks change).
+#[test]
+fn the_readme_shows_what_compare_prints() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let command = "$ fabula compare sim-writer-a sim-writer-b --pairwise\n";
+    let start = readme.find(command).expect("the example in README.md") + command.len();
+    let shown = &readme[start..start + readme[start..].find("```").unwrap()];
+    let dir = tempfile::tempdir().unwrap();
+    let o = fabula(dir.path(), &["init", "my-bench"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let p = dir.path().join("my-bench");
+    let o = fabula(&p, &["run", "--quiet"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = fabula(
+        &p,
+        &["compare", "sim-writer-a", "sim-writer-b", "--pairwise"],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let printed = text(&o);
+    let rows: Vec<&str> = shown
+        .lines()
+        .filter(|l| l.starts_with('│') || l.starts_with("Judging"))
+        .collect();
+    assert!(rows.len() >= 8, "{shown}");
+    for row in rows {
+        assert!(
+            printed.contains(row),
+            "README.md shows a line compare does not print:\n{row}\n\n{printed}"
+        );
+    }
+}

@@ -29,8 +29,9 @@ use crate::fingerprint::Current;
 use crate::prepared::PreparedTask;
 use crate::records::{Index, Records};
 use crate::stats::{self, Meeting, PValue};
+use fabula_core::criteria;
 use fabula_core::judge;
-use fabula_core::model::{GenerationSummary, PairwiseRecord, Preference, Status};
+use fabula_core::model::{GenerationSummary, PairwiseRecord, Preference, Status, TaskType};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -292,7 +293,7 @@ pub fn report(
                 if v1 != v2 {
                     *tally
                         .criterion_disagreements
-                        .entry((item.task.task.task_type().as_str(), c.to_string()))
+                        .entry(criterion_key(item.task, c))
                         .or_default() += 1;
                 }
                 per_criterion
@@ -323,7 +324,7 @@ pub fn report(
             if let Some(o) = median_sign(&values) {
                 tally
                     .criteria
-                    .entry((item.task.task.task_type().as_str(), c.to_string()))
+                    .entry(criterion_key(item.task, c))
                     .or_default()
                     .add(o);
             }
@@ -433,8 +434,21 @@ struct Tally<'t> {
     lengths: Lengths,
     /// Words of (A, B) per compared item.
     words: Vec<(u64, u64)>,
-    criteria: BTreeMap<(&'t str, String), Record>,
-    criterion_disagreements: BTreeMap<(&'t str, String), usize>,
+    criteria: BTreeMap<CriterionKey, Record>,
+    criterion_disagreements: BTreeMap<CriterionKey, usize>,
+}
+
+/// A criterion of a task type, ordered as the type lists its criteria.
+type CriterionKey = (TaskType, usize, String);
+
+fn criterion_key(task: &PreparedTask, id: &str) -> CriterionKey {
+    let t = task.task.task_type();
+    let at = criteria::of(t)
+        .criteria
+        .iter()
+        .position(|c| c.id == id)
+        .unwrap_or(usize::MAX);
+    (t, at, id.to_string())
 }
 
 impl Tally<'_> {
@@ -462,14 +476,10 @@ impl Tally<'_> {
         let by_criterion = self
             .criteria
             .into_iter()
-            .map(|((t, c), record)| CriterionRecord {
-                order_disagreements: self
-                    .criterion_disagreements
-                    .get(&(t, c.clone()))
-                    .copied()
-                    .unwrap_or(0),
-                task_type: t.to_string(),
-                criterion: c,
+            .map(|(key, record)| CriterionRecord {
+                order_disagreements: self.criterion_disagreements.get(&key).copied().unwrap_or(0),
+                task_type: key.0.as_str().to_string(),
+                criterion: key.2,
                 record,
             })
             .collect();

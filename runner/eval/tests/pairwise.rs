@@ -171,14 +171,15 @@ fn criteria_and_the_weighted_overall_combine_across_orders() {
             )
         })
         .collect();
+    // In the order the type lists its criteria.
     let want = [
-        ("beat_satisfied", (0, 1, 0), 1),
         ("diagnosis", (1, 0, 0), 0),
         ("flaw_fixed", (0, 1, 0), 1),
-        ("minimal_change", (0, 1, 0), 0),
+        ("beat_satisfied", (0, 1, 0), 1),
         ("preservation", (0, 1, 0), 0),
-        ("quality", (0, 0, 1), 0),
         ("required_kept", (0, 1, 0), 0),
+        ("minimal_change", (0, 1, 0), 0),
+        ("quality", (0, 0, 1), 0),
     ];
     assert_eq!(got, want);
 }

@@ -2,10 +2,15 @@
 //! criterion, the items that moved most, the pairwise results and ranking) as terminal
 //! tables or Markdown, and the whole structure as JSON.
 
+use comfy_table::ColumnConstraint::{self, UpperBoundary};
+use comfy_table::Width;
 use fabula_eval::compare::{Comparison, Diff, Pick};
 use fabula_eval::leaderboard::type_label;
 use fabula_eval::pairwise::{Record, Report};
 use std::io::Write;
+
+/// Widest a table cell is before it wraps.
+const WRAP: usize = 60;
 
 /// What the command shows.
 pub struct Shown<'a> {
@@ -32,6 +37,15 @@ pub fn table(out: &mut impl Write, shown: &Shown<'_>) -> std::io::Result<()> {
             let mut t = comfy_table::Table::new();
             t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
             t.set_header(s.headers.clone());
+            // Long text (a reason) wraps at a fixed width, terminal or not.
+            let widest = |i: usize| s.rows.iter().map(|r| r[i].chars().count()).max();
+            let constraints: Vec<ColumnConstraint> = (0..s.headers.len())
+                .map(|i| match widest(i) {
+                    Some(w) if w > WRAP => UpperBoundary(Width::Fixed(WRAP as u16)),
+                    _ => ColumnConstraint::ContentWidth,
+                })
+                .collect();
+            t.set_constraints(constraints);
             for r in s.rows {
                 t.add_row(r);
             }
