@@ -3,6 +3,7 @@
 //!
 //! - `fabula run` on the whole dataset with `sim` (no latency), fresh store: target ≤ 2 s.
 //! - `fabula leaderboard` over ≥ 10,000 result records: target ≤ 300 ms.
+//! - `fabula compare` of the two sim writers on the same store (no target: measured).
 //!
 //! Run: `cargo bench -p fabula-cli --bench results`. Medians of several runs.
 
@@ -101,13 +102,32 @@ fn main() {
             .map(|_| timed(&bin, p, &["leaderboard", "--format", "json"]))
             .collect(),
     );
+    let compare = median(
+        (0..7)
+            .map(|_| {
+                timed(
+                    &bin,
+                    p,
+                    &[
+                        "compare",
+                        "sim-writer-a",
+                        "sim-writer-b",
+                        "--format",
+                        "json",
+                    ],
+                )
+            })
+            .collect(),
+    );
     let out = format!(
         "fabula results benchmarks (release build, wall clock, medians)\n\
          | workload | median | target |\n|---|---|---|\n\
          | `fabula run`, whole dataset on sim ({one_run_records} records), fresh store | {:.0} ms | ≤ 2000 ms |\n\
-         | `fabula leaderboard` over {records} records | {:.0} ms | ≤ 300 ms |\n",
+         | `fabula leaderboard` over {records} records | {:.0} ms | ≤ 300 ms |\n\
+         | `fabula compare sim-writer-a sim-writer-b` over {records} records | {:.0} ms | - |\n",
         run.as_secs_f64() * 1000.0,
-        board.as_secs_f64() * 1000.0
+        board.as_secs_f64() * 1000.0,
+        compare.as_secs_f64() * 1000.0
     );
     std::io::Write::write_all(&mut std::io::stdout(), out.as_bytes()).unwrap();
 }

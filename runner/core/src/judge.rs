@@ -161,11 +161,7 @@ fn criterion_text(e: &Entry) -> String {
 /// A criterion as a judging prompt lists it: with template `templates.0` when judged on
 /// the whole text, else `templates.1` with its numbered items (`judge_item`); the
 /// variables `id`, `weight`, `question` (and `items`), and `extra`.
-pub(crate) fn criterion_line(
-    e: &Entry,
-    templates: (&str, &str),
-    extra: &[(&str, &str)],
-) -> String {
+pub(crate) fn criterion_line(e: &Entry, templates: (&str, &str), extra: &[(&str, &str)]) -> String {
     let c = e.criterion;
     let weight = e.weight.to_string();
     let mut vars: Vec<(&str, &str)> = vec![

@@ -4,9 +4,10 @@
 //! records validate too, and records round-trip through JSON unchanged.
 
 use fabula_core::model::{
-    Actor, CriterionVerdict, EvaluationRecord, FinishReason, GenerationRecord, GenerationSummary,
-    Breakdown, FailureKind, ItemVerdict, ProgrammaticScores, Question, SlopHit, RECORD_SCHEMA, RECORD_VERSION, Role, Status, TaskType, Turn,
-    Usage, PairSide, PairVerdict, PairwiseRecord, Preference,
+    Actor, Breakdown, CriterionVerdict, EvaluationRecord, FailureKind, FinishReason,
+    GenerationRecord, GenerationSummary, ItemVerdict, PairSide, PairVerdict, PairwiseRecord,
+    Preference, ProgrammaticScores, Question, RECORD_SCHEMA, RECORD_VERSION, Role, SlopHit, Status,
+    TaskType, Turn, Usage,
 };
 use serde_json::Value;
 
@@ -287,7 +288,10 @@ fn pairwise_records_match_the_schema_and_round_trip() {
     minimal.criteria.clear();
     assert_valid(&serde_json::to_value(&minimal).unwrap());
     let text = serde_json::to_string(&minimal).unwrap();
-    assert_eq!(serde_json::from_str::<PairwiseRecord>(&text).unwrap(), minimal);
+    assert_eq!(
+        serde_json::from_str::<PairwiseRecord>(&text).unwrap(),
+        minimal
+    );
     let v = validator();
     let mut bad = serde_json::to_value(&full).unwrap();
     bad["criteria"][0]["preferred"] = "1".into();
@@ -300,5 +304,8 @@ fn pairwise_records_match_the_schema_and_round_trip() {
     assert!(!v.is_valid(&bad));
     // A pairwise record is neither of the other kinds, nor they one.
     assert!(serde_json::from_str::<EvaluationRecord>(&text).is_err());
-    assert!(serde_json::from_value::<PairwiseRecord>(serde_json::to_value(full_evaluation()).unwrap()).is_err());
+    assert!(
+        serde_json::from_value::<PairwiseRecord>(serde_json::to_value(full_evaluation()).unwrap())
+            .is_err()
+    );
 }

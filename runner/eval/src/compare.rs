@@ -35,8 +35,9 @@ use crate::scoring::{self, Gap, Standing};
 use crate::stats::{self, PValue};
 use fabula_core::judge;
 use fabula_core::metrics;
-use fabula_core::model::{EvaluationRecord, GenerationSummary, Status};
+use fabula_core::model::{EvaluationRecord, GenerationSummary, Status, TaskType};
 use fabula_core::text::excerpt;
+use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -223,7 +224,7 @@ pub fn compare(
     }
     let overall = diff(&pairs, Pair::scores, resamples);
     let mut by_type: Vec<TypeDiff> = group(&pairs, |p| p.a.task.task.task_type())
-        .into_iter()
+        .into_par_iter()
         .filter_map(|(t, list)| {
             Some(TypeDiff {
                 task_type: t.as_str().to_string(),
@@ -267,6 +268,7 @@ fn gap(g: Gap, pick: Pick) -> String {
 }
 
 /// An item complete on both sides.
+#[derive(Clone, Copy)]
 struct Pair<'i, 'a> {
     a: &'i Item<'a>,
     b: &'i Item<'a>,
@@ -289,7 +291,7 @@ fn group<'p, 'i, 'a, K: Ord>(
 ) -> BTreeMap<K, Vec<Pair<'i, 'a>>> {
     let mut out: BTreeMap<K, Vec<Pair<'i, 'a>>> = BTreeMap::new();
     for p in pairs {
-        out.entry(key(p)).or_default().push(Pair { a: p.a, b: p.b });
+        out.entry(key(p)).or_default().push(*p);
     }
     out
 }
@@ -335,11 +337,21 @@ fn diff<'i, 'a>(
 
 /// Per task type and criterion: the judges' median criterion score ×100 on each side.
 fn criteria(pairs: &[Pair<'_, '_>], resamples: usize) -> Vec<CriterionDiff> {
-    let mut out = Vec::new();
-    for (task_type, list) in group(pairs, |p| p.a.task.task.task_type()) {
-        let rubric = judge::rubric(list[0].a.task.input(&[]));
-        for entry in &rubric.entries {
-            let id = entry.id();
+    let rows: Vec<(TaskType, String, Vec<Pair<'_, '_>>)> =
+        group(pairs, |p| p.a.task.task.task_type())
+            .into_iter()
+            .flat_map(|(task_type, list)| {
+                let rubric = judge::rubric(list[0].a.task.input(&[]));
+                rubric
+                    .entries
+                    .iter()
+                    .map(|e| (task_type, e.id().to_string(), list.clone()))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+    // Each row's bootstrap and permutation test is independent: on all cores.
+    rows.par_iter()
+        .filter_map(|(task_type, id, list)| {
             let value = |p: &Pair<'_, '_>| {
                 let of = |i: &Item<'_>| {
                     i.score
@@ -347,21 +359,18 @@ fn criteria(pairs: &[Pair<'_, '_>], resamples: usize) -> Vec<CriterionDiff> {
                         .as_ref()?
                         .criteria
                         .iter()
-                        .find(|c| c.id == id)?
+                        .find(|c| &c.id == id)?
                         .score
                 };
                 Some((of(p.a)? * 100.0, of(p.b)? * 100.0))
             };
-            if let Some(diff) = diff(&list, value, resamples) {
-                out.push(CriterionDiff {
-                    task_type: task_type.as_str().to_string(),
-                    criterion: id.to_string(),
-                    diff,
-                });
-            }
-        }
-    }
-    out
+            Some(CriterionDiff {
+                task_type: task_type.as_str().to_string(),
+                criterion: id.clone(),
+                diff: diff(list, value, resamples)?,
+            })
+        })
+        .collect()
 }
 
 /// The `n` pairs with the largest difference in size, each with its reason.

@@ -121,7 +121,13 @@ fn pairwise_digest(input: TaskInput<'_>) -> String {
     };
     let rubric = judge::rubric(input);
     let mut s = Stream::new("pairwise/v1");
-    s.field(&pairwise::prompt(input, &rubric, shown, shown, &judge::fence(0)));
+    s.field(&pairwise::prompt(
+        input,
+        &rubric,
+        shown,
+        shown,
+        &judge::fence(0),
+    ));
     s.field(&pairwise::response_schema(&rubric).to_string());
     for n in pairwise::TEMPLATES {
         s.field(n);

@@ -83,6 +83,17 @@ pub struct Selection<'a> {
     pub samples: u32,
 }
 
+/// Samples per task to compare `models` on: the configured count, or more when the
+/// store holds more (as the leaderboard and the paired comparison count them).
+pub fn samples(
+    current: &Current<'_>,
+    tasks: &[Arc<PreparedTask>],
+    records: &Records,
+    models: &[String],
+) -> u32 {
+    crate::leaderboard::sample_count(current, tasks, records, models)
+}
+
 /// The comparisons of `selection` the store lacks.
 pub fn plan(current: &Current<'_>, selection: Selection<'_>, records: &Records) -> PairPlan {
     let stored = Stored::new(records);

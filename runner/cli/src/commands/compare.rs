@@ -69,7 +69,7 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<Outcome> {
     let mut loaded = session.store.load();
     warn_problems(&mut err, &session.store, &loaded)?;
     let current = session.current();
-    let samples = current.config.settings.samples.unwrap_or(1).max(1);
+    let samples = pairwise::samples(&current, &tasks, &loaded, &models);
     let mut outcome = Outcome::Success;
     let mut pairwise_report = None;
     if args.pairwise {

@@ -712,7 +712,9 @@ mod tests {
             {"properties": {"id": {"const": "tone"}, "better": {"enum": ["1", "2", "tie"]}}},
         ]}}});
         let prompt = |x: &str, y: &str| {
-            format!("Fenced between <<<FENCE-01 and FENCE-01>>>.\nOUTPUT 1\n<<<FENCE-01\n{x}\nFENCE-01>>>\n\nOUTPUT 2\n<<<FENCE-01\n{y}\nFENCE-01>>>\nCRITERIA: quality, tone")
+            format!(
+                "Fenced between <<<FENCE-01 and FENCE-01>>>.\nOUTPUT 1\n<<<FENCE-01\n{x}\nFENCE-01>>>\n\nOUTPUT 2\n<<<FENCE-01\n{y}\nFENCE-01>>>\nCRITERIA: quality, tone"
+            )
         };
         assert_eq!(fenced_all(&prompt("one", "two")), vec!["one", "two"]);
         let ask = |x: &str, y: &str| -> Vec<String> {
@@ -732,9 +734,18 @@ mod tests {
             other => other.to_string(),
         };
         let mut decided = 0;
-        for (x, y) in [("The lamp.", "The river."), ("A", "B"), ("x y z", "z y x"), ("north", "south")] {
+        for (x, y) in [
+            ("The lamp.", "The river."),
+            ("A", "B"),
+            ("x y z", "z y x"),
+            ("north", "south"),
+        ] {
             let (forward, backward) = (ask(x, y), ask(y, x));
-            assert_eq!(forward, backward.iter().map(|s| swap(s)).collect::<Vec<_>>(), "{x} / {y}");
+            assert_eq!(
+                forward,
+                backward.iter().map(|s| swap(s)).collect::<Vec<_>>(),
+                "{x} / {y}"
+            );
             for (i, id) in ["quality", "tone"].iter().enumerate() {
                 let want = match level("sim/judge-1", id, x).cmp(&level("sim/judge-1", id, y)) {
                     std::cmp::Ordering::Greater => "1",
