@@ -6,6 +6,7 @@
 //! - `fabula report` over the same records: target ≤ 1 s; the page's weight, and (when
 //!   chromium and `runner/cli/e2e/node_modules` are there) how long chromium takes to
 //!   open it (target < 2 s) and to open a task's drill-down.
+//! - `fabula compare` of the two sim writers on the same store (no target: measured).
 //!
 //! Run: `cargo bench -p fabula-cli --bench results`. Medians of several runs.
 
@@ -151,15 +152,34 @@ fn main() {
             .collect(),
     );
     let weight = std::fs::metadata(&page).unwrap().len() as f64 / f64::from(1 << 20);
+    let compare = median(
+        (0..7)
+            .map(|_| {
+                timed(
+                    &bin,
+                    p,
+                    &[
+                        "compare",
+                        "sim-writer-a",
+                        "sim-writer-b",
+                        "--format",
+                        "json",
+                    ],
+                )
+            })
+            .collect(),
+    );
     let mut out = format!(
         "fabula results benchmarks (release build, wall clock, medians)\n\
          | workload | median | target |\n|---|---|---|\n\
          | `fabula run`, whole dataset on sim ({one_run_records} records), fresh store | {:.0} ms | ≤ 2000 ms |\n\
          | `fabula leaderboard` over {records} records | {:.0} ms | ≤ 300 ms |\n\
-         | `fabula report` over {records} records ({weight:.1} MB page) | {:.0} ms | ≤ 1000 ms |\n",
+         | `fabula report` over {records} records ({weight:.1} MB page) | {:.0} ms | ≤ 1000 ms |\n\
+         | `fabula compare sim-writer-a sim-writer-b` over {records} records | {:.0} ms | - |\n",
         run.as_secs_f64() * 1000.0,
         board.as_secs_f64() * 1000.0,
-        report.as_secs_f64() * 1000.0
+        report.as_secs_f64() * 1000.0,
+        compare.as_secs_f64() * 1000.0
     );
     out.push_str(&browser_open(&page));
     std::io::Write::write_all(&mut std::io::stdout(), out.as_bytes()).unwrap();

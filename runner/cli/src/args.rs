@@ -66,6 +66,12 @@ pub enum Command {
     /// cost and judge agreement.
     #[command(after_help = LEADERBOARD_AFTER_HELP)]
     Leaderboard(LeaderboardArgs),
+    /// Is B better than A? A paired per-item comparison of two model configs (or of one
+    /// config before and after a change): the mean difference with a 95% interval, a
+    /// permutation test, wins/ties/losses, per task type and criterion, the items that
+    /// moved most; optional pairwise judging in both orders; a regression gate.
+    #[command(after_help = COMPARE_AFTER_HELP)]
+    Compare(CompareArgs),
     /// One row per task × model × sample × judge × criterion (and item): verdicts with
     /// evidence, programmatic parts, tokens, latency, cost and failure reasons.
     #[command(after_help = EXPORT_AFTER_HELP)]
@@ -246,6 +252,107 @@ Examples:
   fabula report                                  writes report.html
   fabula report --out site/fabula.html --model gpt-5 --model gpt-5-mini
   fabula report --task-type sequence --task-type critique_improvement";
+const COMPARE_AFTER_HELP: &str = "\
+A and B are scored item by item (task × sample) exactly as the leaderboard scores them;
+an item complete on both sides is a pair, the others are counted by why. B - A is the
+mean over tasks of the mean pair difference (0-100 points); its 95% interval is a paired
+bootstrap (tasks, then samples within); p is a two-sided paired sign-flip permutation
+test (exact up to 20 non-zero differences, Monte Carlo with a fixed seed above, marked
+~). Rows per task type and per criterion have Holm-adjusted p-values; * marks p < 0.05.
+
+Before and after a change: --base DIR reads A from another results store (a results/
+folder, or a project folder holding one): per item its newest generation and, per judge,
+the newest evaluation of that text, whatever their fingerprints. --base-stale reads A
+from this store's stale records: what today's fingerprints replaced (edit a prompt, a
+task or a model's parameters, `fabula run`, then compare). B is today's records.
+
+--pairwise has the judges compare A's and B's outputs of each item side by side, in both
+orders (an order disagreement is a tie, so a judge's position bias cancels), with a note
+that length is no merit; each comparison is stored under results/pairwise/ and runs once.
+With three or more configs every pair is compared and ranked by Bradley-Terry.
+
+--fail-if-worse MARGIN exits 1 when, for some B, the permutation test is significant
+(p < 0.05) and the whole 95% interval of B - A lies below -MARGIN: B is worse than A by
+more than MARGIN points, and not by chance. Exit codes: 0 otherwise (no pairs: nothing
+to gate on, said on stderr), 1 a regression or failed pairwise judging, 2 usage error,
+3 the store could not be written.
+
+Examples:
+  fabula compare sim-writer-a sim-writer-b
+  fabula compare gpt-5 gpt-5-low --format markdown > COMPARE.md
+  fabula compare claude-sonnet --base-stale --fail-if-worse 2    after a prompt change
+  fabula compare claude-sonnet --base ../main/results --format json
+  fabula compare sim-writer-a sim-writer-b --pairwise";
+
+#[derive(Debug, clap::Args)]
+pub struct CompareArgs {
+    /// Model configs: A (the baseline), then B, and more (each compared with A). With
+    /// --base or --base-stale, one config, compared with its own earlier records.
+    #[arg(value_name = "MODEL", required = true)]
+    pub models: Vec<String>,
+
+    /// A results store made before a change (a results/ folder, or a project folder
+    /// holding one): its records of MODEL are A, today's records here are B.
+    #[arg(long, value_name = "DIR", conflicts_with = "base_stale")]
+    pub base: Option<PathBuf>,
+
+    /// A is the records of MODEL that today's fingerprints replaced in this store.
+    #[arg(long)]
+    pub base_stale: bool,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CompareFormat::Table)]
+    pub format: CompareFormat,
+
+    /// Exit 1 when B is significantly worse than A by more than MARGIN points (0-100):
+    /// p < 0.05 and the 95% interval of B - A entirely below -MARGIN.
+    #[arg(long, value_name = "MARGIN", value_parser = parse_margin, allow_hyphen_values = true)]
+    pub fail_if_worse: Option<f64>,
+
+    /// Also have the judges compare the outputs side by side, in both orders.
+    #[arg(long, conflicts_with_all = ["base", "base_stale"])]
+    pub pairwise: bool,
+
+    /// Judges whose evaluations count and who compare pairwise (repeatable). Default:
+    /// `judges` in fabula.yaml.
+    #[arg(long = "judge", value_name = "NAME")]
+    pub judges: Vec<String>,
+
+    /// Only tasks of this type (repeatable).
+    #[arg(long = "task-type", value_name = "TYPE")]
+    pub task_types: Vec<String>,
+
+    /// Only this task id (repeatable).
+    #[arg(long = "task", value_name = "ID")]
+    pub tasks: Vec<String>,
+
+    /// Items listed as having moved most.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub moved: usize,
+
+    #[command(flatten)]
+    pub project: ProjectArgs,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CompareFormat {
+    /// Tables for the terminal.
+    Table,
+    Markdown,
+    Json,
+}
+
+/// A margin on the 0-100 scale, not negative.
+fn parse_margin(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number; margins are points on the 0-100 scale"))?;
+    if !(0.0..=100.0).contains(&v) {
+        return Err(format!("{s}: a margin is 0 to 100 points"));
+    }
+    Ok(v)
+}
 
 const EXPORT_AFTER_HELP: &str = "\
 Only records with today's fingerprints are exported, the same ones leaderboards count. A

@@ -110,48 +110,68 @@ pub fn fence(nonce: u64) -> String {
 
 /// The judge's prompt for a generation whose judge view is `view`, fenced by `fence`.
 pub fn prompt(input: TaskInput<'_>, rubric: &Rubric, view: &str, fence: &str) -> String {
-    let kind = kind::of(input.task.task_type());
     let ids: Vec<&str> = rubric.entries.iter().map(Entry::id).collect();
     let criteria: String = rubric.entries.iter().map(criterion_text).collect();
+    let mut vars = task_vars(input);
+    vars.extend([
+        ("fence", fence.to_string()),
+        ("generation", neutralise(view)),
+        ("criteria_ids", ids.join(", ")),
+        ("criteria", criteria),
+    ]);
+    render("judge", &borrowed(&vars))
+}
+
+/// What every judge prompt says about the task: its type, theory, brief, beats and what
+/// only judges see (the `judge` and `pairwise` templates' variables of those names).
+pub(crate) fn task_vars(input: TaskInput<'_>) -> Vec<(&'static str, String)> {
+    let kind = kind::of(input.task.task_type());
     let mut beat_ids: Vec<String> = Vec::new();
     for u in input.task.beat_uses() {
         if input.theory.position(u.beat).is_some() && !beat_ids.iter().any(|b| b == u.beat) {
             beat_ids.push(u.beat.to_string());
         }
     }
-    render(
-        "judge",
-        &[
-            ("task_type", input.task.task_type().as_str()),
-            ("theory", &prompt::theory_name(input.theory)),
-            ("task", kind.judge_brief(input).trim()),
-            ("beats", &prompt::beats(input.theory, &beat_ids)),
-            ("hidden", &kind.judge_hidden(input)),
-            ("fence", fence),
-            ("generation", &neutralise(view)),
-            ("criteria_ids", &ids.join(", ")),
-            ("criteria", &criteria),
-        ],
-    )
+    vec![
+        ("task_type", input.task.task_type().as_str().to_string()),
+        ("theory", prompt::theory_name(input.theory)),
+        ("task", kind.judge_brief(input).trim().to_string()),
+        ("beats", prompt::beats(input.theory, &beat_ids)),
+        ("hidden", kind.judge_hidden(input)),
+    ]
+}
+
+/// Template variables as `render` takes them.
+pub(crate) fn borrowed<'a>(vars: &'a [(&'static str, String)]) -> Vec<(&'a str, &'a str)> {
+    vars.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
 
 fn criterion_text(e: &Entry) -> String {
-    let c = e.criterion;
-    let scale = match c.scale {
+    let scale = match e.criterion.scale {
         Scale::Verdict => render("judge_scale_verdict", &[]),
         Scale::Five => render("judge_scale_five", &[]),
     };
+    criterion_line(
+        e,
+        ("judge_criterion", "judge_criterion_items"),
+        &[("scale", &scale)],
+    )
+}
+
+/// A criterion as a judging prompt lists it: with template `templates.0` when judged on
+/// the whole text, else `templates.1` with its numbered items (`judge_item`); the
+/// variables `id`, `weight`, `question` (and `items`), and `extra`.
+pub(crate) fn criterion_line(e: &Entry, templates: (&str, &str), extra: &[(&str, &str)]) -> String {
+    let c = e.criterion;
     let weight = e.weight.to_string();
+    let mut vars: Vec<(&str, &str)> = vec![
+        ("id", &c.id),
+        ("weight", &weight),
+        ("question", &c.question),
+    ];
+    vars.extend_from_slice(extra);
     if e.items.is_empty() {
-        return render(
-            "judge_criterion",
-            &[
-                ("id", &c.id),
-                ("weight", &weight),
-                ("scale", &scale),
-                ("question", &c.question),
-            ],
-        );
+        return render(templates.0, &vars);
     }
     let items: String = e
         .items
@@ -164,16 +184,8 @@ fn criterion_text(e: &Entry) -> String {
             )
         })
         .collect();
-    render(
-        "judge_criterion_items",
-        &[
-            ("id", &c.id),
-            ("weight", &weight),
-            ("scale", &scale),
-            ("question", &c.question),
-            ("items", items.trim_end_matches('\n')),
-        ],
-    )
+    vars.push(("items", items.trim_end_matches('\n')));
+    render(templates.1, &vars)
 }
 
 /// The JSON Schema of a valid answer to `rubric`: one object per criterion in order,
@@ -230,6 +242,12 @@ pub fn response_schema(rubric: &Rubric) -> Value {
             }
         })
         .collect();
+    criteria_schema(criteria)
+}
+
+/// An answer object whose `criteria` list holds exactly these answers, in order.
+pub(crate) fn criteria_schema(criteria: Vec<Value>) -> Value {
+    let n = criteria.len();
     json!({
         "type": "object",
         "required": ["criteria"],
@@ -237,8 +255,8 @@ pub fn response_schema(rubric: &Rubric) -> Value {
             "criteria": {
                 "type": "array",
                 "prefixItems": criteria,
-                "minItems": rubric.entries.len(),
-                "maxItems": rubric.entries.len(),
+                "minItems": n,
+                "maxItems": n,
             }
         },
     })
@@ -247,31 +265,14 @@ pub fn response_schema(rubric: &Rubric) -> Value {
 /// Parses a judge's answer: every criterion of the rubric, every item of each, with a
 /// verdict its scale knows.
 pub fn parse(raw: &str, rubric: &Rubric) -> Result<Vec<CriterionVerdict>, String> {
-    let start = raw.find('{').ok_or("no JSON object in the answer")?;
-    let end = raw.rfind('}').ok_or("no JSON object in the answer")?;
-    if end < start {
-        return Err("no JSON object in the answer".into());
-    }
-    let v: Value = serde_json::from_str(&raw[start..=end])
-        .map_err(|e| format!("the answer's JSON does not parse: {e}"))?;
-    let answers = v
-        .get("criteria")
-        .and_then(Value::as_array)
-        .ok_or("no `criteria` list")?;
+    let answers = answer_list(raw)?;
     rubric
         .entries
         .iter()
         .map(|e| {
             let id = e.id();
-            let answer = answers
-                .iter()
-                .find(|a| {
-                    a.get("id")
-                        .or_else(|| a.get("criterion"))
-                        .and_then(Value::as_str)
-                        .is_some_and(|s| s.trim().trim_matches('`') == id)
-                })
-                .ok_or_else(|| format!("criterion `{id}` missing"))?;
+            let answer =
+                find_answer(&answers, id).ok_or_else(|| format!("criterion `{id}` missing"))?;
             if e.items.is_empty() {
                 let (score, verdict) = verdict_of(answer, e.criterion.scale)
                     .map_err(|why| format!("criterion `{id}`: {why}"))?;
@@ -296,6 +297,32 @@ pub fn parse(raw: &str, rubric: &Rubric) -> Result<Vec<CriterionVerdict>, String
             })
         })
         .collect()
+}
+
+/// The `criteria` list of the JSON object in a judge's answer (text around the object,
+/// such as a code fence, is ignored).
+pub(crate) fn answer_list(raw: &str) -> Result<Vec<Value>, String> {
+    let start = raw.find('{').ok_or("no JSON object in the answer")?;
+    let end = raw.rfind('}').ok_or("no JSON object in the answer")?;
+    if end < start {
+        return Err("no JSON object in the answer".into());
+    }
+    let mut v: Value = serde_json::from_str(&raw[start..=end])
+        .map_err(|e| format!("the answer's JSON does not parse: {e}"))?;
+    match v.get_mut("criteria").map(Value::take) {
+        Some(Value::Array(list)) => Ok(list),
+        _ => Err("no `criteria` list".into()),
+    }
+}
+
+/// The answer about criterion `id` (its `id`, or `criterion`, with or without backticks).
+pub(crate) fn find_answer<'a>(answers: &'a [Value], id: &str) -> Option<&'a Value> {
+    answers.iter().find(|a| {
+        a.get("id")
+            .or_else(|| a.get("criterion"))
+            .and_then(Value::as_str)
+            .is_some_and(|s| s.trim().trim_matches('`') == id)
+    })
 }
 
 fn parse_items(answer: &Value, e: &Entry) -> Result<Vec<ItemVerdict>, String> {
@@ -355,7 +382,7 @@ fn verdict_of(answer: &Value, scale: Scale) -> Result<(f64, String), String> {
     }
 }
 
-fn text_of(answer: &Value, key: &str) -> String {
+pub(crate) fn text_of(answer: &Value, key: &str) -> String {
     answer
         .get(key)
         .and_then(Value::as_str)

@@ -16,6 +16,7 @@ pub mod judge;
 pub mod kind;
 pub mod metrics;
 pub mod model;
+pub mod pairwise;
 pub mod path;
 pub mod prompt;
 pub mod scaffold;

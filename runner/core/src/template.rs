@@ -42,6 +42,7 @@ templates!(
     critic,
     revise_critique,
     judge,
+    pairwise,
     draft_write,
     draft_repair,
     draft_validate,

@@ -5,8 +5,9 @@
 
 use fabula_core::model::{
     Actor, Breakdown, CriterionVerdict, EvaluationRecord, FailureKind, FinishReason,
-    GenerationRecord, GenerationSummary, ItemVerdict, ProgrammaticScores, Question, RECORD_SCHEMA,
-    RECORD_VERSION, Role, SlopHit, Status, TaskType, Turn, Usage,
+    GenerationRecord, GenerationSummary, ItemVerdict, PairSide, PairVerdict, PairwiseRecord,
+    Preference, ProgrammaticScores, Question, RECORD_SCHEMA, RECORD_VERSION, Role, SlopHit, Status,
+    TaskType, Turn, Usage,
 };
 use serde_json::Value;
 
@@ -229,4 +230,82 @@ fn schema_rejects_what_the_types_cannot_read() {
     let mut g = serde_json::to_value(full_generation()).unwrap();
     g["format_version"] = 1.into();
     assert!(!v.is_valid(&g), "version 1 records are a different format");
+}
+
+fn full_pairwise() -> PairwiseRecord {
+    let side = |model: &str, words: u64| PairSide {
+        model: model.into(),
+        generation_fingerprint: "0123456789abcdef0123456789abcdef".into(),
+        generation_sha: "89abcdef0123456789abcdef01234567".into(),
+        words,
+    };
+    PairwiseRecord {
+        format_version: RECORD_VERSION,
+        task: "ferry-questions".into(),
+        task_type: TaskType::BeatRevision,
+        sample: 1,
+        judge: "claude-haiku".into(),
+        simulated: false,
+        first: side("gpt-5-low", 412),
+        second: side("gpt-5", 655),
+        fingerprint: "fedcba9876543210fedcba9876543210".into(),
+        status: Status::Ok,
+        error: Some("set for the test".into()),
+        failure: Some(FailureKind::Unparsable),
+        criteria: vec![
+            PairVerdict {
+                criterion: "diagnosis".into(),
+                preferred: Preference::Second,
+                evidence: "The lamp was never lit.".into(),
+                reason: "Output 2 names the real flaw.".into(),
+            },
+            PairVerdict {
+                criterion: "quality".into(),
+                preferred: Preference::Tie,
+                evidence: String::new(),
+                reason: String::new(),
+            },
+        ],
+        raw: Some("{}".into()),
+        usage: usage(),
+        cost_usd: Some(0.002),
+        latency_ms: 1200,
+        created_at: "2026-11-23T10:00:02.000Z".into(),
+    }
+}
+
+#[test]
+fn pairwise_records_match_the_schema_and_round_trip() {
+    let full = full_pairwise();
+    assert_valid(&serde_json::to_value(&full).unwrap());
+    let text = serde_json::to_string_pretty(&full).unwrap();
+    assert_eq!(serde_json::from_str::<PairwiseRecord>(&text).unwrap(), full);
+    let mut minimal = full_pairwise();
+    minimal.error = None;
+    minimal.failure = None;
+    minimal.raw = None;
+    minimal.cost_usd = None;
+    minimal.criteria.clear();
+    assert_valid(&serde_json::to_value(&minimal).unwrap());
+    let text = serde_json::to_string(&minimal).unwrap();
+    assert_eq!(
+        serde_json::from_str::<PairwiseRecord>(&text).unwrap(),
+        minimal
+    );
+    let v = validator();
+    let mut bad = serde_json::to_value(&full).unwrap();
+    bad["criteria"][0]["preferred"] = "1".into();
+    assert!(!v.is_valid(&bad), "positions are first/second/tie");
+    let mut bad = serde_json::to_value(&full).unwrap();
+    bad["second"]["words"] = (-1).into();
+    assert!(!v.is_valid(&bad));
+    let mut bad = serde_json::to_value(&full).unwrap();
+    bad["first"]["surprise"] = 1.into();
+    assert!(!v.is_valid(&bad));
+    // A pairwise record is neither of the other kinds, nor they one.
+    assert!(serde_json::from_str::<EvaluationRecord>(&text).is_err());
+    assert!(
+        serde_json::from_value::<PairwiseRecord>(serde_json::to_value(full_evaluation()).unwrap())
+            .is_err()
+    );
 }

@@ -1,6 +1,7 @@
 //! Judging one generation with one judge: the prompt from the core ([`fabula_core::judge`])
 //! with a fence boundary drawn at random for this prompt, the answer schema sent with the
-//! request, and retries of an answer that cannot be parsed.
+//! request, and retries of an answer that cannot be parsed. [`ask`] is that loop for any
+//! judging prompt (pairwise comparisons use it too).
 //!
 //! An answer that cannot be parsed is asked again, then reported as an `unparsable`
 //! failure with the raw answer: never turned into a score. A call that fails is a
@@ -14,9 +15,13 @@ use fabula_core::model::{CriterionVerdict, FailureKind, TokenBudget, Usage};
 use std::time::Duration;
 
 /// What one judge said about one generation.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Verdict {
-    pub criteria: Vec<CriterionVerdict>,
+pub type Verdict = Answer<Vec<CriterionVerdict>>;
+
+/// What one judge answered to one judging prompt, parsed as `T`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Answer<T> {
+    /// Empty (default) unless the answer parsed.
+    pub criteria: T,
     pub error: Option<String>,
     pub failure: Option<FailureKind>,
     /// The last raw answer, when it could not be parsed.
@@ -28,6 +33,21 @@ pub struct Verdict {
     pub refused: Option<CallError>,
 }
 
+impl<T: Default> Default for Answer<T> {
+    fn default() -> Self {
+        Answer {
+            criteria: T::default(),
+            error: None,
+            failure: None,
+            raw: None,
+            usage: Usage::default(),
+            cost_usd: None,
+            latency: Duration::ZERO,
+            refused: None,
+        }
+    }
+}
+
 /// Asks `judge` for a verdict on the generation whose judge view is `view`, retrying an
 /// unparsable answer up to `retries` times.
 pub async fn run(
@@ -37,11 +57,31 @@ pub async fn run(
     rubric: &Rubric,
     retries: u32,
 ) -> Verdict {
-    let mut verdict = Verdict::default();
+    ask(
+        judge,
+        |fence| judge::prompt(input, rubric, view, fence),
+        judge::response_schema(rubric),
+        |text| judge::parse(text, rubric),
+        retries,
+    )
+    .await
+}
+
+/// Asks `judge` the prompt `prompt(fence)` with the answer schema `schema`, each try
+/// with a fence boundary drawn at random, and parses the answer with `parse`, retrying an
+/// unparsable answer up to `retries` times: the one retry loop of every kind of judging.
+pub async fn ask<T: Default>(
+    judge: &ModelHandle,
+    prompt: impl Fn(&str) -> String,
+    schema: serde_json::Value,
+    parse: impl Fn(&str) -> Result<T, String>,
+    retries: u32,
+) -> Answer<T> {
+    let mut verdict = Answer::default();
     for _ in 0..=retries {
         // A fresh boundary per prompt: a generation cannot learn it from an earlier try.
         let fence = judge::fence(fastrand::u64(..));
-        let text = judge::prompt(input, rubric, view, &fence);
+        let text = prompt(&fence);
         let mut request =
             match judge.request(vec![Message::user(text)], TokenBudget::default(), true) {
                 Ok(r) => r,
@@ -51,7 +91,7 @@ pub async fn run(
                     return verdict;
                 }
             };
-        request.response_schema = Some(judge::response_schema(rubric));
+        request.response_schema = Some(schema.clone());
         match judge.call(&request).await {
             Ok(c) => {
                 verdict.usage.add(c.usage);
@@ -59,7 +99,7 @@ pub async fn run(
                 if let Some(cost) = c.cost_usd {
                     *verdict.cost_usd.get_or_insert(0.0) += cost;
                 }
-                match judge::parse(&c.text, rubric) {
+                match parse(&c.text) {
                     Ok(criteria) => {
                         verdict.criteria = criteria;
                         verdict.error = None;

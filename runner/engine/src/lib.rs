@@ -16,6 +16,7 @@ pub mod limits;
 pub mod lock;
 pub mod merge;
 pub mod model;
+pub mod pairwise;
 pub mod project;
 pub mod provider;
 pub mod recorder;

@@ -10,8 +10,10 @@
 //! destination's write lock.
 
 use crate::lock::WriteLock;
-use crate::store::{Store, contents, evaluation_name, generation_name};
-use fabula_core::model::{EvaluationRecord, GenerationRecord, RECORD_SCHEMA, RECORD_VERSION};
+use crate::store::{Store, contents, evaluation_name, generation_name, pairwise_name};
+use fabula_core::model::{
+    EvaluationRecord, GenerationRecord, PairwiseRecord, RECORD_SCHEMA, RECORD_VERSION,
+};
 use serde_json::Value;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -148,8 +150,10 @@ pub fn verify(name: &Path, bytes: &[u8]) -> Result<Value, String> {
         Kind::Generation
     } else if file.starts_with("eval-") {
         Kind::Evaluation
+    } else if file.starts_with("pair-") {
+        Kind::Pairwise
     } else {
-        return Err("not named gen-… or eval-…".to_string());
+        return Err("not named gen-…, eval-… or pair-…".to_string());
     };
     if let Some(v) = value.get("format_version").and_then(Value::as_u64)
         && v != u64::from(RECORD_VERSION)
@@ -181,6 +185,11 @@ pub fn verify(name: &Path, bytes: &[u8]) -> Result<Value, String> {
                 .map_err(|e| format!("not an evaluation record: {e}"))?;
             evaluation_name(&r.model, &r.task, r.sample, &r.judge, &r.fingerprint)
         }
+        Kind::Pairwise => {
+            let r: PairwiseRecord = serde_json::from_value(value.clone())
+                .map_err(|e| format!("not a pairwise record: {e}"))?;
+            pairwise_name(&r)
+        }
     };
     if expected != name {
         return Err(format!(
@@ -197,6 +206,7 @@ pub fn verify(name: &Path, bytes: &[u8]) -> Result<Value, String> {
 enum Kind {
     Generation,
     Evaluation,
+    Pairwise,
 }
 
 impl Kind {
@@ -205,6 +215,7 @@ impl Kind {
         match self {
             Kind::Generation => "generation",
             Kind::Evaluation => "evaluation",
+            Kind::Pairwise => "pairwise",
         }
     }
 }
@@ -212,7 +223,8 @@ impl Kind {
 /// The published schema narrowed to one kind, so that errors name the field at fault
 /// instead of "not valid under any of the schemas listed in oneOf".
 fn schema(kind: Kind) -> &'static jsonschema::Validator {
-    static VALIDATORS: [OnceLock<jsonschema::Validator>; 2] = [OnceLock::new(), OnceLock::new()];
+    static VALIDATORS: [OnceLock<jsonschema::Validator>; 3] =
+        [OnceLock::new(), OnceLock::new(), OnceLock::new()];
     VALIDATORS[kind as usize].get_or_init(|| {
         // Committed and tested (runner/core/tests/records.rs): failing is a build defect.
         let mut schema: Value =

@@ -33,8 +33,10 @@ pub struct Tally {
     /// Records received (written or not).
     pub generations: usize,
     pub evaluations: usize,
+    pub pairwise: usize,
     pub failed_generations: usize,
     pub failed_evaluations: usize,
+    pub failed_pairwise: usize,
     /// Failed records by kind.
     pub failures: BTreeMap<FailureKind, usize>,
     /// One reason per failure kind, as an example.
@@ -55,7 +57,7 @@ pub struct Tally {
 impl Tally {
     /// Records received: progress "done".
     pub fn done(&self) -> usize {
-        self.generations + self.evaluations
+        self.generations + self.evaluations + self.pairwise
     }
 
     /// Planned work (out of `planned` calls) that neither happened nor was made
@@ -66,7 +68,7 @@ impl Tally {
     }
 
     pub fn failed(&self) -> usize {
-        self.failed_generations + self.failed_evaluations
+        self.failed_generations + self.failed_evaluations + self.failed_pairwise
     }
 
     fn count(&mut self, event: &Event) {
@@ -84,6 +86,14 @@ impl Tally {
                 self.spent_usd += r.cost_usd.unwrap_or(0.0);
                 if r.status != Status::Ok {
                     self.failed_evaluations += 1;
+                    self.failure(r.failure, r.error.as_deref());
+                }
+            }
+            Event::Pairwise(r) => {
+                self.pairwise += 1;
+                self.spent_usd += r.cost_usd.unwrap_or(0.0);
+                if r.status != Status::Ok {
+                    self.failed_pairwise += 1;
                     self.failure(r.failure, r.error.as_deref());
                 }
             }
@@ -228,6 +238,7 @@ fn persist(store: Option<&Store>, event: &Event) -> Stored {
     let (written, path) = match event {
         Event::Generation(r) => (store.write_generation(r), store.generation_path(r)),
         Event::Evaluation(r) => (store.write_evaluation(r), store.evaluation_path(r)),
+        Event::Pairwise(r) => (store.write_pairwise(r), store.pairwise_path(r)),
         Event::Skipped { .. } => return Stored::Nothing,
     };
     match written {
@@ -241,6 +252,7 @@ fn persist(store: Option<&Store>, event: &Event) -> Stored {
 pub struct Collect {
     pub generations: Arc<std::sync::Mutex<Vec<Arc<fabula_core::model::GenerationRecord>>>>,
     pub evaluations: Arc<std::sync::Mutex<Vec<Arc<fabula_core::model::EvaluationRecord>>>>,
+    pub pairwise: Arc<std::sync::Mutex<Vec<Arc<fabula_core::model::PairwiseRecord>>>>,
 }
 
 impl Reporter for Collect {
@@ -253,6 +265,11 @@ impl Reporter for Collect {
                 .push(Arc::clone(r)),
             Event::Evaluation(r) => self
                 .evaluations
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(Arc::clone(r)),
+            Event::Pairwise(r) => self
+                .pairwise
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .push(Arc::clone(r)),
@@ -271,6 +288,13 @@ impl Collect {
 
     pub fn evaluations(&self) -> Vec<Arc<fabula_core::model::EvaluationRecord>> {
         self.evaluations
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub fn pairwise(&self) -> Vec<Arc<fabula_core::model::PairwiseRecord>> {
+        self.pairwise
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()

@@ -23,7 +23,8 @@ use fabula_core::judge;
 use fabula_core::kind;
 use fabula_core::metrics;
 use fabula_core::model::{
-    EvaluationRecord, FailureKind, GenerationRecord, ProgrammaticScores, RECORD_VERSION, Status,
+    EvaluationRecord, FailureKind, GenerationRecord, PairwiseRecord, ProgrammaticScores,
+    RECORD_VERSION, Status,
 };
 use fabula_eval::fingerprint::sha_hex;
 use fabula_eval::plan::Job;
@@ -41,6 +42,8 @@ pub enum Event {
     Generation(Arc<GenerationRecord>),
     /// An evaluation record, the moment it exists (failed ones included).
     Evaluation(Arc<EvaluationRecord>),
+    /// A pairwise comparison record (`fabula compare --pairwise`), failed ones included.
+    Pairwise(Arc<PairwiseRecord>),
     /// Planned work that will not happen in this run: progress totals shrink by it.
     Skipped {
         generations: usize,
@@ -126,7 +129,7 @@ impl Control {
             .clone()
     }
 
-    async fn aborted(&self) {
+    pub(crate) async fn aborted(&self) {
         loop {
             let notified = self.abort.notified();
             if self.is_aborted() {

@@ -1,8 +1,10 @@
 //! The results store: one pretty-printed JSON file per generation and per evaluation
 //! under `results/`, written atomically the moment the record exists.
 //!
-//! Layout: `results/<model>/<task>/gen-s<sample>-<fingerprint>.json` and
-//! `results/<model>/<task>/eval-s<sample>-<judge>-<fingerprint>.json`. A name is a
+//! Layout: `results/<model>/<task>/gen-s<sample>-<fingerprint>.json`,
+//! `results/<model>/<task>/eval-s<sample>-<judge>-<fingerprint>.json` and, for pairwise
+//! comparisons, `results/pairwise/<task>/pair-s<sample>-<first>-vs-<second>-<judge>-
+//! <fingerprint>.json`. A name is a
 //! function of what produced the record, so stores from several machines merge by plain
 //! copy: the same work has the same name, different work a different one. A record whose
 //! fingerprint is not today's stays on disk (stale: flagged, excluded, re-planned).
@@ -12,7 +14,9 @@
 //! either the old state or the new record, never a partial one. Loading skips
 //! temporary files and reports (never panics on) a file that is not a record.
 
-use fabula_core::model::{EvaluationRecord, GenerationRecord, GenerationSummary, RECORD_VERSION};
+use fabula_core::model::{
+    EvaluationRecord, GenerationRecord, GenerationSummary, PairwiseRecord, RECORD_VERSION,
+};
 pub use fabula_eval::records::Records as Loaded;
 use rayon::prelude::*;
 use std::fs::{self, File, OpenOptions};
@@ -53,6 +57,16 @@ impl Store {
             &r.judge,
             &r.fingerprint,
         ))
+    }
+
+    pub fn pairwise_path(&self, r: &PairwiseRecord) -> PathBuf {
+        self.root.join(pairwise_name(r))
+    }
+
+    pub fn write_pairwise(&self, r: &PairwiseRecord) -> io::Result<PathBuf> {
+        let path = self.pairwise_path(r);
+        self.write_atomic(&path, &to_json(r)?)?;
+        Ok(path)
     }
 
     pub fn write_generation(&self, r: &GenerationRecord) -> io::Result<PathBuf> {
@@ -103,6 +117,7 @@ impl Store {
             match entry {
                 Entry::Generation(r) => out.generations.push((path.clone(), r)),
                 Entry::Evaluation(r) => out.evaluations.push((path.clone(), r)),
+                Entry::Pairwise(r) => out.pairwise.push((path.clone(), r)),
                 Entry::Problem(why) => out.problems.push((path.clone(), why)),
             }
         }
@@ -189,6 +204,18 @@ pub fn generation_name(model: &str, task: &str, sample: u32, fingerprint: &str) 
     Path::new(&safe(model))
         .join(safe(task))
         .join(format!("gen-s{sample}-{}.json", safe(fingerprint)))
+}
+
+/// A pairwise comparison's path relative to the root: a function of what produced it.
+pub fn pairwise_name(r: &PairwiseRecord) -> PathBuf {
+    Path::new("pairwise").join(safe(&r.task)).join(format!(
+        "pair-s{}-{}-vs-{}-{}-{}.json",
+        r.sample,
+        safe(&r.first.model),
+        safe(&r.second.model),
+        safe(&r.judge),
+        safe(&r.fingerprint)
+    ))
 }
 
 /// An evaluation's path relative to the root: a function of what produced it.
@@ -283,6 +310,7 @@ pub(crate) fn is_temporary(name: &str) -> bool {
 enum Entry {
     Generation(GenerationSummary),
     Evaluation(EvaluationRecord),
+    Pairwise(PairwiseRecord),
     Problem(String),
 }
 
@@ -307,8 +335,14 @@ fn load_one(path: &PathBuf) -> Entry {
             Ok(r) => Entry::Problem(unknown_version(r.format_version)),
             Err(e) => Entry::Problem(explain(&bytes, "evaluation", &e)),
         }
+    } else if name.starts_with("pair-") {
+        match serde_json::from_slice::<PairwiseRecord>(&bytes) {
+            Ok(r) if r.format_version == RECORD_VERSION => Entry::Pairwise(r),
+            Ok(r) => Entry::Problem(unknown_version(r.format_version)),
+            Err(e) => Entry::Problem(explain(&bytes, "pairwise", &e)),
+        }
     } else {
-        Entry::Problem("not named gen-… or eval-…".to_string())
+        Entry::Problem("not named gen-…, eval-… or pair-…".to_string())
     }
 }
 

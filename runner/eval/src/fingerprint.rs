@@ -14,13 +14,20 @@
 //! task brief and what only judges see, and the kind's judge view), the answer schema,
 //! the judge templates' versions, and the judge's parameters and dialect.
 //!
+//! A pairwise comparison's fingerprint hashes both generations' fingerprints in the order
+//! shown, the pairwise prompt rendered for stand-in outputs (the same task parts, the
+//! criteria, the length note), the answer schema, the pairwise templates' versions, and
+//! the judge's parameters and dialect. It is computed only for tasks that are compared.
+//!
 //! The hash is SHA-256 over canonical JSON (sorted keys), shown as 32 hex digits.
 
 use crate::prepared::PreparedTask;
 use fabula_core::judge;
 use fabula_core::kind::{self, Party, SHARED_TEMPLATES, TaskInput};
 use fabula_core::model::{Config, ModelConfig};
+use fabula_core::pairwise::{self, Shown};
 use fabula_core::template;
+use fabula_core::text_rules::word_count;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
@@ -103,6 +110,32 @@ impl TaskPrints {
     }
 }
 
+/// The digest of the pairwise prompt a task's pairs get, whichever models and judge.
+fn pairwise_digest(input: TaskInput<'_>) -> String {
+    let k = kind::of(input.task.task_type());
+    let asks = kind::rehearse(input);
+    let view = k.judge_view(&kind::stand_in_generation(input.task.task_type(), &asks));
+    let shown = Shown {
+        view: &view,
+        words: word_count(&view) as u64,
+    };
+    let rubric = judge::rubric(input);
+    let mut s = Stream::new("pairwise/v1");
+    s.field(&pairwise::prompt(
+        input,
+        &rubric,
+        shown,
+        shown,
+        &judge::fence(0),
+    ));
+    s.field(&pairwise::response_schema(&rubric).to_string());
+    for n in pairwise::TEMPLATES {
+        s.field(n);
+        s.field(&template::version(n));
+    }
+    s.finish()
+}
+
 /// SHA-256 over length-prefixed fields.
 struct Stream(Sha256);
 
@@ -150,6 +183,8 @@ pub struct Current<'a> {
     /// [`Model::dialect`]); a provider missing here counts as `unknown`.
     pub dialects: &'a BTreeMap<String, String>,
     prints: Arc<Mutex<HashMap<String, Arc<TaskPrints>>>>,
+    /// Each compared task's [`pairwise_digest`], on first use.
+    pair_prints: Arc<Mutex<HashMap<String, Arc<str>>>>,
 }
 
 impl<'a> Current<'a> {
@@ -163,6 +198,7 @@ impl<'a> Current<'a> {
             slop,
             dialects,
             prints: Arc::default(),
+            pair_prints: Arc::default(),
         }
     }
 
@@ -245,6 +281,40 @@ impl<'a> Current<'a> {
     ) -> Option<String> {
         let judge = self.model(judge)?;
         Some(self.prints(task).evaluation(generation_fingerprint, judge))
+    }
+}
+
+impl Current<'_> {
+    /// The fingerprint of `judge` comparing the generations whose fingerprints are
+    /// `first` (shown first) and `second`.
+    pub fn pairwise(
+        &self,
+        task: &PreparedTask,
+        first: &str,
+        second: &str,
+        judge: &str,
+    ) -> Option<String> {
+        let judge = self.model(judge)?;
+        let cached = self
+            .pair_prints
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(task.id())
+            .cloned();
+        let digest = cached.unwrap_or_else(|| {
+            let d: Arc<str> = pairwise_digest(task.input(self.slop)).into();
+            self.pair_prints
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(task.id().to_string(), Arc::clone(&d));
+            d
+        });
+        Some(hash(&json!({
+            "first": first,
+            "second": second,
+            "pairwise": &*digest,
+            "judge": model(judge),
+        })))
     }
 }
 

@@ -305,7 +305,7 @@ pub fn compute_with_items<'a>(
 }
 
 /// S: the configured samples, or more when the store holds more for these models.
-fn sample_count(
+pub(crate) fn sample_count(
     current: &Current<'_>,
     tasks: &[Arc<PreparedTask>],
     records: &Records,
@@ -328,7 +328,7 @@ fn sample_count(
         .max(stored)
 }
 
-fn items_of<'a>(
+pub(crate) fn items_of<'a>(
     current: &Current<'_>,
     tasks: &'a [Arc<PreparedTask>],
     index: &Index<'a>,
@@ -373,7 +373,7 @@ fn items_of<'a>(
     out
 }
 
-fn scoring_gap(gap: Gap) -> ItemScore {
+pub(crate) fn scoring_gap(gap: Gap) -> ItemScore {
     ItemScore {
         standing: Standing::Incomplete(gap),
         final_score: None,

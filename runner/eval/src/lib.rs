@@ -4,9 +4,11 @@
 //! and the leaderboard model with its text forms. The engine runs what this plans; the
 //! CLI and the language server show what this computes.
 
+pub mod compare;
 pub mod export;
 pub mod fingerprint;
 pub mod leaderboard;
+pub mod pairwise;
 pub mod plan;
 pub mod prepared;
 pub mod records;

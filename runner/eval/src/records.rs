@@ -1,8 +1,8 @@
 //! The records of a results store as the evaluation layer reads them: generation
-//! summaries and evaluations, each with the path it was read from. The engine's store
+//! summaries, evaluations and pairwise comparisons, each with the path it was read from. The engine's store
 //! does the reading; everything here is in memory.
 
-use fabula_core::model::{EvaluationRecord, GenerationSummary};
+use fabula_core::model::{EvaluationRecord, GenerationSummary, PairwiseRecord};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -12,6 +12,8 @@ pub struct Records {
     /// Generations, summarised (no transcript): the engine's store reads one whole.
     pub generations: Vec<(PathBuf, GenerationSummary)>,
     pub evaluations: Vec<(PathBuf, EvaluationRecord)>,
+    /// Pairwise comparisons (`fabula compare --pairwise`).
+    pub pairwise: Vec<(PathBuf, PairwiseRecord)>,
     /// Files that are not readable records: path and why.
     pub problems: Vec<(PathBuf, String)>,
 }

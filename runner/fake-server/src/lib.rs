@@ -344,6 +344,41 @@ pub fn judge_criteria(prompt: &str) -> Option<Vec<(String, usize, bool)>> {
     Some(out)
 }
 
+/// The two outputs of a pairwise judge prompt (OUTPUT 1, then OUTPUT 2), when `prompt`
+/// is one: the texts between each `<<<FENCE-…` line and its closing line.
+pub fn pairwise_outputs(prompt: &str) -> Option<(String, String)> {
+    if !prompt.contains("\nOUTPUT 2 (") {
+        return None;
+    }
+    let mut texts = Vec::new();
+    let mut rest = prompt;
+    while let Some(open) = rest.find("\n<<<FENCE-") {
+        let after = &rest[open + 4..];
+        let end_of_line = after.find('\n')?;
+        let close = format!("\n{}>>>", &after[..end_of_line]);
+        let body = &after[end_of_line + 1..];
+        let at = body.find(&close)?;
+        texts.push(body[..at].to_string());
+        rest = &body[at + close.len()..];
+    }
+    let mut texts = texts.into_iter();
+    Some((texts.next()?, texts.next()?))
+}
+
+/// A pairwise judge's answer to `prompt`, when it is a pairwise prompt: for every
+/// criterion it asks about, `better(first, second)` (`"1"`, `"2"` or `"tie"`).
+pub fn pairwise_reply(prompt: &str, better: impl Fn(&str, &str) -> &'static str) -> Option<Reply> {
+    let (first, second) = pairwise_outputs(prompt)?;
+    let answers: Vec<_> = judge_criteria(prompt)?
+        .iter()
+        .map(|(id, _, _)| {
+            serde_json::json!({"id": id, "better": better(&first, &second), "evidence": "", "reason": "compared"})
+        })
+        .collect();
+    let answer = serde_json::json!({ "criteria": answers }).to_string();
+    Some(Reply::ok(chat(&answer, "stop")))
+}
+
 pub fn chat(text: &str, finish: &str) -> String {
     serde_json::json!({
         "id": "gen-1",
@@ -379,8 +414,9 @@ pub fn messages(text: &str, stop_reason: &str) -> String {
 
 /// Answers a chat-completions request the way a cooperative model would, by reading the
 /// prompt: valid judge JSON (every verdict the best on its scale, one per item of a
-/// criterion judged per item) for a judge prompt, an oracle's JSON `NO` for an oracle
-/// prompt, and a short piece of prose otherwise.
+/// criterion judged per item) for a judge prompt, `tie` on every criterion for a pairwise
+/// prompt, an oracle's JSON `NO` for an oracle prompt, and a short piece of prose
+/// otherwise.
 pub fn model_reply(body: &str) -> Reply {
     let v: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
     let prompt = v["messages"]
@@ -388,6 +424,9 @@ pub fn model_reply(body: &str) -> Reply {
         .and_then(|m| m.last())
         .and_then(|m| m["content"].as_str())
         .unwrap_or("");
+    if let Some(reply) = pairwise_reply(prompt, |_, _| "tie") {
+        return reply;
+    }
     if let Some(criteria) = judge_criteria(prompt) {
         let answers: Vec<_> = criteria
             .iter()

@@ -27,11 +27,25 @@ pub fn run(args: &CleanFailedArgs) -> anyhow::Result<Outcome> {
             removed.1 += 1;
         }
     }
+    let mut pairs = 0;
+    for (path, r) in &loaded.pairwise {
+        if r.status == Status::Failed && (wanted(&r.first.model) || wanted(&r.second.model)) {
+            std::fs::remove_file(path)
+                .with_context(|| format!("cannot remove {}", path.display()))?;
+            pairs += 1;
+        }
+    }
     writeln!(
         std::io::stdout(),
         "Removed {} failed generation(s) and {} failed evaluation(s); `fabula run` retries them.",
         removed.0,
         removed.1
     )?;
+    if pairs > 0 {
+        writeln!(
+            std::io::stdout(),
+            "Removed {pairs} failed pairwise comparison(s); `fabula compare --pairwise` retries them."
+        )?;
+    }
     Ok(Outcome::Success)
 }

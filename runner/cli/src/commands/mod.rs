@@ -2,6 +2,7 @@
 
 mod check;
 mod clean_failed;
+mod compare;
 mod doctor;
 mod draft;
 mod export;
@@ -26,6 +27,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Missing(args) => missing::run(&args),
         Command::CleanFailed(args) => clean_failed::run(&args),
         Command::Leaderboard(args) => leaderboard::run(&args),
+        Command::Compare(args) => compare::run(&args),
         Command::Export(args) => export::run(&args),
         Command::Init(args) => init::run(&args),
         Command::New(args) => new::run(&args),

@@ -3,6 +3,7 @@
 //! test reports (junit).
 
 pub mod board;
+pub mod compare;
 pub mod github;
 pub mod human;
 pub mod json;

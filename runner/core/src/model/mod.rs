@@ -16,8 +16,9 @@ pub use config::{
 };
 pub use record::{
     Actor, Breakdown, CriterionVerdict, EvaluationRecord, FailureKind, FinishReason,
-    GenerationRecord, GenerationSummary, ItemVerdict, ProgrammaticScores, Question, RECORD_SCHEMA,
-    RECORD_VERSION, Role, SlopHit, Status, Turn, Usage,
+    GenerationRecord, GenerationSummary, ItemVerdict, PairSide, PairVerdict, PairwiseRecord,
+    Preference, ProgrammaticScores, Question, RECORD_SCHEMA, RECORD_VERSION, Role, SlopHit, Status,
+    Turn, Usage,
 };
 pub use slop::SlopList;
 pub use task::{

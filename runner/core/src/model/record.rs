@@ -1,4 +1,5 @@
-//! Result records: one JSON file per generation and per evaluation under `results/`.
+//! Result records: one JSON file per generation, per evaluation and per pairwise
+//! comparison under `results/`.
 //!
 //! The records are the durable output of a run, so their format is versioned
 //! ([`RECORD_VERSION`]) and published as `schema/result.schema.json`. Readers accept any
@@ -10,7 +11,9 @@ use super::task::TaskType;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// The record format version written today.
+/// The record format version written today. Pairwise records were added in version 2
+/// without changing the other kinds: a kind of its own (its own file prefix), so no
+/// stored record had to become unreadable for it.
 pub const RECORD_VERSION: u32 = 2;
 
 /// The published JSON Schema of result records (`schema/result.schema.json`).
@@ -377,6 +380,74 @@ pub struct EvaluationRecord {
     pub failure: Option<FailureKind>,
     #[serde(default)]
     pub criteria: Vec<CriterionVerdict>,
+    /// The judge's raw answer, kept when it could not be parsed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw: Option<String>,
+    pub usage: Usage,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
+    pub latency_ms: u64,
+    pub created_at: String,
+}
+
+/// Which of two outputs a pairwise judge found better on a criterion, by the position it
+/// was shown in (the record's `first` and `second`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Preference {
+    First,
+    Second,
+    Tie,
+}
+
+/// One of the two generations a pairwise judge compared.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PairSide {
+    /// Model config name of the generation.
+    pub model: String,
+    pub generation_fingerprint: String,
+    /// The generation's `view_sha`: the hash of the exact text the judge read.
+    pub generation_sha: String,
+    /// Words of that text: the length difference of the two is recorded with the verdict.
+    pub words: u64,
+}
+
+/// A pairwise judge's answer on one criterion.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PairVerdict {
+    pub criterion: String,
+    pub preferred: Preference,
+    #[serde(default)]
+    pub evidence: String,
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// One judge's comparison of two models' generations of the same task sample, shown in
+/// one order. Each pair is judged in both orders, each its own record; the two are
+/// combined when read (see `fabula_eval::pairwise`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PairwiseRecord {
+    pub format_version: u32,
+    pub task: String,
+    pub task_type: TaskType,
+    pub sample: u32,
+    /// Judge model config name.
+    pub judge: String,
+    pub simulated: bool,
+    /// The generation shown first (OUTPUT 1) and second (OUTPUT 2).
+    pub first: PairSide,
+    pub second: PairSide,
+    /// Fingerprint of the pairwise judging: both generations' fingerprints in this order,
+    /// the rendered pairwise prompt, the answer schema, the judge config.
+    pub fingerprint: String,
+    pub status: Status,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<FailureKind>,
+    #[serde(default)]
+    pub criteria: Vec<PairVerdict>,
     /// The judge's raw answer, kept when it could not be parsed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw: Option<String>,

@@ -16,6 +16,10 @@
 //! - Judges answer valid judge JSON for the criteria and items of the answer schema the
 //!   request carries (a judge request always does); the verdicts come from a hash of the
 //!   fenced generation, so the judges agree with each other and differ a little.
+//! - Asked to compare two outputs (a pairwise schema: its criteria have a `better`), a
+//!   judge gives each output the level it would give it alone on a criterion judged
+//!   whole, and prefers the higher (a tie when equal): its answers agree with those
+//!   verdicts and do not depend on the order the outputs are shown in.
 //! - The oracle answers YES when a question shares words with a hidden constraint.
 //! - The critic names a beat and asks for something concrete.
 //! - Drafting (`fabula draft`): asked for a task, any model fills the prompt's skeleton,
@@ -412,29 +416,59 @@ fn asked_criteria(schema: &Value) -> Vec<(String, usize, bool)> {
         .unwrap_or_default()
 }
 
-/// The fenced generation of a judge prompt: between the last `<<<FENCE-…` line and its
-/// closing line.
+/// The fenced texts of a judge prompt, in order: each between a `<<<FENCE-…` line and
+/// its closing line.
+fn fenced_all(prompt: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = prompt;
+    while let Some(open) = rest.find("\n<<<FENCE-") {
+        let after = &rest[open + 4..];
+        let Some(end_of_line) = after.find('\n') else {
+            break;
+        };
+        let fence = &after[..end_of_line];
+        let body = &after[end_of_line + 1..];
+        let close = format!("\n{fence}>>>");
+        match body.find(&close) {
+            Some(at) => {
+                out.push(&body[..at]);
+                rest = &body[at + close.len()..];
+            }
+            None => {
+                out.push(body);
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// The fenced generation of a judge prompt (the last fenced text), or the whole prompt.
 fn fenced(prompt: &str) -> &str {
-    let Some(open) = prompt.rfind("\n<<<FENCE-") else {
-        return prompt;
-    };
-    let rest = &prompt[open + 4..];
-    let Some(end_of_line) = rest.find('\n') else {
-        return rest;
-    };
-    let fence = &rest[..end_of_line];
-    let body = &rest[end_of_line + 1..];
-    let close = format!("\n{fence}>>>");
-    body.find(&close).map_or(body, |at| &body[..at])
+    fenced_all(prompt).last().copied().unwrap_or(prompt)
+}
+
+/// A judge's level for `text` on criterion (or item) `key`: 0 fail, 1 partial, 2 pass.
+/// Judges agree on a base quality drawn from the text judged, and differ a little.
+fn level(model: &str, key: &str, text: &str) -> u64 {
+    let base = hash(&[text]) % 3;
+    match hash(&[model, key, text]) % 5 {
+        0 => (base + 1) % 3,
+        _ => base,
+    }
 }
 
 fn judge(request: &ChatRequest, prompt: &str, model: &str) -> String {
     let Some(schema) = &request.response_schema else {
         return "(simulated judge) no answer schema in the request: nothing to answer".into();
     };
-    // Judges agree on a base quality drawn from the text judged, and differ a little.
+    if schema
+        .pointer("/properties/criteria/prefixItems/0/properties/better")
+        .is_some()
+    {
+        return compare(schema, prompt, model);
+    }
     let text = fenced(prompt);
-    let base = hash(&[text]) % 3;
     let evidence: String = text
         .split_whitespace()
         .take(8)
@@ -442,11 +476,7 @@ fn judge(request: &ChatRequest, prompt: &str, model: &str) -> String {
         .join(" ");
     let reason = "simulated judge: verdict derived from a hash of the text, not a reading of it";
     let verdict = |key: &str, five: bool| -> Value {
-        let noise = hash(&[model, key, text]) % 5;
-        let level = match (base, noise) {
-            (_, 0) => (base + 1) % 3,
-            _ => base,
-        };
+        let level = level(model, key, text);
         if five {
             json!(1 + level * 2)
         } else {
@@ -471,6 +501,34 @@ fn judge(request: &ChatRequest, prompt: &str, model: &str) -> String {
                     .collect();
                 json!({"id": id, "items": list})
             }
+        })
+        .collect();
+    json!({ "criteria": criteria }).to_string()
+}
+
+/// A pairwise answer: per criterion, the output with the higher [`level`] (a tie when
+/// equal), whatever order they are shown in.
+fn compare(schema: &Value, prompt: &str, model: &str) -> String {
+    let texts = fenced_all(prompt);
+    let (Some(first), Some(second)) = (texts.first(), texts.get(1)) else {
+        return "(simulated judge) the comparison does not show two fenced outputs".into();
+    };
+    let criteria: Vec<Value> = asked_criteria(schema)
+        .into_iter()
+        .map(|(id, _, _)| {
+            let (l1, l2) = (level(model, &id, first), level(model, &id, second));
+            let (better, evidence) = match l1.cmp(&l2) {
+                std::cmp::Ordering::Greater => ("1", *first),
+                std::cmp::Ordering::Less => ("2", *second),
+                std::cmp::Ordering::Equal => ("tie", ""),
+            };
+            let evidence: String = evidence.split_whitespace().take(8).collect::<Vec<_>>().join(" ");
+            json!({
+                "id": id,
+                "better": better,
+                "evidence": evidence,
+                "reason": "simulated judge: the output whose hash-derived level is higher, not a reading of either",
+            })
         })
         .collect();
     json!({ "criteria": criteria }).to_string()
@@ -651,6 +709,60 @@ mod tests {
             )))
             .is_err()
         );
+    }
+
+    #[test]
+    fn pairwise_answers_follow_the_levels_whatever_the_order() {
+        let schema = json!({"properties": {"criteria": {"prefixItems": [
+            {"properties": {"id": {"const": "quality"}, "better": {"enum": ["1", "2", "tie"]}}},
+            {"properties": {"id": {"const": "tone"}, "better": {"enum": ["1", "2", "tie"]}}},
+        ]}}});
+        let prompt = |x: &str, y: &str| {
+            format!(
+                "Fenced between <<<FENCE-01 and FENCE-01>>>.\nOUTPUT 1\n<<<FENCE-01\n{x}\nFENCE-01>>>\n\nOUTPUT 2\n<<<FENCE-01\n{y}\nFENCE-01>>>\nCRITERIA: quality, tone"
+            )
+        };
+        assert_eq!(fenced_all(&prompt("one", "two")), vec!["one", "two"]);
+        let ask = |x: &str, y: &str| -> Vec<String> {
+            let mut r = request("sim/judge-1", &prompt(x, y));
+            r.response_schema = Some(schema.clone());
+            let v: Value = serde_json::from_str(&answer(&r)).unwrap();
+            v["criteria"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["better"].as_str().unwrap().to_string())
+                .collect()
+        };
+        let swap = |s: &str| match s {
+            "1" => "2".to_string(),
+            "2" => "1".to_string(),
+            other => other.to_string(),
+        };
+        let mut decided = 0;
+        for (x, y) in [
+            ("The lamp.", "The river."),
+            ("A", "B"),
+            ("x y z", "z y x"),
+            ("north", "south"),
+        ] {
+            let (forward, backward) = (ask(x, y), ask(y, x));
+            assert_eq!(
+                forward,
+                backward.iter().map(|s| swap(s)).collect::<Vec<_>>(),
+                "{x} / {y}"
+            );
+            for (i, id) in ["quality", "tone"].iter().enumerate() {
+                let want = match level("sim/judge-1", id, x).cmp(&level("sim/judge-1", id, y)) {
+                    std::cmp::Ordering::Greater => "1",
+                    std::cmp::Ordering::Less => "2",
+                    std::cmp::Ordering::Equal => "tie",
+                };
+                assert_eq!(forward[i], want);
+                decided += usize::from(want != "tie");
+            }
+        }
+        assert!(decided > 0, "some pair is decided");
     }
 
     #[test]

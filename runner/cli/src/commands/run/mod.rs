@@ -5,7 +5,7 @@
 
 mod execute;
 mod prepare;
-mod report;
+pub(super) mod report;
 
 use crate::Outcome;
 use crate::args::RunArgs;

@@ -140,6 +140,12 @@ fn json_event(event: &Event, stored: &Stored) -> serde_json::Value {
             "judge": r.judge, "status": r.status, "failure": r.failure, "error": r.error,
             "path": path, "write_error": write_error, "cost_usd": r.cost_usd,
         }),
+        Event::Pairwise(r) => serde_json::json!({
+            "event": "pairwise", "task": r.task, "sample": r.sample, "judge": r.judge,
+            "first": r.first.model, "second": r.second.model, "status": r.status,
+            "failure": r.failure, "error": r.error, "path": path, "write_error": write_error,
+            "cost_usd": r.cost_usd,
+        }),
         Event::Skipped {
             generations,
             evaluations,
