@@ -51,7 +51,7 @@ impl Document {
             // Keep only a head for display: memory stays bounded whatever the size.
             let head = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]).into_owned();
             let mut doc = Document::empty(path, head, kind_from_path(path));
-            doc.diagnostics.push(too_large(bytes.len()));
+            doc.diagnostics.push(too_large());
             return doc;
         }
         match std::str::from_utf8(bytes) {
