@@ -96,10 +96,13 @@ pub struct Project {
 #[derive(Clone, Debug, Default)]
 pub struct Results(pub Arc<ResultsSnapshot>);
 
+/// The store's records, by record folder (as read) and by task (as scores read them).
+/// Built and updated by [`crate::results::Update`].
 #[derive(Debug, Default)]
 pub struct ResultsSnapshot {
     pub root: PathBuf,
-    pub by_task: HashMap<String, TaskRecords>,
+    pub folders: HashMap<PathBuf, Arc<crate::results::Folder>>,
+    pub by_task: HashMap<String, Arc<TaskRecords>>,
     pub problems: usize,
 }
 

@@ -6,7 +6,7 @@
 //! A re-judge runs the judges again on the model's latest generation.
 
 use crate::db;
-use crate::server::Ls;
+use crate::ls::Ls;
 use crate::state::lock;
 use fabula_core::diagnostic::Severity;
 use fabula_core::model::{Config, EvaluationRecord, GenerationRecord, Status};
@@ -15,44 +15,19 @@ use fabula_engine::fingerprint::Current;
 use fabula_engine::provider::Tuning;
 use fabula_engine::scheduler::{Job, PreparedTask, Sink};
 use fabula_engine::store::Store;
-use serde::{Deserialize, Serialize};
+use crate::protocol::{ActiveRun, RunArgs, RunResult, RunsParams};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tower_lsp_server::jsonrpc;
 use tower_lsp_server::ls_types::{MessageType, NumberOrString, ProgressToken};
 
-#[derive(Debug, Deserialize)]
-pub struct RunArgs {
-    #[serde(default)]
-    pub uri: Option<String>,
-    pub task: String,
-    pub model: String,
-    #[serde(default)]
-    pub judges: Option<Vec<String>>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct RunResult {
-    pub task: String,
-    pub model: String,
-    /// Final score on 0..=1, as the code lens shows it.
-    #[serde(rename = "final")]
-    pub final_score: Option<f64>,
-    pub passed: Option<bool>,
-    pub files: Vec<PathBuf>,
-    pub message: String,
-}
-
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 struct Active {
     task: String,
     model: String,
-    #[serde(skip)]
     token: Option<ProgressToken>,
-    #[serde(skip)]
     cancel: Arc<tokio::sync::Notify>,
-    #[serde(skip)]
     id: u64,
 }
 
@@ -78,8 +53,15 @@ impl Runs {
         }
     }
 
-    fn list(&self) -> serde_json::Value {
-        serde_json::json!({ "active": *lock(&self.active) })
+    fn list(&self) -> RunsParams {
+        let active = lock(&self.active)
+            .iter()
+            .map(|a| ActiveRun {
+                task: a.task.clone(),
+                model: a.model.clone(),
+            })
+            .collect();
+        RunsParams { active }
     }
 }
 
@@ -142,7 +124,7 @@ async fn run_inner(ls: &Arc<Ls>, args: RunArgs, rejudge: bool) -> jsonrpc::Resul
     let model = args.model.clone();
     let prepared = ls
         .state
-        .compute("run", move |snap| prepare(snap, &task_id, &model))
+        .compute(move |snap| prepare(snap, &task_id, &model))
         .await??;
     let judges = args
         .judges
@@ -223,7 +205,7 @@ async fn run_inner(ls: &Arc<Ls>, args: RunArgs, rejudge: bool) -> jsonrpc::Resul
         }
         _ => None,
     };
-    crate::log::info(format_args!("{title} (sample {sample})"));
+    tracing::info!("{title} (sample {sample})");
     let sink = Arc::new(StoreSink {
         store,
         written: Mutex::default(),
@@ -239,14 +221,16 @@ async fn run_inner(ls: &Arc<Ls>, args: RunArgs, rejudge: bool) -> jsonrpc::Resul
             .await;
     }
     notify_runs(ls).await;
-    crate::results::reload(ls).await;
-    crate::results::refresh_lenses(ls).await;
     let written = std::mem::take(&mut *lock(&sink.written));
+    // The watcher would see these records too, a moment later; the score below must
+    // include them now.
+    let paths = written.iter().filter_map(Written::path).collect();
+    crate::results::changed(ls, paths).await;
     let mut result = summarize(args, written, cancelled)?;
     let (task, model) = (result.task.clone(), result.model.clone());
     let score = ls
         .state
-        .compute("run", move |snap| {
+        .compute(move |snap| {
             let ws = &db::workspace(&snap.db, snap.project).ws;
             let doc = ws.tasks_with_id(&task).next()?;
             let file = snap.file(&doc.path)?;
@@ -333,14 +317,9 @@ fn prepare(snap: &crate::state::Snapshot, task_id: &str, model: &str) -> jsonrpc
 
 async fn notify_runs(ls: &Arc<Ls>) {
     let list = ls.runs.list();
-    ls.client.send_notification::<RunsNotification>(list).await;
-}
-
-enum RunsNotification {}
-
-impl tower_lsp_server::ls_types::notification::Notification for RunsNotification {
-    type Params = serde_json::Value;
-    const METHOD: &'static str = "fabula/runs";
+    ls.client
+        .send_notification::<crate::protocol::Runs>(list)
+        .await;
 }
 
 /// Writes each record the moment it exists, and remembers where.
@@ -353,6 +332,15 @@ enum Written {
     Generation(PathBuf, Box<GenerationRecord>),
     Evaluation(PathBuf, Box<EvaluationRecord>),
     Failed(String),
+}
+
+impl Written {
+    fn path(&self) -> Option<PathBuf> {
+        match self {
+            Written::Generation(p, _) | Written::Evaluation(p, _) => Some(p.clone()),
+            Written::Failed(_) => None,
+        }
+    }
 }
 
 impl Sink for StoreSink {

@@ -262,7 +262,7 @@ async fn a_missing_key_is_a_message_not_a_failed_run() {
     let config = std::fs::read_to_string(root.join("fabula.yaml")).unwrap();
     std::fs::write(root.join(".env"), "# no keys here\n").unwrap();
     let client = Client::in_process();
-    client.initialize(&root, json!({})).await;
+    client.initialize(&root, json!({"trusted": true})).await;
     let model = config
         .lines()
         .find(|l| l.starts_with("  claude-haiku:"))
@@ -282,6 +282,9 @@ async fn a_missing_key_is_a_message_not_a_failed_run() {
     let message = r["error"]["message"].as_str().unwrap();
     assert!(message.contains("OPENROUTER_API_KEY"), "{message}");
     assert!(message.contains(".env"), "{message}");
+    client
+        .wait_for("the refusal shown", |m| m["method"] == "window/showMessage")
+        .await;
     assert!(
         !root.join("results").exists(),
         "a refused run wrote results"
@@ -300,7 +303,7 @@ async fn results_written_on_disk_refresh_the_lenses() {
     } = opened(&[TASK], TASK_PATH).await;
     // Another process (here: a second server) writes results.
     let writer = Client::in_process();
-    writer.initialize(&root, json!({})).await;
+    writer.initialize(&root, json!({"trusted": true})).await;
     writer
         .request(
             "workspace/executeCommand",

@@ -25,7 +25,7 @@ async fn diagnostics_hover_lens_run_and_navigation() {
     let task_file = root.join(TASK_PATH);
     let text = std::fs::read_to_string(&task_file).unwrap();
     let client = Client::in_process();
-    let init = client.initialize(&root, json!({})).await;
+    let init = client.initialize(&root, json!({"trusted": true})).await;
     insta::assert_json_snapshot!("capabilities", init["capabilities"]);
 
     // Files not open are diagnosed too: a clean project publishes nothing wrong.

@@ -4,7 +4,7 @@
 
 use crate::db;
 use crate::position::Positions;
-use crate::server::Ls;
+use crate::ls::Ls;
 use fabula_core::diagnostic::Fix;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -18,7 +18,7 @@ pub async fn handle(ls: &Arc<Ls>, params: CodeActionParams) -> Result<Option<Cod
     };
     let range = params.range;
     ls.state
-        .compute("codeAction", move |snap| {
+        .compute(move |snap| {
             let file = snap.file(&path)?;
             let positions = snap.positions(file);
             let wanted = positions.text_range(range);

@@ -1,7 +1,7 @@
 //! `textDocument/codeLens`: "▶ Run · model 0.82 … (3 judges)" on each task's `id`.
 
 use crate::db;
-use crate::server::Ls;
+use crate::ls::Ls;
 use std::sync::Arc;
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::*;
@@ -15,7 +15,7 @@ pub async fn handle(ls: &Arc<Ls>, params: CodeLensParams) -> Result<Option<Vec<C
         return Ok(None);
     };
     ls.state
-        .compute("codeLens", move |snap| {
+        .compute(move |snap| {
             let file = snap.file(&path)?;
             let doc = snap.document(file);
             let task = doc.task()?;

@@ -1,7 +1,7 @@
 //! `textDocument/hover`: beat definitions, theory outlines, a task's scores, field docs.
 
 use crate::db;
-use crate::server::Ls;
+use crate::ls::Ls;
 use std::sync::Arc;
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::*;
@@ -13,7 +13,7 @@ pub async fn handle(ls: &Arc<Ls>, params: HoverParams) -> Result<Option<Hover>> 
     };
     let shared = ls.clone();
     ls.state
-        .compute("hover", move |snap| {
+        .compute(move |snap| {
             let file = snap.file(&path)?;
             let positions = snap.positions(file);
             let offset = positions.offset(at.position);

@@ -1,21 +1,24 @@
 //! `fabula/leaderboard`: the leaderboard as Markdown, the same table
 //! `fabula leaderboard --format markdown` prints.
 
-use crate::server::Ls;
+use crate::ls::Ls;
+use crate::protocol::LeaderboardResult;
 use fabula_engine::fingerprint::Current;
 use fabula_engine::store::Store;
 use std::sync::Arc;
 use tower_lsp_server::jsonrpc::{Error, Result};
 
-pub async fn handle(ls: &Arc<Ls>, _: serde_json::Value) -> Result<serde_json::Value> {
+pub async fn handle(ls: &Ls) -> Result<LeaderboardResult> {
     let Some(root) = ls.state.root() else {
         return Err(Error::invalid_params("no project folder is open"));
     };
     ls.state
-        .compute("fabula/leaderboard", move |snap| {
+        .compute(move |snap| {
             let ws = &crate::db::workspace(&snap.db, snap.project).ws;
             let Some((_, config)) = ws.config() else {
-                return serde_json::json!({ "markdown": "fabula.yaml has errors: no leaderboard." });
+                return LeaderboardResult {
+                    markdown: "fabula.yaml has errors: no leaderboard.".to_owned(),
+                };
             };
             let slop = fabula_engine::project::slop(ws);
             let tasks: Vec<Arc<_>> = fabula_engine::setup::tasks(ws, config)
@@ -36,7 +39,9 @@ pub async fn handle(ls: &Arc<Ls>, _: serde_json::Value) -> Result<serde_json::Va
             );
             let mut out = Vec::new();
             let _ = fabula_engine::board_text::markdown(&mut out, &board);
-            serde_json::json!({ "markdown": String::from_utf8_lossy(&out) })
+            LeaderboardResult {
+                markdown: String::from_utf8_lossy(&out).into_owned(),
+            }
         })
         .await
 }
