@@ -65,8 +65,9 @@ pub fn start(ls: Arc<Ls>, mut rx: tokio::sync::mpsc::UnboundedReceiver<Change>) 
                     applied += 1;
                     let what = describe(&change);
                     // A bug in applying one change must not stop every later one.
-                    let outcome =
-                        std::panic::catch_unwind(AssertUnwindSafe(|| apply(&ls, change, &mut touched)));
+                    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                        apply(&ls, change, &mut touched)
+                    }));
                     if let Err(payload) = outcome {
                         tracing::error!(
                             "internal error applying {what}: {}",
@@ -162,10 +163,7 @@ fn apply(ls: &Ls, change: Change, touched: &mut Touched) {
             match read_project(&root) {
                 Ok(listed) => {
                     let n = state.load(listed);
-                    tracing::info!(
-                        "loaded {n} files in {} ms",
-                        started.elapsed().as_millis()
-                    );
+                    tracing::info!("loaded {n} files in {} ms", started.elapsed().as_millis());
                 }
                 Err(err) => tracing::error!("cannot read the project: {err}"),
             }

@@ -60,10 +60,18 @@ impl Update {
         let mut fresh: HashMap<PathBuf, Folder> = HashMap::new();
         for loaded in replaced {
             for (path, g) in loaded.generations {
-                fresh.entry(parent(&path)).or_default().generations.push((path, g));
+                fresh
+                    .entry(parent(&path))
+                    .or_default()
+                    .generations
+                    .push((path, g));
             }
             for (path, e) in loaded.evaluations {
-                fresh.entry(parent(&path)).or_default().evaluations.push((path, e));
+                fresh
+                    .entry(parent(&path))
+                    .or_default()
+                    .evaluations
+                    .push((path, e));
             }
             for (path, _) in loaded.problems {
                 fresh.entry(parent(&path)).or_default().problems += 1;
@@ -159,7 +167,10 @@ pub async fn load_all(ls: &Arc<Ls>) {
                 loaded.problems.len(),
                 started.elapsed().as_millis()
             );
-            ls.change(crate::changes::Change::Results(Update::All { root, loaded }));
+            ls.change(crate::changes::Change::Results(Update::All {
+                root,
+                loaded,
+            }));
         }
         Err(err) => tracing::error!("cannot read results: {err}"),
     }

@@ -7,6 +7,7 @@
 
 use crate::db;
 use crate::ls::Ls;
+use crate::protocol::{ActiveRun, RunArgs, RunResult, RunsParams};
 use crate::state::lock;
 use fabula_core::diagnostic::Severity;
 use fabula_core::model::{Config, EvaluationRecord, GenerationRecord, Status};
@@ -15,7 +16,6 @@ use fabula_engine::fingerprint::Current;
 use fabula_engine::provider::Tuning;
 use fabula_engine::scheduler::{Job, PreparedTask, Sink};
 use fabula_engine::store::Store;
-use crate::protocol::{ActiveRun, RunArgs, RunResult, RunsParams};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};

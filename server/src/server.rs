@@ -39,7 +39,10 @@ pub fn service(
         <protocol::ResultFiles as Request>::METHOD,
         Server::result_files,
     )
-    .custom_method(<protocol::Leaderboard as Request>::METHOD, Server::leaderboard)
+    .custom_method(
+        <protocol::Leaderboard as Request>::METHOD,
+        Server::leaderboard,
+    )
     .custom_method("window/workDoneProgress/cancel", Server::cancel_progress)
     .finish();
     let Some(ls) = shared else {
@@ -135,7 +138,10 @@ impl Server {
 
 impl LanguageServer for Server {
     async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
-        guard("initialize", async { handlers::initialize::handle(&self.0, params) }).await
+        guard("initialize", async {
+            handlers::initialize::handle(&self.0, params)
+        })
+        .await
     }
 
     async fn initialized(&self, params: InitializedParams) {

@@ -3,8 +3,8 @@
 //! "Run task with <model>" for each writer and "Re-judge <model>'s latest result".
 
 use crate::db;
-use crate::position::Positions;
 use crate::ls::Ls;
+use crate::position::Positions;
 use fabula_core::diagnostic::Fix;
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -1,8 +1,8 @@
 //! `textDocument/documentSymbol`: the outline (a theory's beats, a task's fields).
 
 use crate::ide::symbols::{Kind, Symbol};
-use crate::position::Positions;
 use crate::ls::Ls;
+use crate::position::Positions;
 use std::sync::Arc;
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::*;

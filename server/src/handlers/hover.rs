@@ -1,4 +1,5 @@
-//! `textDocument/hover`: beat definitions, theory outlines, a task's scores, field docs.
+//! `textDocument/hover`: what the diagnostics under the cursor mean, then beat
+//! definitions, theory outlines, a task's scores or field docs.
 
 use crate::db;
 use crate::ls::Ls;
@@ -20,8 +21,24 @@ pub async fn handle(ls: &Arc<Ls>, params: HoverParams) -> Result<Option<Hover>> 
             let doc = shared.state.usable(snap.document(file));
             let ws = &db::workspace(&snap.db, snap.project).ws;
             let scores = db::scores(&snap.db, snap.project, file).0.clone();
-            let (text, range) = crate::ide::hover::hover(ws, &doc, offset, &scores)?;
-            let range = (doc.text.len() == positions.text.len()).then(|| positions.range(range));
+            let diagnostics = db::diagnostics(&snap.db, snap.project, file).0.clone();
+            let here: Vec<_> = diagnostics
+                .iter()
+                .filter(|d| d.range.start <= offset && offset <= d.range.end)
+                .collect();
+            let explained = crate::ide::hover::explanations(here.iter().copied());
+            let found = crate::ide::hover::hover(ws, &doc, offset, &scores);
+            let same_text = doc.text.len() == positions.text.len();
+            let (text, range) = match found {
+                Some((text, range)) => (
+                    format!("{explained}{text}"),
+                    same_text.then(|| positions.range(range)),
+                ),
+                None if !explained.is_empty() => {
+                    (explained, here.first().map(|d| positions.range(d.range)))
+                }
+                None => return None,
+            };
             Some(Hover {
                 contents: HoverContents::Markup(MarkupContent {
                     kind: MarkupKind::Markdown,

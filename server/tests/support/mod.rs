@@ -260,7 +260,9 @@ impl Client {
     /// `initialize` + `initialized` with a workspace folder. `options` as sent (`null`:
     /// none).
     pub async fn initialize(&self, root: &Path, options: Value) -> Value {
-        let result = self.request("initialize", initialize_params(root, options)).await;
+        let result = self
+            .request("initialize", initialize_params(root, options))
+            .await;
         self.notify("initialized", json!({}));
         result
     }
@@ -278,7 +280,10 @@ impl Client {
         self.request("shutdown", Value::Null).await;
         self.notify("exit", Value::Null);
         let unexpected = self.unexpected.lock().unwrap().clone();
-        assert!(unexpected.is_empty(), "unexpected server requests: {unexpected:?}");
+        assert!(
+            unexpected.is_empty(),
+            "unexpected server requests: {unexpected:?}"
+        );
         let errors = self.unread_errors.lock().unwrap().clone();
         assert!(errors.is_empty(), "error answers nobody read: {errors:?}");
         let shown: Vec<Value> = self
@@ -292,7 +297,10 @@ impl Client {
             })
             .cloned()
             .collect();
-        assert!(shown.is_empty(), "errors shown to the user that the test did not read: {shown:?}");
+        assert!(
+            shown.is_empty(),
+            "errors shown to the user that the test did not read: {shown:?}"
+        );
     }
 }
 
