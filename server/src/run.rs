@@ -269,16 +269,28 @@ fn prepare(snap: &crate::state::Snapshot, task_id: &str, model: &str) -> jsonrpc
         )));
     }
     let Some(doc) = ws.tasks_with_id(task_id).next() else {
+        // A task file that did not load (the code lens names it by its `id` value, or its
+        // file name) is refused for the same reason the lens gives.
+        let broken = ws.documents().iter().find(|d| {
+            d.kind == Some(fabula_core::schema::SchemaKind::Task)
+                && d.value
+                    .as_ref()
+                    .and_then(|v| v["id"].as_str())
+                    .unwrap_or(d.stem())
+                    == task_id
+        });
+        if let Some(file) = broken.and_then(|d| snap.file(&d.path)) {
+            let errors = errors_in(snap, file);
+            return Err(refuse(format!(
+                "task `{task_id}` has {errors} error(s); fix them before running it"
+            )));
+        }
         return Err(refuse(format!("no task with id `{task_id}`")));
     };
     let file = snap
         .file(&doc.path)
         .ok_or_else(|| refuse(format!("{} is not loaded", doc.path)))?;
-    let errors = db::diagnostics(&snap.db, snap.project, file)
-        .0
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .count();
+    let errors = errors_in(snap, file);
     if errors > 0 {
         return Err(refuse(format!(
             "task `{task_id}` has {errors} error(s); fix them before running it"
@@ -315,6 +327,15 @@ fn prepare(snap: &crate::state::Snapshot, task_id: &str, model: &str) -> jsonrpc
     })
 }
 
+/// How many errors a file has: a run refuses a task with any.
+pub fn errors_in(snap: &crate::state::Snapshot, file: db::SourceFile) -> usize {
+    db::diagnostics(&snap.db, snap.project, file)
+        .0
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count()
+}
+
 async fn notify_runs(ls: &Arc<Ls>) {
     let list = ls.runs.list();
     ls.client
@@ -345,6 +366,7 @@ impl Written {
 
 impl Sink for StoreSink {
     fn generation(&self, record: &GenerationRecord) {
+        crate::server::test_panic("engine");
         let w = match self.store.write_generation(record) {
             Ok(path) => Written::Generation(path, Box::new(record.clone())),
             Err(e) => Written::Failed(format!("cannot write the generation: {e}")),

@@ -53,6 +53,10 @@ pub fn service(
 
 /// Runs one request's handler; a panic becomes an internal-error answer and a log line.
 pub async fn guard<T>(what: &str, handler: impl Future<Output = Result<T>>) -> Result<T> {
+    let handler = async {
+        test_panic(what);
+        handler.await
+    };
     match AssertUnwindSafe(handler).catch_unwind().await {
         Ok(answer) => answer,
         Err(payload) => {
@@ -65,6 +69,18 @@ pub async fn guard<T>(what: &str, handler: impl Future<Output = Result<T>>) -> R
             })
         }
     }
+}
+
+/// Test support, debug builds only: `FABULA_LSP_TEST_PANIC=<what>` (a request name, or
+/// `engine` for inside a run's job) panics there, so the panic boundary is tested against
+/// a real server process. Release builds have no such hook.
+pub fn test_panic(what: &str) {
+    #[cfg(debug_assertions)]
+    if std::env::var("FABULA_LSP_TEST_PANIC").is_ok_and(|w| w == what) {
+        panic!("FABULA_LSP_TEST_PANIC={what}");
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = what;
 }
 
 /// The text of a panic's payload.

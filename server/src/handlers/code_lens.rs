@@ -4,7 +4,6 @@
 use crate::db;
 use crate::ls::Ls;
 use crate::protocol::{TaskRef, command};
-use fabula_core::diagnostic::Severity;
 use fabula_core::schema::SchemaKind;
 use fabula_core::text::TextRange;
 use std::sync::Arc;
@@ -35,11 +34,7 @@ pub async fn handle(ls: &Arc<Ls>, params: CodeLensParams) -> Result<Option<Vec<C
                 (None, Some(value)) => value["id"].as_str().unwrap_or(doc.stem()).to_owned(),
                 (None, None) => doc.stem().to_owned(),
             };
-            let errors = db::diagnostics(&snap.db, snap.project, file)
-                .0
-                .iter()
-                .filter(|d| d.severity == Severity::Error)
-                .count();
+            let errors = crate::run::errors_in(snap, file);
             let scores = db::scores(&snap.db, snap.project, file).0.clone();
             let argument = TaskRef {
                 uri: uri.as_str().to_owned(),
