@@ -63,6 +63,10 @@ fn main() -> ExitCode {
     fabula_lsp::logging::init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        // Documents are built on blocking threads and freed on others; each thread an
+        // allocator serves keeps some of what was freed in it. A few threads keep that
+        // bounded (they queue, which the one-writer design makes rare).
+        .max_blocking_threads(4)
         .enable_all()
         .build()
     {

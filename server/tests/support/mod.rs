@@ -394,17 +394,45 @@ pub fn project(tasks: &[&str]) -> (tempdir::Dir, PathBuf) {
     (dir, root)
 }
 
-/// A sequence task `id` of `steps` steps (seven lines of head, four per step), clean
+/// A sequence task `id` of `steps` steps (eight lines of head, four per step), clean
 /// against the repository's fabula.yaml and theories: the long file of the edit tests and
 /// the benchmark.
 pub fn sequence_task(id: &str, steps: usize) -> String {
+    sequence_task_with(id, steps, Findings::None)
+}
+
+/// What a generated sequence task gets wrong, every `every`th step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Findings {
+    None,
+    /// A criterion the schema does not allow (`invalid-value`).
+    Schema {
+        every: usize,
+    },
+    /// A step id repeated from the step before (`duplicate-local-id`).
+    Semantic {
+        every: usize,
+    },
+}
+
+pub fn sequence_task_with(id: &str, steps: usize, findings: Findings) -> String {
     let mut text = format!(
-        "id: {id}\ntype: sequence\ntitle: A very long sequence\ntheory: three_act\n\
+        "# A generated task: the benchmark's and the edit tests' long file.\n\
+         id: {id}\ntype: sequence\ntitle: A very long sequence\ntheory: three_act\n\
          words: {{min: 300, max: 900}}\npremise: A river town keeps a ledger of every flood.\nsteps:\n",
     );
     for i in 0..steps {
+        let hit = |every: usize| i > 0 && i % every == 0;
+        let step_id = match findings {
+            Findings::Semantic { every } if hit(every) => i - 1,
+            _ => i,
+        };
+        let criterion = match findings {
+            Findings::Schema { every } if hit(every) => "imagry",
+            _ => "imagery",
+        };
         text.push_str(&format!(
-            "  - id: step_{i}\n    brief: >\n      Write entry {i} of the flood ledger, in the clerk's voice.\n    criteria: [coherence, imagery]\n"
+            "  - id: step_{step_id}\n    brief: >\n      Write entry {i} of the flood ledger, in the clerk's voice.\n    criteria: [coherence, {criterion}]\n"
         ));
     }
     text
