@@ -113,7 +113,7 @@ async fn run_inner(ls: &Arc<Ls>, args: RunArgs, rejudge: bool) -> jsonrpc::Resul
     let session = ls.state.session();
     if !session.trusted {
         return Err(refuse(
-            "this workspace is not trusted, so runs are off; trust it to run tasks",
+            "this workspace is not trusted, so runs are off: trust it in VS Code, or start the server with initializationOptions.trusted = true",
         ));
     }
     let root = ls

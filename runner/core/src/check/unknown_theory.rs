@@ -27,13 +27,13 @@ fn run(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             cx.value(&at),
             format!("unknown theory `{name}`"),
         );
-        match suggest::closest(name, cx.theory_ids().into_iter()) {
+        match suggest::closest(name, cx.theory_ids()) {
             Some(near) => {
                 d.message.push_str(&format!("; did you mean `{near}`?"));
                 d = d.with_replacement(format!("replace with `{near}`"), near);
             }
             None => {
-                let mut ids: Vec<&str> = cx.theory_ids().into_iter().collect();
+                let mut ids: Vec<&str> = cx.theory_ids();
                 ids.sort_unstable();
                 if !ids.is_empty() {
                     d.message
