@@ -17,14 +17,7 @@ use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
-use support::{Client, uri};
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
+use support::{Client, repo, uri};
 
 fn release_binary() -> PathBuf {
     let status = std::process::Command::new(env!("CARGO"))
@@ -44,16 +37,7 @@ fn release_binary() -> PathBuf {
 }
 
 fn spawn(bin: &Path) -> (tokio::process::Child, Client) {
-    let mut child = tokio::process::Command::new(bin)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let stdin = child.stdin.take().unwrap();
-    let stdout = child.stdout.take().unwrap();
-    (child, Client::over(stdout, stdin))
+    support::spawn(bin, &[], Stdio::null())
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {

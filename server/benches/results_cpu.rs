@@ -2,7 +2,7 @@
 //! language server: `cargo bench -p fabula-lsp --bench results_cpu`.
 //!
 //! Starts the release server on a copy of the repository's project with a task open, then
-//! runs the release `fabula run` on the offline simulator with enough samples to write
+//! runs the release `fabula run` on the offline simulator with 23 samples, which writes
 //! about 10,000 records into `results/`, and reads the server's CPU time (user + system,
 //! from `/proc/PID/stat`) before and after, and once its scores have caught up. Linux
 //! only (it reads `/proc`).
@@ -14,14 +14,7 @@ use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
-use support::{Client, uri};
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
+use support::{repo, uri};
 
 fn build() -> (PathBuf, PathBuf) {
     let status = std::process::Command::new(env!("CARGO"))
@@ -70,26 +63,19 @@ fn count_records(dir: &Path) -> usize {
 #[tokio::main]
 async fn main() {
     let (lsp, cli) = build();
-    let task = "chasqui-road-back";
     let rel = "dataset/tasks/beat_interpolation/chasqui-road-back.yaml";
-    let (_dir, root) = support::project(&[task, "day-zero-confrontation", "flood-year-climax"]);
-    let mut child = tokio::process::Command::new(&lsp)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+    let (_dir, root) = support::repository_copy();
+    let (child, client) = support::spawn(&lsp, &[], Stdio::null());
     let pid = child.id().unwrap();
-    let client = Client::over(child.stdout.take().unwrap(), child.stdin.take().unwrap());
     client.initialize(&root, json!({})).await;
     let file = root.join(rel);
     let text = std::fs::read_to_string(&file).unwrap();
     client.open(&file, &text);
     client.diagnostics(&uri(&file), Some(1)).await;
     let idle = cpu_seconds(pid);
-    // Three tasks, two writers, 1 generation + 3 evaluations each: 24 records a sample.
-    let samples = 420;
+    // The dataset's tasks, two writers, a generation and three evaluations each (more for
+    // the agentic types): about 10,000 records.
+    let samples = 23;
     let started = Instant::now();
     let status = std::process::Command::new(&cli)
         .args(["run", "--samples", &samples.to_string(), "--quiet"])

@@ -236,22 +236,8 @@ async fn hostile_files_and_refused_runs_get_clear_answers() {
         .await;
     assert!(r.get("error").is_none(), "{r}");
     // Untrusted: runs are refused with a message saying why.
-    let r = client
-        .call(
-            "workspace/executeCommand",
-            json!({"command": "fabula.server.run", "arguments": [{"task": TASK, "model": "sim-writer-a"}]}),
-        )
-        .await;
-    assert!(
-        r["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("not trusted"),
-        "{r}"
-    );
-    client
-        .wait_for("a message shown", |m| m["method"] == "window/showMessage")
-        .await;
+    let message = client.refused_run(TASK, "sim-writer-a").await;
+    assert!(message.contains("not trusted"), "{message}");
     client.shutdown().await;
 }
 
@@ -273,18 +259,9 @@ async fn a_missing_key_is_a_message_not_a_failed_run() {
         std::env::var("OPENROUTER_API_KEY").is_err(),
         "unset OPENROUTER_API_KEY to run this test"
     );
-    let r = client
-        .call(
-            "workspace/executeCommand",
-            json!({"command": "fabula.server.run", "arguments": [{"task": TASK, "model": model}]}),
-        )
-        .await;
-    let message = r["error"]["message"].as_str().unwrap();
+    let message = client.refused_run(TASK, model).await;
     assert!(message.contains("OPENROUTER_API_KEY"), "{message}");
     assert!(message.contains(".env"), "{message}");
-    client
-        .wait_for("the refusal shown", |m| m["method"] == "window/showMessage")
-        .await;
     assert!(
         !root.join("results").exists(),
         "a refused run wrote results"

@@ -14,17 +14,10 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use support::{Client, uri};
+use support::{Client, repo, uri};
 
 /// One diagnostic as compared: code, LSP range (UTF-16), message.
 type Seen = (String, Value, String);
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
 
 /// What `fabula check` reports for every file of the project at `root`, by URI.
 fn cli(root: &Path, overrides: &[(&str, &str)]) -> BTreeMap<String, Vec<Seen>> {
@@ -181,30 +174,9 @@ async fn every_fixture_gets_the_same_diagnostics_as_fabula_check() {
     }
 }
 
-/// A project copy of the repository: fabula.yaml and the whole dataset.
-fn repository_copy() -> (support::tempdir::Dir, PathBuf) {
-    let dir = support::tempdir::Dir::new();
-    let root = dir.path().to_path_buf();
-    std::fs::copy(repo().join("fabula.yaml"), root.join("fabula.yaml")).unwrap();
-    let mut stack = vec![PathBuf::from("dataset")];
-    while let Some(rel) = stack.pop() {
-        std::fs::create_dir_all(root.join(&rel)).unwrap();
-        for e in std::fs::read_dir(repo().join(&rel)).unwrap() {
-            let e = e.unwrap();
-            let rel = rel.join(e.file_name());
-            if e.file_type().unwrap().is_dir() {
-                stack.push(rel);
-            } else {
-                std::fs::copy(repo().join(&rel), root.join(&rel)).unwrap();
-            }
-        }
-    }
-    (dir, root)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_dataset_gets_the_same_diagnostics_as_fabula_check() {
-    let (_dir, root) = repository_copy();
+    let (_dir, root) = support::repository_copy();
     let want = cli(&root, &[]);
     assert!(want.len() > 40);
     let client = Client::in_process();
@@ -270,7 +242,7 @@ fn edit(text: &str, rng: &mut Rng) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn random_edits_get_the_same_diagnostics_as_fabula_check() {
-    let (_dir, root) = repository_copy();
+    let (_dir, root) = support::repository_copy();
     let client = Client::in_process();
     client.initialize(&root, json!({})).await;
     let mut published = BTreeMap::new();

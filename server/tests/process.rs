@@ -12,17 +12,8 @@ const TASK: &str = "chasqui-road-back";
 const TASK_PATH: &str = "dataset/tasks/beat_interpolation/chasqui-road-back.yaml";
 
 fn spawn(env: &[(&str, &str)]) -> (tokio::process::Child, Client) {
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_fabula-lsp"))
-        .envs(env.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let stdin = child.stdin.take().unwrap();
-    let stdout = child.stdout.take().unwrap();
-    (child, Client::over(stdout, stdin))
+    let bin = Path::new(env!("CARGO_BIN_EXE_fabula-lsp"));
+    support::spawn(bin, env, Stdio::piped())
 }
 
 async fn stderr_of(mut child: tokio::process::Child) -> String {

@@ -168,19 +168,8 @@ async fn every_task_file_gets_a_run_lens_that_says_why_it_would_be_refused() {
     let syntax = text.replacen("premise:", "premise: \"unclosed", 1);
     assert_eq!(lens(&syntax, 5).await, "Run: fix 1 error first");
     // And a run says the same.
-    let r = client
-        .call(
-            "workspace/executeCommand",
-            json!({"command": "fabula.server.run", "arguments": [{"task": TASK, "model": "sim-writer-a"}]}),
-        )
-        .await;
-    assert!(
-        r["error"]["message"].as_str().unwrap().contains("fix"),
-        "{r}"
-    );
-    client
-        .wait_for("the refusal shown", |m| m["method"] == "window/showMessage")
-        .await;
+    let message = client.refused_run(TASK, "sim-writer-a").await;
+    assert!(message.contains("fix"), "{message}");
     client.shutdown().await;
 }
 
@@ -190,21 +179,12 @@ async fn a_client_that_sends_no_options_gets_no_runs() {
     let client = Client::in_process();
     // The README's Neovim setup before the fix: no initializationOptions at all.
     client.initialize(&root, Value::Null).await;
-    let r = client
-        .call(
-            "workspace/executeCommand",
-            json!({"command": "fabula.server.run", "arguments": [{"task": TASK, "model": "sim-writer-a"}]}),
-        )
-        .await;
-    let message = r["error"]["message"].as_str().unwrap_or_default();
-    assert!(message.contains("not trusted"), "{r}");
+    let message = client.refused_run(TASK, "sim-writer-a").await;
+    assert!(message.contains("not trusted"), "{message}");
     assert!(
         !root.join("results").exists(),
         "an untrusted run wrote results"
     );
-    client
-        .wait_for("the refusal shown", |m| m["method"] == "window/showMessage")
-        .await;
     client.shutdown().await;
 }
 

@@ -274,6 +274,24 @@ impl Client {
         );
     }
 
+    /// Asks for a run of `task` with `model` that the server must refuse: its error
+    /// message, after the same text was shown to the user.
+    pub async fn refused_run(&self, task: &str, model: &str) -> String {
+        let r = self
+            .call(
+                "workspace/executeCommand",
+                json!({"command": "fabula.server.run", "arguments": [{"task": task, "model": model}]}),
+            )
+            .await;
+        let message = r["error"]["message"]
+            .as_str()
+            .unwrap_or_else(|| panic!("the run was not refused: {r}"))
+            .to_owned();
+        self.wait_for("the refusal shown", |m| m["method"] == "window/showMessage")
+            .await;
+        message
+    }
+
     /// `shutdown` + `exit`, then the strict checks: every server request was one a client
     /// expects, every error answer was read, no error was shown to the user unread.
     pub async fn shutdown(&self) {
@@ -302,6 +320,33 @@ impl Client {
             "errors shown to the user that the test did not read: {shown:?}"
         );
     }
+}
+
+/// The repository's root folder.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// A server binary started with `env`, spoken to over its stdio; stderr as given.
+pub fn spawn(
+    bin: &Path,
+    env: &[(&str, &str)],
+    stderr: std::process::Stdio,
+) -> (tokio::process::Child, Client) {
+    let mut child = tokio::process::Command::new(bin)
+        .envs(env.iter().copied())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(stderr)
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let stdin = child.stdin.take().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    (child, Client::over(stdout, stdin))
 }
 
 /// `initialize` parameters with a workspace folder and the usual capabilities.
@@ -366,10 +411,7 @@ pub fn uri(path: &Path) -> String {
 /// A copy of the repository's project (fabula.yaml, theories, slop list, and the tasks
 /// whose ids are given) in a fresh temp folder.
 pub fn project(tasks: &[&str]) -> (tempdir::Dir, PathBuf) {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf();
+    let repo = repo();
     let dir = tempdir::Dir::new();
     let root = dir.path().to_path_buf();
     std::fs::copy(repo.join("fabula.yaml"), root.join("fabula.yaml")).unwrap();
@@ -390,6 +432,27 @@ pub fn project(tasks: &[&str]) -> (tempdir::Dir, PathBuf) {
         let rel = found.strip_prefix(&repo).unwrap();
         std::fs::create_dir_all(root.join(rel).parent().unwrap()).unwrap();
         std::fs::copy(&found, root.join(rel)).unwrap();
+    }
+    (dir, root)
+}
+
+/// A project copy of the repository: fabula.yaml and the whole dataset.
+pub fn repository_copy() -> (tempdir::Dir, PathBuf) {
+    let dir = tempdir::Dir::new();
+    let root = dir.path().to_path_buf();
+    std::fs::copy(repo().join("fabula.yaml"), root.join("fabula.yaml")).unwrap();
+    let mut stack = vec![PathBuf::from("dataset")];
+    while let Some(rel) = stack.pop() {
+        std::fs::create_dir_all(root.join(&rel)).unwrap();
+        for e in std::fs::read_dir(repo().join(&rel)).unwrap() {
+            let e = e.unwrap();
+            let rel = rel.join(e.file_name());
+            if e.file_type().unwrap().is_dir() {
+                stack.push(rel);
+            } else {
+                std::fs::copy(repo().join(&rel), root.join(&rel)).unwrap();
+            }
+        }
     }
     (dir, root)
 }
