@@ -2,12 +2,13 @@
 //! times the protocol. `cargo bench -p fabula-lsp --bench lsp`.
 //!
 //! Measures: initialize round trip; a workspace of 1,000 task files diagnosed after
-//! `initialized`; one-character edit → diagnostics published for that version, on a
-//! 1,000-line and a 20,000-line task file; hover; peak RSS (VmHWM) with the 20,000-line
-//! file open. Medians; the machine is shared.
+//! `initialized`; one-character edit → diagnostics published for that version, at the
+//! top (the header comment, a top-level scalar), in the middle and at the end of
+//! 1,000-line and 20,000-line sequence tasks, valid and with schema or semantic errors;
+//! hover; peak RSS (VmHWM) of each. Medians; the machine is shared.
 //!
-//! `FABULA_BENCH_BIG_ONLY=1` runs only the 20,000-line part; `FABULA_BENCH_MEMORY=1`
-//! prints the server's RSS after opening, editing and hovering.
+//! `FABULA_BENCH_ONLY=1000` (or `20000`) runs only that size's rows;
+//! `FABULA_BENCH_MEMORY=1` prints the server's RSS after opening, editing and hovering.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -16,14 +17,7 @@ use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
-use support::{Client, uri};
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
+use support::{Client, repo, uri};
 
 fn release_binary() -> PathBuf {
     let status = std::process::Command::new(env!("CARGO"))
@@ -43,16 +37,7 @@ fn release_binary() -> PathBuf {
 }
 
 fn spawn(bin: &Path) -> (tokio::process::Child, Client) {
-    let mut child = tokio::process::Command::new(bin)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let stdin = child.stdin.take().unwrap();
-    let stdout = child.stdout.take().unwrap();
-    (child, Client::over(stdout, stdin))
+    support::spawn(bin, &[], Stdio::null())
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -79,39 +64,121 @@ fn status_mb(pid: u32, field: &str) -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
-async fn edits(bin: &Path, lines: usize, runs: usize) -> (Duration, Duration, f64, usize) {
+/// Where an edit goes: the header comment, a top-level scalar, the middle step's brief,
+/// the last step's brief.
+#[derive(Clone, Copy, Debug)]
+enum Place {
+    Comment,
+    Scalar,
+    Middle,
+    End,
+}
+
+impl Place {
+    const ALL: [Place; 4] = [Place::Comment, Place::Scalar, Place::Middle, Place::End];
+
+    /// (line, column) of the edit in a generated sequence task.
+    fn at(self, text: &str) -> (usize, usize) {
+        let lines: Vec<&str> = text.lines().collect();
+        let brief = |from: usize| {
+            let l = (from..lines.len())
+                .find(|&l| lines[l].starts_with("      Write entry"))
+                .unwrap();
+            (l, 12)
+        };
+        match self {
+            Place::Comment => (0, 4),
+            Place::Scalar => (
+                lines.iter().position(|l| l.starts_with("title:")).unwrap(),
+                10,
+            ),
+            Place::Middle => brief(lines.len() / 2),
+            Place::End => brief(lines.len() - 4),
+        }
+    }
+}
+
+/// The files of the table: lines, and what they get wrong.
+const FILES: [(usize, support::Findings, &str); 6] = [
+    (1_000, support::Findings::None, "valid"),
+    (
+        1_000,
+        support::Findings::Schema { every: 10 },
+        "schema errors",
+    ),
+    (
+        1_000,
+        support::Findings::Semantic { every: 10 },
+        "semantic errors",
+    ),
+    (20_000, support::Findings::None, "valid"),
+    (
+        20_000,
+        support::Findings::Schema { every: 25 },
+        "schema errors",
+    ),
+    (
+        20_000,
+        support::Findings::Semantic { every: 25 },
+        "semantic errors",
+    ),
+];
+
+struct Row {
+    lines: usize,
+    label: &'static str,
+    findings: usize,
+    /// Median edit → diagnostics per place.
+    edits: Vec<Duration>,
+    hover: Duration,
+    peak_mb: f64,
+}
+
+async fn edits(
+    bin: &Path,
+    lines: usize,
+    findings: support::Findings,
+    runs: usize,
+) -> (usize, Vec<Duration>, Duration, f64) {
     let (_dir, root) = support::project(&[]);
     let file = root.join("dataset/tasks/sequence/seq-big.yaml");
     std::fs::create_dir_all(file.parent().unwrap()).unwrap();
-    // Seven lines of head, four per step.
-    let text = support::sequence_task("seq-big", (lines - 7).div_ceil(4));
+    // Eight lines of head, four per step.
+    let text = support::sequence_task_with("seq-big", (lines - 8).div_ceil(4), findings);
     std::fs::write(&file, &text).unwrap();
     let (child, client) = spawn(bin);
     client.initialize(&root, json!({})).await;
     client.open(&file, &text);
     let u = uri(&file);
     let first = client.diagnostics(&u, Some(1)).await;
-    let findings = first["diagnostics"].as_array().unwrap().len();
+    let found = first["diagnostics"].as_array().unwrap().len();
     let pid = child.id().unwrap();
     let mut memory = vec![("open", status_mb(pid, "VmRSS:"), peak_rss_mb(pid))];
-    // The brief of the middle step: insert a character, then delete it, alternately.
-    let line = (text.lines().count() / 2 / 4) * 4 + 9;
-    let mut times = Vec::new();
-    for v in 2..(runs as i64 + 2) {
-        let change = if v % 2 == 0 {
-            json!({"range": {"start": {"line": line, "character": 12}, "end": {"line": line, "character": 12}}, "text": "x"})
-        } else {
-            json!({"range": {"start": {"line": line, "character": 12}, "end": {"line": line, "character": 13}}, "text": ""})
-        };
-        let started = Instant::now();
-        client.notify(
-            "textDocument/didChange",
-            json!({"textDocument": {"uri": u, "version": v}, "contentChanges": [change]}),
-        );
-        client.diagnostics(&u, Some(v)).await;
-        times.push(started.elapsed());
+    let mut version = 1;
+    let mut medians = Vec::new();
+    for place in Place::ALL {
+        let (line, col) = place.at(&text);
+        let mut times = Vec::new();
+        // An even number of edits: a character typed, then deleted; the text ends as it began.
+        for i in 0..(runs * 2) {
+            version += 1;
+            let change = if i % 2 == 0 {
+                json!({"range": {"start": {"line": line, "character": col}, "end": {"line": line, "character": col}}, "text": "x"})
+            } else {
+                json!({"range": {"start": {"line": line, "character": col}, "end": {"line": line, "character": col + 1}}, "text": ""})
+            };
+            let started = Instant::now();
+            client.notify(
+                "textDocument/didChange",
+                json!({"textDocument": {"uri": u, "version": version}, "contentChanges": [change]}),
+            );
+            client.diagnostics(&u, Some(version)).await;
+            times.push(started.elapsed());
+        }
+        medians.push(median(times));
     }
     memory.push(("edits", status_mb(pid, "VmRSS:"), peak_rss_mb(pid)));
+    let (line, _) = Place::Middle.at(&text);
     let mut hovers = Vec::new();
     for _ in 0..runs {
         let started = Instant::now();
@@ -133,7 +200,7 @@ async fn edits(bin: &Path, lines: usize, runs: usize) -> (Duration, Duration, f6
     }
     let rss = peak_rss_mb(pid);
     client.shutdown().await;
-    (median(times), median(hovers), rss, findings)
+    (found, medians, median(hovers), rss)
 }
 
 async fn initialize(bin: &Path, runs: usize) -> Duration {
@@ -199,36 +266,60 @@ async fn workspace(bin: &Path) -> (Duration, usize) {
 #[tokio::main]
 async fn main() {
     let bin = release_binary();
-    let runs = 21;
-    if std::env::var_os("FABULA_BENCH_BIG_ONLY").is_some() {
-        let (e20, h20, rss, f20) = edits(&bin, 20_000, runs).await;
-        let line = format!(
-            "edit → diagnostics, 20,000-line task ({f20} findings): {}; hover {}; peak RSS {rss:.1} MB\n",
-            ms(e20),
-            ms(h20)
-        );
-        let _ = std::io::Write::write_all(&mut std::io::stdout(), line.as_bytes());
-        return;
+    // `FABULA_BENCH_ONLY=20000` (or `1000`) runs only the edit table of that size.
+    let only: Option<usize> = std::env::var("FABULA_BENCH_ONLY")
+        .ok()
+        .and_then(|v| v.parse().ok());
+    let mut report =
+        String::from("fabula-lsp benchmark (release binary over stdio; medians; shared machine)\n");
+    if only.is_none() {
+        let init = initialize(&bin, 11).await;
+        let (ws, files) = workspace(&bin).await;
+        report.push_str(&format!(
+            "initialize round trip (11 starts):            {}  (target ≤ 50 ms)\n\
+             1,000 task files diagnosed after initialized:  {}  ({files} files; target ≤ 1 s)\n",
+            ms(init),
+            ms(ws),
+        ));
     }
-    let init = initialize(&bin, 11).await;
-    let (ws, files) = workspace(&bin).await;
-    let (e1, h1, _, f1) = edits(&bin, 1_000, runs).await;
-    let (e20, h20, rss, f20) = edits(&bin, 20_000, runs).await;
-    let report = format!(
-        "fabula-lsp benchmark (release binary over stdio; medians; shared machine)\n\
-         initialize round trip (11 starts):              {}  (target ≤ 50 ms)\n\
-         1,000 task files diagnosed after initialized:    {}  ({files} files; target ≤ 1 s)\n\
-         edit → diagnostics, 1,000-line task ({f1} findings):  {}  (target ≤ 10 ms)\n\
-         edit → diagnostics, 20,000-line task ({f20} findings): {}  (target ≤ 60 ms)\n\
-         hover, 1,000-line task:                          {}  (target ≤ 5 ms)\n\
-         hover, 20,000-line task:                         {}\n\
-         peak RSS with the 20,000-line task open:         {rss:.1} MB  (target ≤ 60 MB)\n",
-        ms(init),
-        ms(ws),
-        ms(e1),
-        ms(e20),
-        ms(h1),
-        ms(h20),
+    let mut rows = Vec::new();
+    for (lines, findings, label) in FILES {
+        if only.is_some_and(|o| o != lines) {
+            continue;
+        }
+        let runs = if lines > 5_000 { 11 } else { 21 };
+        let (found, edits, hover, peak_mb) = edits(&bin, lines, findings, runs).await;
+        rows.push(Row {
+            lines,
+            label,
+            findings: found,
+            edits,
+            hover,
+            peak_mb,
+        });
+    }
+    report.push_str(
+        "\nedit → diagnostics (one character typed or deleted; median)\n\
+         | file | lines | findings | top: comment | top: scalar | middle | end | hover | peak RSS |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for r in &rows {
+        report.push_str(&format!(
+            "| sequence task, {} | {} | {} | {} | {} | {} | {} | {} | {:.1} MB |\n",
+            r.label,
+            r.lines,
+            r.findings,
+            ms(r.edits[0]),
+            ms(r.edits[1]),
+            ms(r.edits[2]),
+            ms(r.edits[3]),
+            ms(r.hover),
+            r.peak_mb,
+        ));
+    }
+    report.push_str(
+        "targets: ≤ 5 ms at 1,000 lines, ≤ 30 ms at 20,000 lines (any place, with findings); \
+         peak RSS ≤ 40 MB with the 20,000-line file with findings\n",
     );
     use std::io::Write;
     let _ = std::io::stdout().lock().write_all(report.as_bytes());

@@ -5,8 +5,8 @@
 //! answers.
 
 use crate::db;
+use crate::ls::Ls;
 use crate::run::refuse;
-use crate::server::Ls;
 use fabula_core::scaffold::{self, NewTask};
 use fabula_core::workspace::Workspace;
 use fabula_engine::draft::{self, DraftResult, Project, Request};
@@ -55,7 +55,7 @@ fn similar_drafts() -> u32 {
 /// The project's documents, shared (cheap: the documents are not copied).
 async fn workspace(ls: &Arc<Ls>) -> jsonrpc::Result<Workspace> {
     ls.state
-        .compute("author", |snap| {
+        .compute(|snap| {
             Workspace::shared(
                 db::workspace(&snap.db, snap.project)
                     .ws

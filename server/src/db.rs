@@ -5,9 +5,10 @@
 //!
 //! Granularity is what keeps an edit cheap. Every edit rebuilds the workspace index (a
 //! thousand pointer copies), but a file's diagnostics depend only on the documents its
-//! checks read ([`deps`]): a task on its theories, the config and the tasks sharing its
-//! id. When those are the same documents as before, the memoised diagnostics are reused;
-//! editing a theory re-checks exactly the tasks that could see it.
+//! checks read ([`deps`], derived from each check's declaration of what it reads): a task
+//! on the theories, the tasks sharing its id, and so on. When those are the same documents
+//! as before, the memoised diagnostics are reused; editing a theory re-checks exactly the
+//! tasks that could see it.
 //!
 //! Within one file, a large document is not parsed again from scratch: [`document`] starts
 //! from the file's last document ([`Recent`]) and re-parses only the entry an edit touched
@@ -16,12 +17,11 @@
 use fabula_core::check;
 use fabula_core::diagnostic::Diagnostic;
 use fabula_core::document::Document;
-use fabula_core::model::TaskBody;
-use fabula_core::schema::SchemaKind;
 use fabula_core::text::LineIndex;
 use fabula_core::workspace::Workspace;
-use fabula_engine::fingerprint::Current;
-use fabula_engine::scores::{ModelScore, TaskRecords};
+use fabula_engine::env::Env;
+use fabula_eval::fingerprint::Current;
+use fabula_eval::scores::{ModelScore, TaskRecords};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -83,23 +83,40 @@ pub struct SourceFile {
     pub bytes: Vec<u8>,
 }
 
-/// The project: its files (sorted by path) and the results store as last read.
+/// The project: its files (sorted by path), the results store as last read, and the
+/// environment (process, then `.env`), whose base-URL overrides decide which dialect each
+/// provider speaks and so today's fingerprints.
 #[salsa::input(debug)]
 pub struct Project {
     #[returns(ref)]
     pub files: Vec<SourceFile>,
     #[returns(ref)]
     pub results: Results,
+    #[returns(ref)]
+    pub env: Environment,
+}
+
+/// The environment as last read, compared by identity (a new read is a change).
+#[derive(Clone, Debug, Default)]
+pub struct Environment(pub Arc<Env>);
+
+impl PartialEq for Environment {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 /// The results store, split by task. Compared by identity: a new snapshot is a change.
 #[derive(Clone, Debug, Default)]
 pub struct Results(pub Arc<ResultsSnapshot>);
 
+/// The store's records, by record folder (as read) and by task (as scores read them).
+/// Built and updated by [`crate::results::Update`].
 #[derive(Debug, Default)]
 pub struct ResultsSnapshot {
     pub root: PathBuf,
-    pub by_task: HashMap<String, TaskRecords>,
+    pub folders: HashMap<PathBuf, Arc<crate::results::Folder>>,
+    pub by_task: HashMap<String, Arc<TaskRecords>>,
     pub problems: usize,
 }
 
@@ -148,14 +165,11 @@ pub fn lines(db: &dyn Db, file: SourceFile) -> Lines {
     Lines(Arc::new(LineIndex::new(&document(db, file).0.text)))
 }
 
-/// The whole workspace, plus the groups of documents that checks read across files.
+/// The whole workspace, and its documents grouped the ways checks read them.
 #[derive(Clone, Debug)]
 pub struct Ws {
     pub ws: Arc<Workspace>,
-    theories: Vec<Arc<Document>>,
-    config: Vec<Arc<Document>>,
-    by_task_id: HashMap<String, Vec<Arc<Document>>>,
-    revisions: Vec<Arc<Document>>,
+    inputs: Arc<check::Inputs>,
 }
 
 impl PartialEq for Ws {
@@ -171,32 +185,16 @@ pub fn workspace(db: &dyn Db, project: Project) -> Ws {
         .iter()
         .map(|f| document(db, *f).0.clone())
         .collect();
-    let mut out = Ws {
-        ws: Arc::new(Workspace::shared(docs.clone())),
-        theories: Vec::new(),
-        config: Vec::new(),
-        by_task_id: HashMap::new(),
-        revisions: Vec::new(),
-    };
-    for doc in docs {
-        match doc.kind {
-            Some(SchemaKind::Theory) => out.theories.push(doc),
-            Some(SchemaKind::Config) => out.config.push(doc),
-            Some(SchemaKind::Task) => {
-                if let Some(task) = doc.task() {
-                    if matches!(task.body, TaskBody::BeatRevision(_)) {
-                        out.revisions.push(doc.clone());
-                    }
-                    out.by_task_id.entry(task.id.clone()).or_default().push(doc);
-                }
-            }
-            _ => {}
-        }
+    let ws = Workspace::shared(docs);
+    let inputs = check::Inputs::new(&ws);
+    Ws {
+        ws: Arc::new(ws),
+        inputs: Arc::new(inputs),
     }
-    out
 }
 
-/// The documents one file's checks read (itself included), compared by identity.
+/// The documents one file's checks read (itself first), compared by identity. Derived
+/// from the checks' own declarations ([`check::Reads`]), never written down here.
 #[derive(Clone, Debug)]
 pub struct Deps(pub Vec<Arc<Document>>);
 
@@ -209,38 +207,7 @@ impl PartialEq for Deps {
 #[salsa::tracked(returns(ref))]
 pub fn deps(db: &dyn Db, project: Project, file: SourceFile) -> Deps {
     let me = document(db, file).0.clone();
-    let all = workspace(db, project);
-    let mut out = vec![me.clone()];
-    if me.model.is_none() {
-        // Semantic checks do not run on a document that did not load.
-        return Deps(out);
-    }
-    let mut add = |docs: &[Arc<Document>]| {
-        for d in docs {
-            if !out.iter().any(|o| Arc::ptr_eq(o, d)) {
-                out.push(d.clone());
-            }
-        }
-    };
-    match me.kind {
-        Some(SchemaKind::Task) => {
-            add(&all.theories);
-            add(&all.config);
-            if let Some(task) = me.task() {
-                if let Some(same) = all.by_task_id.get(&task.id) {
-                    add(same);
-                }
-                if matches!(task.body, TaskBody::BeatRevision(_)) {
-                    add(&all.revisions);
-                }
-            }
-        }
-        Some(SchemaKind::Theory) => add(&all.theories),
-        // The config's checks look at everything (which task types exist, which models).
-        Some(SchemaKind::Config) => add(all.ws.documents()),
-        _ => {}
-    }
-    Deps(out)
+    Deps(workspace(db, project).inputs.of(&me))
 }
 
 /// A file's diagnostics, compared by value: an edit that changes nothing a file reports
@@ -274,16 +241,14 @@ pub fn scores(db: &dyn Db, project: Project, file: SourceFile) -> Scores {
     let Some((_, config)) = all.ws.config() else {
         return Scores(Arc::default());
     };
-    let Some(prepared) = fabula_engine::setup::prepare(&all.ws, config, &doc) else {
+    let Some(prepared) = fabula_eval::prepared::prepare(&all.ws, config, &doc) else {
         return Scores(Arc::default());
     };
     let slop = fabula_engine::project::slop(&all.ws);
-    let current = Current {
-        config,
-        slop: &slop,
-    };
-    Scores(Arc::new(fabula_engine::scores::latest(
-        current,
+    let dialects = fabula_engine::setup::dialects(config, &project.env(db).0);
+    let current = Current::new(config, &slop, &dialects);
+    Scores(Arc::new(fabula_eval::scores::latest(
+        &current,
         &prepared,
         records,
         &config.judges,

@@ -1,30 +1,38 @@
 //! `fabula-lsp`: the language server. A thin layer over the core (checks, documents) and
 //! the engine (scores, runs): salsa keeps the derived data incremental, tower-lsp-server
 //! speaks the protocol. `PROTOCOL.md` lists what it offers beyond standard LSP.
+//!
+//! The shape (rust-analyzer's, ruff's): the transport reads the client's messages in
+//! order; changes to documents go to one change loop that owns the inputs; requests read
+//! snapshots on blocking threads; one publisher sends diagnostics.
 
 pub mod author;
+pub mod changes;
 pub mod db;
 pub mod handlers;
 pub mod ide;
-pub mod log;
+pub mod logging;
+pub mod ls;
 pub mod position;
+pub mod protocol;
 pub mod publish;
 pub mod results;
 pub mod run;
 pub mod server;
 pub mod state;
+pub mod transport;
 pub mod watch;
 
-pub use server::service;
-
-/// Serves the protocol on `input`/`output` until the client says `exit`.
+/// Serves the protocol on `input`/`output` until the client says `exit` or the input
+/// ends.
 pub async fn serve<I, O>(input: I, output: O)
 where
     I: tokio::io::AsyncRead + Unpin,
-    O: tokio::io::AsyncWrite,
+    O: tokio::io::AsyncWrite + Unpin,
 {
-    let (service, socket) = service();
-    tower_lsp_server::Server::new(input, output, socket)
-        .serve(service)
-        .await;
+    let (changes_tx, changes_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (service, socket, ls) = server::service(changes_tx);
+    changes::start(ls.clone(), changes_rx);
+    transport::serve(input, output, service, socket, ls.clone()).await;
+    ls.stop();
 }

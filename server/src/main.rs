@@ -3,6 +3,13 @@
 use std::io::Write;
 use std::process::ExitCode;
 
+/// mimalloc, not glibc's malloc: documents are re-parsed on whichever blocking thread is
+/// free, and glibc gave each such thread an arena that kept what was freed in it (a long
+/// edit session on a large file held two to three times the memory it used). mimalloc
+/// hands freed pages back to a shared pool and to the system.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const HELP: &str = "\
 fabula-lsp: the Fabula language server (speaks LSP over stdin/stdout)
 
@@ -20,7 +27,9 @@ OPTIONS:
     --help       Print this help
 
 ENVIRONMENT:
-    FABULA_LSP_LOG   error | warn | info (default) | debug; logs go to stderr
+    FABULA_LOG       which logs to write to stderr, e.g. `debug` or
+                     `fabula_lsp=debug,salsa=info` (default `warn,fabula_lsp=info`);
+                     RUST_LOG is read when FABULA_LOG is not set
     API keys for runs come from the environment or the project's .env file.
 
 See server/PROTOCOL.md for the commands and custom requests it offers.
@@ -51,10 +60,13 @@ fn main() -> ExitCode {
             }
         }
     }
-    fabula_lsp::log::init();
-    limit_malloc_arenas();
+    fabula_lsp::logging::init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        // Documents are built on blocking threads and freed on others; each thread an
+        // allocator serves keeps some of what was freed in it. A few threads keep that
+        // bounded (they queue, which the one-writer design makes rare).
+        .max_blocking_threads(4)
         .enable_all()
         .build()
     {
@@ -65,31 +77,8 @@ fn main() -> ExitCode {
         }
     };
     runtime.block_on(fabula_lsp::serve(tokio::io::stdin(), tokio::io::stdout()));
+    // A read of stdin may still be pending on a blocking thread (a client that sent
+    // `exit` but keeps the pipe open): do not wait for it.
+    runtime.shutdown_background();
     ExitCode::SUCCESS
-}
-
-/// glibc gives threads that allocate at the same time their own malloc arenas, up to eight
-/// per core, and each arena keeps what was freed in it. Documents are re-parsed on
-/// whichever blocking thread is free, so a long edit session on a large file held two to
-/// three times the memory it uses. Two arenas keep that bounded; glibc reads the limit
-/// from the environment only at start, hence the one re-exec (same PID, same stdio).
-/// `MALLOC_ARENA_MAX` set by the user is respected.
-fn limit_malloc_arenas() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        use std::os::unix::process::CommandExt;
-        if std::env::var_os("MALLOC_ARENA_MAX").is_some() {
-            return;
-        }
-        let Ok(exe) = std::env::current_exe() else {
-            return;
-        };
-        let err = std::process::Command::new(exe)
-            .args(std::env::args_os().skip(1))
-            .env("MALLOC_ARENA_MAX", "2")
-            .exec();
-        fabula_lsp::log::warn(format_args!(
-            "cannot limit malloc arenas ({err}); memory use may be higher"
-        ));
-    }
 }

@@ -1,30 +1,93 @@
-//! Publishing diagnostics: the edited file first, then every other file whose
-//! diagnostics changed (cross-file effects), each with the version it was computed for.
+//! Publishing diagnostics: one task, woken by the change loop after each batch of changes.
+//! It computes on a snapshot (on a blocking thread), sends the files the editor touched
+//! first, then every other file whose diagnostics changed (cross-file effects), each with
+//! the version of that snapshot.
 //!
-//! A refresh computes on a snapshot. Before sending, it checks that the file has not
-//! changed since (its version for open files) and that no newer refresh has already
-//! published it: an older result never overwrites a newer one.
+//! One publisher and snapshots that only move forward are what keep an older result from
+//! overwriting a newer one: no generation counters, no lock across a send. When a change
+//! arrives mid-computation, salsa cancels it and the next round starts from the newer
+//! snapshot, with the touched files carried over.
 
+use crate::changes::Touched;
 use crate::db;
-use crate::server::Ls;
+use crate::ls::Ls;
 use crate::state::{Snapshot, lock};
 use fabula_core::diagnostic::{Diagnostic, Severity};
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::collections::{BTreeSet, HashMap};
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex};
 use tower_lsp_server::ls_types::{
     self as lsp, DiagnosticRelatedInformation, Location, NumberOrString, Uri,
 };
 
-/// The generation a file's diagnostics were computed at, and the diagnostics.
-type Sent = HashMap<String, (u64, Arc<Vec<Diagnostic>>)>;
-
-/// What was last sent for each file.
+/// What the change loop has told the publisher since its last round.
 #[derive(Default)]
-pub struct Published {
-    sent: std::sync::Mutex<Sent>,
-    order: tokio::sync::Mutex<()>,
+pub struct Publisher {
+    pending: Mutex<Pending>,
+    wake: tokio::sync::Notify,
 }
 
+#[derive(Default)]
+struct Pending {
+    edited: BTreeSet<String>,
+    files: bool,
+    results: bool,
+}
+
+impl Publisher {
+    /// Called by the change loop after a batch.
+    pub fn changed(&self, touched: Touched) {
+        {
+            let mut p = lock(&self.pending);
+            p.edited.extend(touched.edited);
+            p.files |= touched.files;
+            p.results |= touched.results;
+        }
+        self.wake.notify_one();
+    }
+
+    fn take(&self) -> Pending {
+        std::mem::take(&mut *lock(&self.pending))
+    }
+
+    /// Puts back what a cancelled round did not get to.
+    fn restore(&self, edited: BTreeSet<String>) {
+        let mut p = lock(&self.pending);
+        p.edited.extend(edited);
+        p.files = true;
+    }
+}
+
+/// What was last published for each file: its version and its diagnostics.
+type Sent = HashMap<String, (Option<i32>, Arc<Vec<Diagnostic>>)>;
+
+/// The publishing task; started once the client said `initialized`.
+pub fn start(ls: &Arc<Ls>) {
+    let ls = ls.clone();
+    tokio::spawn(async move {
+        // What was last sent for each file.
+        let mut sent: Sent = HashMap::new();
+        loop {
+            let pending = ls.publisher.take();
+            if !pending.files && !pending.results && pending.edited.is_empty() {
+                ls.publisher.wake.notified().await;
+                continue;
+            }
+            if (pending.files || !pending.edited.is_empty())
+                && let Err(unsent) = round(&ls, &mut sent, pending.edited).await
+            {
+                // A newer change cancelled this round; its own wake-up follows.
+                ls.publisher.restore(unsent);
+                continue;
+            }
+            if pending.results {
+                crate::results::refresh_lenses(&ls).await;
+            }
+        }
+    });
+}
+
+/// One file's diagnostics, ready to send.
 struct Ready {
     path: String,
     uri: Uri,
@@ -33,90 +96,116 @@ struct Ready {
     lsp: Vec<lsp::Diagnostic>,
 }
 
-/// Re-diagnoses after the change that made `generation`: `first` (the edited file) right
-/// away, then the rest. Nothing happens when a newer change came since: its own refresh
-/// does the work.
-pub async fn refresh(ls: &Arc<Ls>, first: Option<String>, generation: u64) {
-    if ls.state.generation() != generation {
-        return;
+/// Publishes the edited files, then every file whose diagnostics differ from `sent`, then
+/// clears files that left the project. When a change cancels the computation: the edited
+/// files not yet sent.
+async fn round(
+    ls: &Arc<Ls>,
+    sent: &mut Sent,
+    edited: BTreeSet<String>,
+) -> Result<(), BTreeSet<String>> {
+    let first: Vec<String> = edited.iter().cloned().collect();
+    let Some((ready, _)) = compute(ls, Some(first), sent.clone()).await else {
+        return Err(edited);
+    };
+    send(ls, sent, ready).await;
+    let Some((ready, present)) = compute(ls, None, sent.clone()).await else {
+        return Err(BTreeSet::new());
+    };
+    send(ls, sent, ready).await;
+    let gone: Vec<String> = sent
+        .keys()
+        .filter(|p| !present.contains(*p))
+        .cloned()
+        .collect();
+    for path in gone {
+        sent.remove(&path);
+        if let Some(uri) = ls.state.uri_of(&path) {
+            ls.client.publish_diagnostics(uri, Vec::new(), None).await;
+        }
     }
-    if let Some(path) = first {
-        // The edited file is published even when unchanged: the client learns that
-        // this version was checked.
-        publish(ls, vec![path], generation, true).await;
-    }
-    if ls.state.generation() != generation {
-        return; // a newer change has its own refresh
-    }
-    publish(ls, ls.state.paths(), generation, false).await;
+    Ok(())
 }
 
-/// Computes and sends the diagnostics of `paths` that differ from what was sent (all of
-/// them when `always`).
-pub async fn publish(ls: &Arc<Ls>, paths: Vec<String>, generation: u64, always: bool) {
-    // `State::compute` already runs again when a change that is not an edit cancelled
-    // it; an error here means an edit overtook us, and the edit's refresh publishes.
-    let Ok(ready) = compute(ls, paths, always).await else {
-        return;
-    };
-    let _order = ls.published.order.lock().await;
+async fn send(ls: &Ls, sent: &mut Sent, ready: Vec<Ready>) {
     for r in ready {
-        if ls.state.version(&r.path) != r.version {
-            continue;
-        }
-        {
-            let mut sent = lock(&ls.published.sent);
-            if sent.get(&r.path).is_some_and(|(g, _)| *g > generation) {
-                continue;
-            }
-            sent.insert(r.path.clone(), (generation, r.diagnostics));
-        }
+        sent.insert(r.path, (r.version, r.diagnostics));
         ls.client.publish_diagnostics(r.uri, r.lsp, r.version).await;
     }
 }
 
+/// The diagnostics of `only` (always), or of every file whose diagnostics differ from
+/// `sent`; with the set of files the snapshot has. `None` when cancelled.
 async fn compute(
     ls: &Arc<Ls>,
-    paths: Vec<String>,
-    always: bool,
-) -> tower_lsp_server::jsonrpc::Result<Vec<Ready>> {
-    let versions: Vec<Option<i32>> = paths.iter().map(|p| ls.state.version(p)).collect();
+    only: Option<Vec<String>>,
+    sent: Sent,
+) -> Option<(Vec<Ready>, BTreeSet<String>)> {
+    let snap = ls.state.snapshot();
     let shared = ls.clone();
-    ls.state
-        .compute("diagnostics", move |snap| {
-            let sent = lock(&shared.published.sent).clone();
+    let joined = tokio::task::spawn_blocking(move || {
+        std::panic::catch_unwind(AssertUnwindSafe(|| {
             let mut out = Vec::new();
-            for (path, version) in paths.iter().cloned().zip(versions.iter().copied()) {
+            let paths: Vec<String> = match &only {
+                Some(paths) => paths.clone(),
+                None => snap
+                    .project
+                    .files(&snap.db)
+                    .iter()
+                    .map(|f| f.path(&snap.db).clone())
+                    .collect(),
+            };
+            let present: BTreeSet<String> = match only {
+                Some(_) => BTreeSet::new(),
+                None => paths.iter().cloned().collect(),
+            };
+            let always = present.is_empty();
+            for path in paths {
                 let Some(file) = snap.file(&path) else {
                     continue;
                 };
                 let diagnostics = db::diagnostics(&snap.db, snap.project, file).0.clone();
-                if !always && sent.get(&path).is_some_and(|(_, d)| *d == diagnostics) {
+                let version = snap.version(&path);
+                let last = sent.get(&path);
+                let unchanged =
+                    last.is_some_and(|(_, d)| Arc::ptr_eq(d, &diagnostics) || *d == diagnostics);
+                // An edited file is published even when its diagnostics did not change (the
+                // client waits for its version), but never twice for one version: a batch
+                // of edits can be published by the round of an earlier batch already.
+                let sent_as_is = unchanged && last.is_some_and(|(v, _)| *v == version);
+                if (!always && unchanged) || sent_as_is {
                     continue;
                 }
                 let Some(uri) = shared.state.uri_of(&path) else {
                     continue;
                 };
-                let lsp = to_lsp(snap, file, &diagnostics, |p| shared.state.uri_of(p));
+                let lsp = to_lsp(&snap, file, &diagnostics, |p| shared.state.uri_of(p));
                 out.push(Ready {
+                    version,
                     path,
                     uri,
-                    version,
                     diagnostics,
                     lsp,
                 });
             }
-            out
-        })
-        .await
-}
-
-/// Forgets what was sent for a file that left the project, clearing it in the editor.
-pub async fn clear(ls: &Arc<Ls>, path: &str) {
-    let had = lock(&ls.published.sent).remove(path).is_some();
-    if had && let Some(uri) = ls.state.uri_of(path) {
-        let _order = ls.published.order.lock().await;
-        ls.client.publish_diagnostics(uri, Vec::new(), None).await;
+            (out, present)
+        }))
+    })
+    .await;
+    match joined {
+        Ok(Ok(found)) => Some(found),
+        Ok(Err(payload)) if payload.is::<salsa::Cancelled>() => None,
+        Ok(Err(payload)) => {
+            tracing::error!(
+                "internal error computing diagnostics: {}",
+                crate::server::panic_message(payload.as_ref())
+            );
+            Some((Vec::new(), BTreeSet::new()))
+        }
+        Err(err) => {
+            tracing::error!("internal error computing diagnostics: {err}");
+            Some((Vec::new(), BTreeSet::new()))
+        }
     }
 }
 

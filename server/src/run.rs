@@ -1,58 +1,39 @@
-//! Running one task from the editor: through the same engine and store as `fabula run`,
-//! with work-done progress, cancellation (the progress's cancel button, or cancelling the
-//! request), and a clear answer when a key is missing or the workspace is not trusted.
+//! Running one task from the editor: through the same engine, recorder and store as
+//! `fabula run`, holding the store's write lock, with work-done progress, cancellation
+//! (the progress's cancel button, or cancelling the request), and a clear answer when a
+//! key is missing, the store is busy or the workspace is not trusted.
 //!
-//! A run never replaces a result: when today's sample 0 exists, it adds the next sample.
-//! A re-judge runs the judges again on the model's latest generation.
+//! A run re-runs the model's latest sample of the task (sample 0 the first time): the
+//! records it replaces move to their folder's `history/`, kept and never counted, so a
+//! task run once more from the editor does not weigh double. A re-judge runs the judges
+//! again on that generation, superseding their old evaluations the same way.
 
 use crate::db;
-use crate::server::Ls;
+use crate::ls::Ls;
+use crate::protocol::{ActiveRun, RunArgs, RunResult, RunsParams};
 use crate::state::lock;
 use fabula_core::diagnostic::Severity;
-use fabula_core::model::{Config, EvaluationRecord, GenerationRecord, Status};
+use fabula_core::model::{Config, Status};
 use fabula_engine::env::Env;
-use fabula_engine::fingerprint::Current;
 use fabula_engine::provider::Tuning;
-use fabula_engine::scheduler::{Job, PreparedTask, Sink};
+use fabula_engine::recorder::{self, Collect, Reporter, Stored, Tally};
+use fabula_engine::scheduler::{Control, Event};
 use fabula_engine::store::Store;
-use serde::{Deserialize, Serialize};
+use fabula_eval::fingerprint::Current;
+use fabula_eval::plan;
+use fabula_eval::prepared::{self, PreparedTask};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tower_lsp_server::jsonrpc;
 use tower_lsp_server::ls_types::{MessageType, NumberOrString, ProgressToken};
 
-#[derive(Debug, Deserialize)]
-pub struct RunArgs {
-    #[serde(default)]
-    pub uri: Option<String>,
-    pub task: String,
-    pub model: String,
-    #[serde(default)]
-    pub judges: Option<Vec<String>>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct RunResult {
-    pub task: String,
-    pub model: String,
-    /// Final score on 0..=1, as the code lens shows it.
-    #[serde(rename = "final")]
-    pub final_score: Option<f64>,
-    pub passed: Option<bool>,
-    pub files: Vec<PathBuf>,
-    pub message: String,
-}
-
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 struct Active {
     task: String,
     model: String,
-    #[serde(skip)]
     token: Option<ProgressToken>,
-    #[serde(skip)]
     cancel: Arc<tokio::sync::Notify>,
-    #[serde(skip)]
     id: u64,
 }
 
@@ -78,8 +59,15 @@ impl Runs {
         }
     }
 
-    fn list(&self) -> serde_json::Value {
-        serde_json::json!({ "active": *lock(&self.active) })
+    fn list(&self) -> RunsParams {
+        let active = lock(&self.active)
+            .iter()
+            .map(|a| ActiveRun {
+                task: a.task.clone(),
+                model: a.model.clone(),
+            })
+            .collect();
+        RunsParams { active }
     }
 }
 
@@ -100,8 +88,13 @@ struct Prepared {
     config: Config,
     task: Arc<PreparedTask>,
     slop: Vec<String>,
+    /// The sample to run: the model's latest with today's fingerprint, else 0.
     sample: u32,
+    /// The model's latest generation's file, and its evaluations' files.
     latest: Option<PathBuf>,
+    latest_evaluations: Vec<PathBuf>,
+    /// Today's records of `sample` (generation and evaluations): what a run replaces.
+    replaced: Vec<PathBuf>,
 }
 
 pub(crate) fn refuse(message: impl Into<String>) -> jsonrpc::Error {
@@ -131,30 +124,38 @@ async fn run_inner(ls: &Arc<Ls>, args: RunArgs, rejudge: bool) -> jsonrpc::Resul
     let session = ls.state.session();
     if !session.trusted {
         return Err(refuse(
-            "this workspace is not trusted, so runs are off; trust it to run tasks",
+            "this workspace is not trusted, so runs are off: trust it in VS Code, or start the server with initializationOptions.trusted = true",
         ));
     }
     let root = ls
         .state
         .root()
         .ok_or_else(|| refuse("no project folder is open (a folder with fabula.yaml)"))?;
+    let env = Env::load(&root).map_err(refuse)?;
     let task_id = args.task.clone();
     let model = args.model.clone();
-    let prepared = ls
+    let judges = args.judges.clone();
+    let dialect_env = env.clone();
+    let (prepared, job) = ls
         .state
-        .compute("run", move |snap| prepare(snap, &task_id, &model))
+        .compute(move |snap| {
+            let prepared = prepare(snap, &task_id, &model, &dialect_env)?;
+            let judges = judges
+                .clone()
+                .unwrap_or_else(|| prepared.config.judges.clone());
+            let dialects = fabula_engine::setup::dialects(&prepared.config, &dialect_env);
+            let current = Current::new(&prepared.config, &prepared.slop, &dialects);
+            let job = plan::job(&current, &prepared.task, &model, prepared.sample, &judges)
+                .ok_or_else(|| refuse(format!("no model `{model}` in fabula.yaml")))?;
+            Ok::<_, jsonrpc::Error>((prepared, job))
+        })
         .await??;
-    let judges = args
-        .judges
-        .clone()
-        .unwrap_or_else(|| prepared.config.judges.clone());
-    let env = Env::load(&root).map_err(refuse)?;
     let engine = fabula_engine::setup::engine(
         &prepared.config,
         &env,
         &Tuning::default(),
         std::slice::from_ref(&args.model),
-        &judges,
+        &job.judges,
         prepared.slop.clone(),
     )
     .map_err(|errors| {
@@ -165,28 +166,26 @@ async fn run_inner(ls: &Arc<Ls>, args: RunArgs, rejudge: bool) -> jsonrpc::Resul
         ))
     })?;
     let store = Store::new(root.join("results"));
-    let existing = match (&prepared.latest, rejudge) {
-        (Some(path), true) => {
-            Some(Arc::new(store.read_generation(path).map_err(|e| {
-                refuse(format!("cannot read {}: {e}", path.display()))
-            })?))
-        }
-        (None, true) => {
+    // One writer per store: a `fabula run` on this project, or another editor run.
+    let _lock = store.lock().map_err(|e| refuse(e.to_string()))?;
+    let mut job = job;
+    let replaced = if rejudge {
+        let Some(path) = prepared.latest.clone() else {
             return Err(refuse(format!(
                 "{} has no result for {} to re-judge; run it first",
                 args.model, args.task
             )));
-        }
-        _ => None,
+        };
+        let g = store
+            .read_generation(&path)
+            .map_err(|e| refuse(format!("cannot read {}: {e}", path.display())))?;
+        job.sample = g.sample;
+        job.existing = Some(path);
+        prepared.latest_evaluations.clone()
+    } else {
+        prepared.replaced.clone()
     };
-    let sample = existing.as_ref().map_or(prepared.sample, |g| g.sample);
-    let job = Job {
-        task: prepared.task.clone(),
-        model: args.model.clone(),
-        sample,
-        judges,
-        existing,
-    };
+    let sample = job.sample;
 
     let id = ls.runs.next.fetch_add(1, Ordering::SeqCst);
     let token = session
@@ -223,49 +222,83 @@ async fn run_inner(ls: &Arc<Ls>, args: RunArgs, rejudge: bool) -> jsonrpc::Resul
         }
         _ => None,
     };
-    crate::log::info(format_args!("{title} (sample {sample})"));
-    let sink = Arc::new(StoreSink {
-        store,
-        written: Mutex::default(),
-    });
+    tracing::info!("{title} (sample {sample})");
+    // What this run replaces becomes history before the new records are written.
+    let stamp = fabula_engine::scheduler::now();
+    let superseded = store
+        .supersede(&replaced, &stamp)
+        .map_err(|e| refuse(format!("cannot move the old results aside: {e}")))?;
+    let collect = Collect::default();
+    let control = Arc::new(Control::default());
+    let (events, recorder) = recorder::start(
+        Some(store.clone()),
+        Arc::clone(&control),
+        vec![Box::new(collect.clone()), Box::new(PanicHook)],
+    );
     let engine = Arc::new(engine);
     let cancelled = tokio::select! {
-        () = engine.run(vec![job], sink.clone()) => false,
-        () = cancel.notified() => true,
+        () = engine.run(vec![job], Some(store), events, Arc::clone(&control)) => false,
+        () = cancel.notified() => {
+            control.abort();
+            true
+        }
     };
+    let (tally, _) = tokio::task::spawn_blocking(move || recorder.finish())
+        .await
+        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
     drop(registered);
     if let Some(p) = progress {
         p.finish_with_message(if cancelled { "cancelled" } else { "done" })
             .await;
     }
     notify_runs(ls).await;
-    crate::results::reload(ls).await;
-    crate::results::refresh_lenses(ls).await;
-    let written = std::mem::take(&mut *lock(&sink.written));
-    let mut result = summarize(args, written, cancelled)?;
+    // The watcher would see these records too, a moment later; the score below must
+    // include them now.
+    let mut paths: Vec<PathBuf> = collect.paths();
+    paths.extend(superseded);
+    paths.extend(replaced);
+    crate::results::changed(ls, paths).await;
+    let mut result = summarize(args, &collect, &tally, cancelled)?;
     let (task, model) = (result.task.clone(), result.model.clone());
     let score = ls
         .state
-        .compute("run", move |snap| {
+        .compute(move |snap| {
             let ws = &db::workspace(&snap.db, snap.project).ws;
             let doc = ws.tasks_with_id(&task).next()?;
             let file = snap.file(&doc.path)?;
             let scores = db::scores(&snap.db, snap.project, file).0.clone();
             let s = scores.iter().find(|s| s.model == model)?;
-            Some((s.final_score.map(|f| f / 100.0), s.pass))
+            Some((s.final_score, s.pass))
         })
         .await;
     if let Ok(Some((final_score, passed))) = score {
         result.final_score = final_score;
         result.passed = passed;
         if let Some(f) = final_score {
-            result.message = format!("{} scored {f:.2} on {}", result.model, result.task);
+            result.message = format!("{} scored {f:.1} on {}", result.model, result.task);
         }
     }
     Ok(result)
 }
 
-fn prepare(snap: &crate::state::Snapshot, task_id: &str, model: &str) -> jsonrpc::Result<Prepared> {
+/// The test-only hook that panics inside an editor run, on the recorder's thread
+/// ([`crate::server::test_panic`]): the panic must reach the request's boundary.
+struct PanicHook;
+
+impl Reporter for PanicHook {
+    fn on(&mut self, event: &Event, _stored: &Stored, _tally: &Tally) {
+        if matches!(event, Event::Generation(_)) {
+            crate::server::test_panic("engine");
+        }
+    }
+}
+
+fn prepare(
+    snap: &crate::state::Snapshot,
+    task_id: &str,
+    model: &str,
+    env: &Env,
+) -> jsonrpc::Result<Prepared> {
     let ws = &db::workspace(&snap.db, snap.project).ws;
     let Some((config_doc, config)) = ws.config() else {
         return Err(refuse("fabula.yaml is missing or has errors; fix it first"));
@@ -285,112 +318,114 @@ fn prepare(snap: &crate::state::Snapshot, task_id: &str, model: &str) -> jsonrpc
         )));
     }
     let Some(doc) = ws.tasks_with_id(task_id).next() else {
+        // A task file that did not load (the code lens names it by its `id` value, or its
+        // file name) is refused for the same reason the lens gives.
+        let broken = ws.documents().iter().find(|d| {
+            d.kind == Some(fabula_core::schema::SchemaKind::Task)
+                && d.value
+                    .as_ref()
+                    .and_then(|v| v["id"].as_str())
+                    .unwrap_or(d.stem())
+                    == task_id
+        });
+        if let Some(file) = broken.and_then(|d| snap.file(&d.path)) {
+            let errors = errors_in(snap, file);
+            return Err(refuse(format!(
+                "task `{task_id}` has {errors} error(s); fix them before running it"
+            )));
+        }
         return Err(refuse(format!("no task with id `{task_id}`")));
     };
     let file = snap
         .file(&doc.path)
         .ok_or_else(|| refuse(format!("{} is not loaded", doc.path)))?;
-    let errors = db::diagnostics(&snap.db, snap.project, file)
-        .0
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .count();
+    let errors = errors_in(snap, file);
     if errors > 0 {
         return Err(refuse(format!(
             "task `{task_id}` has {errors} error(s); fix them before running it"
         )));
     }
-    let task = fabula_engine::setup::prepare(ws, config, doc)
+    let task = prepared::prepare(ws, config, doc)
         .ok_or_else(|| refuse(format!("task `{task_id}` cannot be prepared (its theory?)")))?;
     let slop = fabula_engine::project::slop(ws);
-    let current = Current {
-        config,
-        slop: &slop,
-    };
+    let dialects = fabula_engine::setup::dialects(config, env);
+    let current = Current::new(config, &slop, &dialects);
     let today = current.generation(&task, model);
     let results = snap.project.results(&snap.db).0.clone();
     let records = results.by_task.get(task_id);
-    let samples: Vec<u32> = records
-        .into_iter()
-        .flat_map(|r| &r.generations)
-        .filter(|(_, g)| g.model == model && Some(&g.fingerprint) == today.as_ref())
-        .map(|(_, g)| g.sample)
+    let todays = || {
+        records
+            .into_iter()
+            .flat_map(|r| &r.generations)
+            .filter(|(_, g)| g.model == model && Some(&g.fingerprint) == today.as_ref())
+    };
+    let sample = todays().map(|(_, g)| g.sample).max().unwrap_or(0);
+    let mut replaced: Vec<PathBuf> = todays()
+        .filter(|(_, g)| g.sample == sample)
+        .map(|(p, _)| p.clone())
         .collect();
-    let sample = samples.iter().max().map_or(0, |m| m + 1);
-    let latest = db::scores(&snap.db, snap.project, file)
+    replaced.extend(
+        records
+            .into_iter()
+            .flat_map(|r| &r.evaluations)
+            .filter(|(_, e)| {
+                e.model == model
+                    && e.sample == sample
+                    && Some(&e.generation_fingerprint) == today.as_ref()
+            })
+            .map(|(p, _)| p.clone()),
+    );
+    let latest_score = db::scores(&snap.db, snap.project, file)
         .0
         .iter()
         .find(|s| s.model == model)
-        .and_then(|s| s.files.first().cloned());
+        .cloned();
+    let latest = latest_score.as_ref().and_then(|s| s.files.first().cloned());
+    let latest_evaluations = latest_score
+        .map(|s| s.files.into_iter().skip(1).collect())
+        .unwrap_or_default();
     Ok(Prepared {
         config: config.clone(),
         task: Arc::new(task),
         slop,
         sample,
         latest,
+        latest_evaluations,
+        replaced,
     })
+}
+
+/// How many errors a file has: a run refuses a task with any.
+pub fn errors_in(snap: &crate::state::Snapshot, file: db::SourceFile) -> usize {
+    db::diagnostics(&snap.db, snap.project, file)
+        .0
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count()
 }
 
 async fn notify_runs(ls: &Arc<Ls>) {
     let list = ls.runs.list();
-    ls.client.send_notification::<RunsNotification>(list).await;
+    ls.client
+        .send_notification::<crate::protocol::Runs>(list)
+        .await;
 }
 
-enum RunsNotification {}
-
-impl tower_lsp_server::ls_types::notification::Notification for RunsNotification {
-    type Params = serde_json::Value;
-    const METHOD: &'static str = "fabula/runs";
-}
-
-/// Writes each record the moment it exists, and remembers where.
-struct StoreSink {
-    store: Store,
-    written: Mutex<Vec<Written>>,
-}
-
-enum Written {
-    Generation(PathBuf, Box<GenerationRecord>),
-    Evaluation(PathBuf, Box<EvaluationRecord>),
-    Failed(String),
-}
-
-impl Sink for StoreSink {
-    fn generation(&self, record: &GenerationRecord) {
-        let w = match self.store.write_generation(record) {
-            Ok(path) => Written::Generation(path, Box::new(record.clone())),
-            Err(e) => Written::Failed(format!("cannot write the generation: {e}")),
-        };
-        lock(&self.written).push(w);
+fn summarize(
+    args: RunArgs,
+    collect: &Collect,
+    tally: &Tally,
+    cancelled: bool,
+) -> jsonrpc::Result<RunResult> {
+    if let Some(why) = &tally.first_write_error {
+        return Err(refuse(why.clone()));
     }
-
-    fn evaluation(&self, record: &EvaluationRecord) {
-        let w = match self.store.write_evaluation(record) {
-            Ok(path) => Written::Evaluation(path, Box::new(record.clone())),
-            Err(e) => Written::Failed(format!("cannot write an evaluation: {e}")),
-        };
-        lock(&self.written).push(w);
+    if let Some(why) = &tally.refused {
+        return Err(refuse(why.clone()));
     }
-}
-
-fn summarize(args: RunArgs, written: Vec<Written>, cancelled: bool) -> jsonrpc::Result<RunResult> {
-    let mut files = Vec::new();
-    let mut generation = None;
-    let mut evaluations = Vec::new();
-    for w in written {
-        match w {
-            Written::Generation(p, g) => {
-                files.push(p);
-                generation = Some(g);
-            }
-            Written::Evaluation(p, e) => {
-                files.push(p);
-                evaluations.push(e);
-            }
-            Written::Failed(why) => return Err(refuse(why)),
-        }
-    }
-    let judged: Vec<&EvaluationRecord> = evaluations.iter().map(|e| e.as_ref()).collect();
+    let files = collect.paths();
+    let generation = collect.generations().into_iter().last();
+    let judged = collect.evaluations();
     let ok = judged.iter().filter(|e| e.status == Status::Ok).count();
     let message = match (&generation, cancelled) {
         (_, true) => format!(

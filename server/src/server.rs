@@ -1,68 +1,163 @@
-//! The `LanguageServer` implementation: each method hands its parameters to its handler
-//! (one file each under `handlers/`). Everything handlers share lives in [`Ls`].
+//! The dispatcher: each protocol method goes to its handler (one file each under
+//! `handlers/`), behind a panic boundary. What handlers share is [`crate::ls::Ls`], in its
+//! own module: handlers never import this one.
+//!
+//! The panic boundary: a request whose handler panics (a bug in a feature, in the engine
+//! during a run) is answered with an internal error and logged; the server goes on.
 
 use crate::handlers;
-use crate::publish::Published;
-use crate::run::Runs;
-use crate::state::State;
-use std::sync::{Arc, Mutex};
-use tower_lsp_server::jsonrpc::Result;
+use crate::ls::Ls;
+use crate::protocol;
+use futures_util::FutureExt as _;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
+use tower_lsp_server::ls_types::notification::{
+    DidChangeTextDocument, DidChangeWatchedFiles, DidCloseTextDocument, DidOpenTextDocument,
+    Notification,
+};
+use tower_lsp_server::ls_types::request::Request;
 use tower_lsp_server::ls_types::*;
-use tower_lsp_server::{Client, LanguageServer, LspService};
-
-/// What every handler and background task sees.
-pub struct Ls {
-    pub client: Client,
-    pub state: State,
-    pub published: Published,
-    pub runs: Runs,
-    pub watcher: Mutex<Option<crate::watch::Watcher>>,
-}
+use tower_lsp_server::{LanguageServer, LspService};
 
 pub struct Server(pub Arc<Ls>);
 
-/// The service, with Fabula's custom requests registered.
-pub fn service() -> (LspService<Server>, tower_lsp_server::ClientSocket) {
-    LspService::build(|client| {
-        Server(Arc::new(Ls {
-            client,
-            state: State::default(),
-            published: Published::default(),
-            runs: Runs::default(),
-            watcher: Mutex::new(None),
-        }))
+/// The service, with Fabula's custom requests registered; and the shared state, for the
+/// transport and the change loop.
+pub fn service(
+    changes: tokio::sync::mpsc::UnboundedSender<crate::changes::Change>,
+) -> (LspService<Server>, tower_lsp_server::ClientSocket, Arc<Ls>) {
+    let mut shared = None;
+    let (service, socket) = LspService::build(|client| {
+        let ls = Ls::new(client, changes);
+        shared = Some(ls.clone());
+        Server(ls)
     })
-    .custom_method("fabula/models", Server::models)
-    .custom_method("fabula/resultFiles", Server::result_files)
-    .custom_method("fabula/leaderboard", Server::leaderboard)
+    .custom_method(<protocol::Models as Request>::METHOD, Server::models)
+    .custom_method(
+        <protocol::ResultFiles as Request>::METHOD,
+        Server::result_files,
+    )
+    .custom_method(
+        <protocol::Leaderboard as Request>::METHOD,
+        Server::leaderboard,
+    )
     .custom_method("window/workDoneProgress/cancel", Server::cancel_progress)
-    .finish()
+    .finish();
+    let Some(ls) = shared else {
+        unreachable!("LspService::build calls its closure before it returns")
+    };
+    (service, socket, ls)
+}
+
+/// Runs one request's handler; a panic becomes an internal-error answer and a log line.
+pub async fn guard<T>(what: &str, handler: impl Future<Output = Result<T>>) -> Result<T> {
+    let handler = async {
+        test_panic(what);
+        handler.await
+    };
+    match AssertUnwindSafe(handler).catch_unwind().await {
+        Ok(answer) => answer,
+        Err(payload) => {
+            let why = panic_message(payload.as_ref());
+            tracing::error!("internal error in {what}: {why}");
+            Err(Error {
+                code: ErrorCode::InternalError,
+                message: format!("internal error in {what}: {why}").into(),
+                data: None,
+            })
+        }
+    }
+}
+
+/// Test support, debug builds only: `FABULA_LSP_TEST_PANIC=<what>` (a request name, or
+/// `engine` for inside a run's job) panics there, so the panic boundary is tested against
+/// a real server process. Release builds have no such hook.
+pub fn test_panic(what: &str) {
+    #[cfg(debug_assertions)]
+    if std::env::var("FABULA_LSP_TEST_PANIC").is_ok_and(|w| w == what) {
+        panic!("FABULA_LSP_TEST_PANIC={what}");
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = what;
+}
+
+/// The text of a panic's payload.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a handler panicked".into())
+}
+
+impl crate::transport::Handler for Ls {
+    /// The notifications that change documents, applied in wire order.
+    fn in_order(&self, method: &str, params: serde_json::Value) -> bool {
+        fn parse<N: Notification>(params: serde_json::Value) -> Option<N::Params> {
+            serde_json::from_value(params)
+                .inspect_err(|e| tracing::warn!("bad {} parameters: {e}", N::METHOD))
+                .ok()
+        }
+        match method {
+            DidOpenTextDocument::METHOD => {
+                if let Some(p) = parse::<DidOpenTextDocument>(params) {
+                    handlers::did_open::handle(self, p);
+                }
+            }
+            DidChangeTextDocument::METHOD => {
+                if let Some(p) = parse::<DidChangeTextDocument>(params) {
+                    handlers::did_change::handle(self, p);
+                }
+            }
+            DidCloseTextDocument::METHOD => {
+                if let Some(p) = parse::<DidCloseTextDocument>(params) {
+                    handlers::did_close::handle(self, p);
+                }
+            }
+            DidChangeWatchedFiles::METHOD => {
+                if let Some(p) = parse::<DidChangeWatchedFiles>(params) {
+                    handlers::watched_files::handle(self, p);
+                }
+            }
+            _ => return false,
+        }
+        true
+    }
 }
 
 impl Server {
-    async fn models(&self, params: serde_json::Value) -> Result<serde_json::Value> {
-        handlers::models::handle(&self.0, params).await
+    async fn models(&self, _: protocol::Empty) -> Result<protocol::ModelsResult> {
+        guard("fabula/models", handlers::models::handle(&self.0)).await
     }
 
     async fn result_files(
         &self,
-        params: handlers::result_files::Params,
-    ) -> Result<serde_json::Value> {
-        handlers::result_files::handle(&self.0, params).await
+        params: protocol::ResultFilesParams,
+    ) -> Result<protocol::ResultFilesResult> {
+        guard(
+            "fabula/resultFiles",
+            handlers::result_files::handle(&self.0, params),
+        )
+        .await
+    }
+
+    async fn leaderboard(&self, _: protocol::Empty) -> Result<protocol::LeaderboardResult> {
+        guard("fabula/leaderboard", handlers::leaderboard::handle(&self.0)).await
     }
 
     async fn cancel_progress(&self, params: WorkDoneProgressCancelParams) {
-        self.0.runs.cancel(&params.token);
-    }
-
-    async fn leaderboard(&self, params: serde_json::Value) -> Result<serde_json::Value> {
-        handlers::leaderboard::handle(&self.0, params).await
+        handlers::cancel_progress::handle(&self.0, params);
     }
 }
 
 impl LanguageServer for Server {
     async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
-        handlers::initialize::handle(&self.0, params)
+        guard("initialize", async {
+            handlers::initialize::handle(&self.0, params)
+        })
+        .await
     }
 
     async fn initialized(&self, params: InitializedParams) {
@@ -70,61 +165,53 @@ impl LanguageServer for Server {
     }
 
     async fn shutdown(&self) -> Result<()> {
-        self.0.runs.cancel_all();
-        Ok(())
-    }
-
-    async fn did_open(&self, params: DidOpenTextDocumentParams) {
-        handlers::did_open::handle(&self.0, params).await;
-    }
-
-    async fn did_change(&self, params: DidChangeTextDocumentParams) {
-        handlers::did_change::handle(&self.0, params).await;
-    }
-
-    async fn did_close(&self, params: DidCloseTextDocumentParams) {
-        handlers::did_close::handle(&self.0, params).await;
-    }
-
-    async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
-        handlers::watched_files::handle(&self.0, params).await;
+        guard("shutdown", async {
+            handlers::shutdown::handle(&self.0);
+            Ok(())
+        })
+        .await
     }
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
-        handlers::hover::handle(&self.0, params).await
+        guard("hover", handlers::hover::handle(&self.0, params)).await
     }
 
     async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
-        handlers::code_lens::handle(&self.0, params).await
+        guard("codeLens", handlers::code_lens::handle(&self.0, params)).await
     }
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
-        handlers::code_action::handle(&self.0, params).await
+        guard("codeAction", handlers::code_action::handle(&self.0, params)).await
     }
 
     async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
-        handlers::completion::handle(&self.0, params).await
+        guard("completion", handlers::completion::handle(&self.0, params)).await
     }
 
     async fn goto_definition(
         &self,
         params: GotoDefinitionParams,
     ) -> Result<Option<GotoDefinitionResponse>> {
-        handlers::definition::handle(&self.0, params).await
+        guard("definition", handlers::definition::handle(&self.0, params)).await
     }
 
     async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
-        handlers::references::handle(&self.0, params).await
+        guard("references", handlers::references::handle(&self.0, params)).await
     }
 
     async fn document_symbol(
         &self,
         params: DocumentSymbolParams,
     ) -> Result<Option<DocumentSymbolResponse>> {
-        handlers::document_symbol::handle(&self.0, params).await
+        guard(
+            "documentSymbol",
+            handlers::document_symbol::handle(&self.0, params),
+        )
+        .await
     }
 
     async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<LSPAny>> {
-        handlers::execute_command::handle(&self.0, params).await
+        let what = format!("workspace/executeCommand {}", params.command);
+        guard(&what, handlers::execute_command::handle(&self.0, params)).await
     }
 }

@@ -1,13 +1,14 @@
 //! The server's state: the database, the files it knows and which of them the editor has
-//! open, the negotiated settings, and the runs in flight.
+//! open, and the negotiated settings.
 //!
-//! Mutations (an edit, a file changed on disk, a new results snapshot) take the database
-//! lock and set inputs synchronously; salsa cancels computations on older snapshots and
-//! waits for them to let go. Reads clone the database (a cheap handle) and compute on a
-//! blocking thread ([`State::compute`]), so no request ever holds the lock across an
-//! `.await`.
+//! One writer, many readers. Only the change loop ([`crate::changes`]) sets inputs, on its
+//! own thread, in the order changes arrived; salsa cancels computations on older snapshots
+//! and waits for them to let go, which blocks that thread and nothing else. Readers take a
+//! [`Snapshot`] (a database handle, the open files' versions) and compute on a blocking
+//! thread ([`State::compute`]); a request first waits until every change queued before it
+//! is applied, so it answers on the text the client last sent.
 
-use crate::db::{self, Database, Project, Results, SourceFile};
+use crate::db::{self, Database, Environment, Project, Results, SourceFile};
 use crate::position::{Encoding, Positions};
 use fabula_core::document::Document;
 use salsa::Setter as _;
@@ -31,6 +32,21 @@ pub struct Session {
     pub watched_files_dynamic: bool,
 }
 
+impl Default for Session {
+    /// Before `initialize`: no root, UTF-16, no runs.
+    fn default() -> Session {
+        Session {
+            root: None,
+            encoding: Encoding::Utf16,
+            inline_scores: true,
+            trusted: false,
+            code_lens_refresh: false,
+            work_done_progress: false,
+            watched_files_dynamic: false,
+        }
+    }
+}
+
 #[derive(Debug)]
 struct FileEntry {
     input: SourceFile,
@@ -38,26 +54,41 @@ struct FileEntry {
     open: Option<i32>,
 }
 
+#[derive(Default)]
+struct Files {
+    entries: BTreeMap<String, FileEntry>,
+    /// The open files' versions, shared with snapshots (replaced, never changed in place).
+    versions: Arc<HashMap<String, i32>>,
+}
+
 pub struct State {
     db: Mutex<Database>,
     project: Project,
-    files: Mutex<BTreeMap<String, FileEntry>>,
+    files: Mutex<Files>,
     session: OnceLock<Session>,
-    /// Bumped by every change; a refresh computed for an older generation is dropped.
-    generation: AtomicU64,
     /// The last document of each file that parsed: completion and outline keep working
     /// while the text is momentarily broken.
     last_good: Mutex<HashMap<String, Arc<Document>>>,
-    /// False until the project is loaded: requests wait for it (a command sent right
-    /// after `initialized` must see the project, not an empty one).
+    /// Changes queued for the change loop, and how many it has applied.
+    sent: AtomicU64,
+    applied: tokio::sync::watch::Sender<u64>,
+    /// Bumped by each edit of an open file's text: a computation cancelled by one answers
+    /// `ContentModified` (the client's position may be stale); by anything else, it runs
+    /// again.
+    edits: AtomicU64,
+    /// False until the project and the results are read: requests wait for both (a hover
+    /// right after `initialize` must not say "no results yet" for a store that has some).
     ready: tokio::sync::watch::Sender<bool>,
 }
 
-/// A read-only view for one computation: a database handle and the project.
+/// A read-only view for one computation: a database handle, the project, and the open
+/// files' versions at the same instant.
 pub struct Snapshot {
     pub db: Database,
     pub project: Project,
     pub encoding: Encoding,
+    pub versions: Arc<HashMap<String, i32>>,
+    edits: u64,
 }
 
 impl Snapshot {
@@ -80,6 +111,11 @@ impl Snapshot {
             encoding: self.encoding,
         }
     }
+
+    /// The editor's version of an open file.
+    pub fn version(&self, path: &str) -> Option<i32> {
+        self.versions.get(path).copied()
+    }
 }
 
 pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -89,16 +125,27 @@ pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Default for State {
     fn default() -> Self {
         let db = Database::default();
-        let project = Project::new(&db, Vec::new(), Results::default());
+        let project = Project::new(&db, Vec::new(), Results::default(), Environment::default());
         State {
             db: Mutex::new(db),
             project,
-            files: Mutex::new(BTreeMap::new()),
+            files: Mutex::default(),
             session: OnceLock::new(),
-            generation: AtomicU64::new(0),
             last_good: Mutex::new(HashMap::new()),
+            sent: AtomicU64::new(0),
+            applied: tokio::sync::watch::Sender::new(0),
+            edits: AtomicU64::new(0),
             ready: tokio::sync::watch::Sender::new(false),
         }
+    }
+}
+
+/// How a computation on a snapshot can fail.
+fn content_modified() -> jsonrpc::Error {
+    jsonrpc::Error {
+        code: jsonrpc::ErrorCode::ServerError(-32801),
+        message: "content modified".into(),
+        data: None,
     }
 }
 
@@ -108,34 +155,43 @@ impl State {
     }
 
     pub fn session(&self) -> Session {
-        self.session.get().cloned().unwrap_or(Session {
-            root: None,
-            encoding: Encoding::Utf16,
-            inline_scores: true,
-            trusted: true,
-            code_lens_refresh: false,
-            work_done_progress: false,
-            watched_files_dynamic: false,
-        })
+        self.session.get().cloned().unwrap_or_default()
     }
 
     pub fn root(&self) -> Option<PathBuf> {
         self.session.get().and_then(|s| s.root.clone())
     }
 
-    /// The project is loaded (or there is none): requests may answer.
+    /// The project and the results are read (or there is no project): requests may answer.
     pub fn set_ready(&self) {
         self.ready.send_replace(true);
     }
 
-    async fn wait_ready(&self) {
-        let mut ready = self.ready.subscribe();
-        let _ =
-            tokio::time::timeout(std::time::Duration::from_secs(30), ready.wait_for(|r| *r)).await;
+    /// Counts a change queued for the change loop ([`crate::ls::Ls::change`]).
+    pub fn sent(&self) {
+        self.sent.fetch_add(1, Ordering::SeqCst);
     }
 
-    pub fn generation(&self) -> u64 {
-        self.generation.load(Ordering::SeqCst)
+    /// The change loop applied `n` more changes.
+    pub fn applied(&self, n: u64) {
+        self.applied.send_modify(|a| *a += n);
+    }
+
+    /// Waits until the project is loaded and every change queued so far is applied.
+    async fn caught_up(&self) {
+        let wanted = self.sent.load(Ordering::SeqCst);
+        let mut ready = self.ready.subscribe();
+        let mut applied = self.applied.subscribe();
+        let wait = async {
+            let _ = ready.wait_for(|r| *r).await;
+            let _ = applied.wait_for(|a| *a >= wanted).await;
+        };
+        if tokio::time::timeout(std::time::Duration::from_secs(30), wait)
+            .await
+            .is_err()
+        {
+            tracing::warn!("a request waited 30 s for the project to load; answering anyway");
+        }
     }
 
     /// The project-relative name of a file URI (`dataset/tasks/x/y.yaml`), or its full
@@ -155,88 +211,60 @@ impl State {
         Uri::from_file_path(full)
     }
 
-    /// A handle for reading. Cheap; drop it before the next `.await` that could wait on
-    /// an edit.
+    /// A handle for reading. Cheap; drop it soon: the change loop waits for every handle
+    /// before it applies a change.
     pub fn snapshot(&self) -> Snapshot {
+        let db = lock(&self.db);
         Snapshot {
-            db: lock(&self.db).clone(),
+            db: db.clone(),
             project: self.project,
             encoding: self.session().encoding,
+            versions: lock(&self.files).versions.clone(),
+            edits: self.edits.load(Ordering::SeqCst),
         }
     }
 
-    /// Runs `f` on a snapshot on a blocking thread. A panic becomes an error answer (the
-    /// server goes on); a salsa cancellation (an edit arrived) becomes
-    /// `ContentModified`, which clients retry.
-    pub async fn compute<T, F>(&self, what: &'static str, f: F) -> jsonrpc::Result<T>
+    /// Runs `f` on a snapshot on a blocking thread, once every change queued before the
+    /// call is applied. A salsa cancellation becomes `ContentModified` when an edit caused
+    /// it (clients ask again) and runs again otherwise. Panics are the dispatcher's
+    /// business ([`crate::server`]): they propagate.
+    pub async fn compute<T, F>(&self, f: F) -> jsonrpc::Result<T>
     where
         F: Fn(&Snapshot) -> T + Send + Sync + 'static,
         T: Send + 'static,
     {
-        self.wait_ready().await;
+        self.caught_up().await;
         let f = Arc::new(f);
-        // A computation cancelled by a change that is not an edit (new results, a file
-        // on disk) is simply run again; after an edit, the client's position may be
-        // stale, so the answer is `ContentModified` and the client asks again.
-        let mut attempts = 0;
-        let joined = loop {
-            let generation = self.generation();
+        for _ in 0..5 {
             let snap = self.snapshot();
+            let edits = snap.edits;
             let f = f.clone();
             let joined = tokio::task::spawn_blocking(move || {
                 std::panic::catch_unwind(AssertUnwindSafe(|| f(&snap)))
             })
             .await;
-            attempts += 1;
-            match &joined {
-                Ok(Err(p))
-                    if p.is::<salsa::Cancelled>()
-                        && attempts < 5
-                        && self.generation() == generation => {}
-                _ => break joined,
+            match joined {
+                Ok(Ok(value)) => return Ok(value),
+                Ok(Err(payload)) if payload.is::<salsa::Cancelled>() => {
+                    if self.edits.load(Ordering::SeqCst) != edits {
+                        return Err(content_modified());
+                    }
+                }
+                Ok(Err(payload)) => std::panic::resume_unwind(payload),
+                Err(err) => std::panic::resume_unwind(err.into_panic()),
             }
-        };
-        match joined {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(payload)) if payload.is::<salsa::Cancelled>() => Err(jsonrpc::Error {
-                code: jsonrpc::ErrorCode::ServerError(-32801),
-                message: "content modified".into(),
-                data: None,
-            }),
-            Ok(Err(payload)) => {
-                let why = panic_message(payload.as_ref());
-                crate::log::error(format_args!("internal error in {what}: {why}"));
-                Err(jsonrpc::Error {
-                    code: jsonrpc::ErrorCode::InternalError,
-                    message: format!("internal error in {what}: {why}").into(),
-                    data: None,
-                })
-            }
-            Err(err) => Err(jsonrpc::Error {
-                code: jsonrpc::ErrorCode::InternalError,
-                message: format!("internal error in {what}: {err}").into(),
-                data: None,
-            }),
         }
+        Err(content_modified())
     }
 
-    /// Replaces the set of files with what is on disk (open files keep the editor's
-    /// text). Returns how many files there are.
-    pub fn load_disk(&self, root: &Path) -> std::io::Result<usize> {
-        let listed = fabula_engine::project::project_files(root)?;
-        let contents = fabula_engine::project::read_all(&listed);
+    /// Replaces the set of files with `listed` (read from disk; open files keep the
+    /// editor's text). Called by the change loop only.
+    pub(crate) fn load(&self, listed: Vec<(String, Vec<u8>)>) -> usize {
         let mut db = lock(&self.db);
         let mut files = lock(&self.files);
         let mut keep: BTreeMap<String, FileEntry> = BTreeMap::new();
-        for (file, bytes) in listed.iter().zip(contents) {
-            let bytes = match bytes {
-                Ok(b) => b,
-                Err(err) => {
-                    crate::log::warn(format_args!("cannot read {}: {err}", file.disk.display()));
-                    continue;
-                }
-            };
-            let entry = match files.remove(&file.name) {
+        for (name, bytes) in listed {
+            let entry = match files.entries.remove(&name) {
                 Some(e) if e.open.is_some() => e,
                 Some(e) => {
                     if e.input.bytes(&*db) != &bytes {
@@ -245,36 +273,43 @@ impl State {
                     e
                 }
                 None => FileEntry {
-                    input: SourceFile::new(&*db, file.name.clone(), bytes),
+                    input: SourceFile::new(&*db, name.clone(), bytes),
                     open: None,
                 },
             };
-            keep.insert(file.name.clone(), entry);
+            keep.insert(name, entry);
         }
         // Files open in the editor stay, even when not (yet) on disk.
-        for (name, entry) in std::mem::take(&mut *files) {
+        for (name, entry) in std::mem::take(&mut files.entries) {
             if entry.open.is_some() {
                 keep.insert(name, entry);
             }
         }
-        *files = keep;
+        files.entries = keep;
         self.sync_file_list(&mut db, &files);
-        Ok(files.len())
+        files.entries.len()
     }
 
-    fn sync_file_list(&self, db: &mut Database, files: &BTreeMap<String, FileEntry>) {
-        let list: Vec<SourceFile> = files.values().map(|e| e.input).collect();
+    fn sync_file_list(&self, db: &mut Database, files: &Files) {
+        let list: Vec<SourceFile> = files.entries.values().map(|e| e.input).collect();
         if self.project.files(&*db) != &list {
             self.project.set_files(db).to(list);
         }
-        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn set_version(files: &mut Files, path: &str, version: Option<i32>) {
+        let versions = Arc::make_mut(&mut files.versions);
+        match version {
+            Some(v) => versions.insert(path.to_owned(), v),
+            None => versions.remove(path),
+        };
     }
 
     /// The editor opened a file: its text wins over the disk's from now on.
-    pub fn open(&self, path: &str, version: i32, text: String) {
+    pub(crate) fn open(&self, path: &str, version: i32, text: String) {
         let mut db = lock(&self.db);
         let mut files = lock(&self.files);
-        match files.get_mut(path) {
+        match files.entries.get_mut(path) {
             Some(entry) => {
                 entry.open = Some(version);
                 if entry.input.bytes(&*db).as_slice() != text.as_bytes() {
@@ -283,21 +318,21 @@ impl State {
             }
             None => {
                 let input = SourceFile::new(&*db, path.to_owned(), text.into_bytes());
-                files.insert(
-                    path.to_owned(),
-                    FileEntry {
-                        input,
-                        open: Some(version),
-                    },
-                );
+                let entry = FileEntry {
+                    input,
+                    open: Some(version),
+                };
+                files.entries.insert(path.to_owned(), entry);
             }
         }
+        Self::set_version(&mut files, path, Some(version));
         self.sync_file_list(&mut db, &files);
+        self.edits.fetch_add(1, Ordering::SeqCst);
     }
 
-    /// Applies an editor's changes, in order, synchronously. Returns false when the file
-    /// is not open (the change is ignored and logged).
-    pub fn change(
+    /// Applies an editor's changes, in order. Returns false when the file is not open
+    /// (the change is ignored).
+    pub(crate) fn change(
         &self,
         path: &str,
         version: i32,
@@ -306,14 +341,14 @@ impl State {
         let encoding = self.session().encoding;
         let mut db = lock(&self.db);
         let mut files = lock(&self.files);
-        let Some(entry) = files.get_mut(path) else {
+        let Some(entry) = files.entries.get_mut(path) else {
             return false;
         };
         if entry.open.is_some_and(|v| v >= version) {
-            crate::log::warn(format_args!(
+            tracing::warn!(
                 "{path}: change to version {version} arrived after version {:?}",
                 entry.open
-            ));
+            );
         }
         let mut text = match String::from_utf8(entry.input.bytes(&*db).clone()) {
             Ok(t) => t,
@@ -324,41 +359,40 @@ impl State {
         }
         entry.open = Some(version);
         entry.input.set_bytes(&mut *db).to(text.into_bytes());
-        self.generation.fetch_add(1, Ordering::SeqCst);
+        Self::set_version(&mut files, path, Some(version));
+        self.edits.fetch_add(1, Ordering::SeqCst);
         true
     }
 
-    /// The editor closed a file: the disk's content counts again (or the file goes, when
-    /// it is not a project file on disk).
-    pub fn close(&self, path: &str) {
-        let disk = self.root().map(|r| r.join(path));
-        let bytes = disk
-            .as_deref()
-            .filter(|d| d.is_file())
-            .and_then(|d| fabula_engine::project::read_capped(d).ok());
+    /// The editor closed a file: `disk` is its content on disk, if it is a project file
+    /// there; without one, the file leaves the project.
+    pub(crate) fn close(&self, path: &str, disk: Option<Vec<u8>>) {
         let mut db = lock(&self.db);
         let mut files = lock(&self.files);
-        match bytes {
-            Some(bytes) if is_project_file(path) => {
-                if let Some(entry) = files.get_mut(path) {
+        match disk {
+            Some(bytes) => {
+                if let Some(entry) = files.entries.get_mut(path) {
                     entry.open = None;
                     if entry.input.bytes(&*db) != &bytes {
                         entry.input.set_bytes(&mut *db).to(bytes);
                     }
                 }
             }
-            _ => {
-                files.remove(path);
+            None => {
+                files.entries.remove(path);
             }
         }
+        Self::set_version(&mut files, path, None);
         self.sync_file_list(&mut db, &files);
+        self.edits.fetch_add(1, Ordering::SeqCst);
     }
 
-    /// A file changed on disk. Open files are the editor's and are left alone.
-    pub fn disk_changed(&self, path: &str, bytes: Option<Vec<u8>>) {
+    /// A file changed on disk (`None`: it is gone). Open files are the editor's and are
+    /// left alone.
+    pub(crate) fn disk_changed(&self, path: &str, bytes: Option<Vec<u8>>) {
         let mut db = lock(&self.db);
         let mut files = lock(&self.files);
-        match (files.get_mut(path), bytes) {
+        match (files.entries.get_mut(path), bytes) {
             (Some(entry), _) if entry.open.is_some() => return,
             (Some(entry), Some(bytes)) => {
                 if entry.input.bytes(&*db) != &bytes {
@@ -366,30 +400,48 @@ impl State {
                 }
             }
             (Some(_), None) => {
-                files.remove(path);
+                files.entries.remove(path);
             }
             (None, Some(bytes)) => {
                 let input = SourceFile::new(&*db, path.to_owned(), bytes);
-                files.insert(path.to_owned(), FileEntry { input, open: None });
+                files
+                    .entries
+                    .insert(path.to_owned(), FileEntry { input, open: None });
             }
             (None, None) => return,
         }
         self.sync_file_list(&mut db, &files);
     }
 
-    pub fn set_results(&self, results: Results) {
+    /// Whether the editor has the file open.
+    pub fn is_open(&self, path: &str) -> bool {
+        lock(&self.files).versions.contains_key(path)
+    }
+
+    /// Reads the environment again (the process's, then the project's `.env`).
+    pub(crate) fn reload_env(&self, root: &std::path::Path) {
+        let env = match fabula_engine::env::Env::load(root) {
+            Ok(env) => env,
+            Err(e) => {
+                tracing::warn!("cannot read the environment: {e}; base-URL overrides are ignored");
+                fabula_engine::env::Env::default()
+            }
+        };
         let mut db = lock(&self.db);
-        // Not a new generation: results change scores, never diagnostics.
+        self.project
+            .set_env(&mut *db)
+            .to(Environment(Arc::new(env)));
+    }
+
+    pub(crate) fn set_results(&self, results: Results) {
+        let mut db = lock(&self.db);
         self.project.set_results(&mut *db).to(results);
     }
 
-    /// The editor's version of an open file.
-    pub fn version(&self, path: &str) -> Option<i32> {
-        lock(&self.files).get(path).and_then(|e| e.open)
-    }
-
-    pub fn paths(&self) -> Vec<String> {
-        lock(&self.files).keys().cloned().collect()
+    /// The results as last read.
+    pub fn results(&self) -> Results {
+        let db = lock(&self.db);
+        self.project.results(&*db).clone()
     }
 
     pub fn remember_good(&self, doc: &Arc<Document>) {
@@ -415,12 +467,4 @@ impl State {
 pub fn is_project_file(path: &str) -> bool {
     let yaml = path.ends_with(".yaml") || path.ends_with(".yml");
     path == "fabula.yaml" || (yaml && path.starts_with("dataset/"))
-}
-
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a handler panicked".into())
 }

@@ -236,22 +236,8 @@ async fn hostile_files_and_refused_runs_get_clear_answers() {
         .await;
     assert!(r.get("error").is_none(), "{r}");
     // Untrusted: runs are refused with a message saying why.
-    let r = client
-        .call(
-            "workspace/executeCommand",
-            json!({"command": "fabula.server.run", "arguments": [{"task": TASK, "model": "sim-writer-a"}]}),
-        )
-        .await;
-    assert!(
-        r["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("not trusted"),
-        "{r}"
-    );
-    client
-        .wait_for("a message shown", |m| m["method"] == "window/showMessage")
-        .await;
+    let message = client.refused_run(TASK, "sim-writer-a").await;
+    assert!(message.contains("not trusted"), "{message}");
     client.shutdown().await;
 }
 
@@ -262,7 +248,7 @@ async fn a_missing_key_is_a_message_not_a_failed_run() {
     let config = std::fs::read_to_string(root.join("fabula.yaml")).unwrap();
     std::fs::write(root.join(".env"), "# no keys here\n").unwrap();
     let client = Client::in_process();
-    client.initialize(&root, json!({})).await;
+    client.initialize(&root, json!({"trusted": true})).await;
     let model = config
         .lines()
         .find(|l| l.starts_with("  claude-haiku:"))
@@ -273,13 +259,7 @@ async fn a_missing_key_is_a_message_not_a_failed_run() {
         std::env::var("OPENROUTER_API_KEY").is_err(),
         "unset OPENROUTER_API_KEY to run this test"
     );
-    let r = client
-        .call(
-            "workspace/executeCommand",
-            json!({"command": "fabula.server.run", "arguments": [{"task": TASK, "model": model}]}),
-        )
-        .await;
-    let message = r["error"]["message"].as_str().unwrap();
+    let message = client.refused_run(TASK, model).await;
     assert!(message.contains("OPENROUTER_API_KEY"), "{message}");
     assert!(message.contains(".env"), "{message}");
     assert!(
@@ -300,7 +280,7 @@ async fn results_written_on_disk_refresh_the_lenses() {
     } = opened(&[TASK], TASK_PATH).await;
     // Another process (here: a second server) writes results.
     let writer = Client::in_process();
-    writer.initialize(&root, json!({})).await;
+    writer.initialize(&root, json!({"trusted": true})).await;
     writer
         .request(
             "workspace/executeCommand",

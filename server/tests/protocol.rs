@@ -25,7 +25,7 @@ async fn diagnostics_hover_lens_run_and_navigation() {
     let task_file = root.join(TASK_PATH);
     let text = std::fs::read_to_string(&task_file).unwrap();
     let client = Client::in_process();
-    let init = client.initialize(&root, json!({})).await;
+    let init = client.initialize(&root, json!({"trusted": true})).await;
     insta::assert_json_snapshot!("capabilities", init["capabilities"]);
 
     // Files not open are diagnosed too: a clean project publishes nothing wrong.
@@ -100,7 +100,7 @@ async fn diagnostics_hover_lens_run_and_navigation() {
         .await;
     assert_eq!(result["task"], TASK);
     let score = result["final"].as_f64().expect("a final score");
-    assert!((0.0..=1.0).contains(&score), "{result}");
+    assert!((0.0..=100.0).contains(&score), "one scale, 0-100: {result}");
     assert_eq!(result["files"].as_array().unwrap().len(), 4, "{result}");
     let progress: Vec<Value> = client
         .server_requests
@@ -123,7 +123,7 @@ async fn diagnostics_hover_lens_run_and_navigation() {
         )
         .await;
     let title = lenses[0]["command"]["title"].as_str().unwrap().to_owned();
-    assert_eq!(title, format!("▶ Run · sim-writer-a {score:.2} (3 judges)"));
+    assert_eq!(title, format!("▶ Run · sim-writer-a {score:.1} (3 judges)"));
     assert_eq!(lenses[0]["command"]["command"], "fabula.runTask");
     let hover = client
         .request(
@@ -132,7 +132,7 @@ async fn diagnostics_hover_lens_run_and_navigation() {
         )
         .await;
     let md = hover["contents"]["value"].as_str().unwrap();
-    assert!(md.contains(&format!("final **{score:.2}**")), "{md}");
+    assert!(md.contains(&format!("final **{score:.1}**")), "{md}");
     assert!(
         md.contains("| criterion | weight | median | sim-judge-1 | sim-judge-2 | sim-judge-3 |"),
         "{md}"
@@ -158,7 +158,7 @@ async fn diagnostics_hover_lens_run_and_navigation() {
         lenses[0]["command"]["title"]
             .as_str()
             .unwrap()
-            .contains(&format!("{score:.2}*"))
+            .contains(&format!("{score:.1}*"))
     );
 
     // Result files behind the score; the leaderboard; models for a picker.

@@ -171,7 +171,7 @@ say "nvim --headless --clean -c 'luafile test.lua'"
 # setsid: nvim and the servers it starts form one process group, ended by cleanup.
 XDG_CONFIG_HOME="$TMP/xdg/config" XDG_DATA_HOME="$TMP/xdg/data" \
 XDG_STATE_HOME="$TMP/xdg/state" XDG_CACHE_HOME="$TMP/xdg/cache" \
-FABULA_LSP_LOG=debug \
+FABULA_LOG=debug \
 FABULA_NVIM_LSP="$LSP" FABULA_NVIM_WORKSPACE="$WS" \
 FABULA_NVIM_BROKEN="$BROKEN_REL" \
 FABULA_NVIM_EXPECT='unknown-beat=climaks;unknown-beat=denoumen' \

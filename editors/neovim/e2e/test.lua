@@ -479,6 +479,24 @@ local function main()
     return #vim.split(float_text, '\n') .. ' lines in the float'
   end)
 
+  -- The client config above sends no init_options, like a setup that did not opt in:
+  -- the server must refuse runs (they spend money) and say why.
+  check('trust: without init_options.trusted, a run is refused with the reason', function()
+    local client = vim.lsp.get_client_by_id(clients.fabula.id)
+    local task = scored_rel:match('([^/]+)%.yaml$')
+    local params = { command = 'fabula.server.run', arguments = { { task = task, model = board.rows[1].model } } }
+    local done, err, result
+    client.request('workspace/executeCommand', params, function(e, r)
+      done, err, result = true, e, r
+    end, vim.api.nvim_get_current_buf())
+    expect(wait_for(STEP_MS, function()
+      return done
+    end), string.format('no answer to the run within %d ms', STEP_MS))
+    expect(err and err.message and err.message:find('not trusted', 1, true),
+      'the run was not refused: ' .. vim.inspect(err or result))
+    return err.message
+  end)
+
   -- -------------------------------------------------------------- (c) shutdown
   check('shutdown: stopping the client ends the server with exit code 0', function()
     local state = clients.fabula

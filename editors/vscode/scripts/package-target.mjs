@@ -1,6 +1,6 @@
 // Packages a platform-specific .vsix that carries the server binary:
 //   node scripts/package-target.mjs <vsce target> <path to fabula-lsp>
-//   e.g. node scripts/package-target.mjs linux-x64 ../../target/release/fabula-lsp
+//   e.g. node scripts/package-target.mjs linux-x64 ../../target/dist/fabula-lsp
 // The binary goes to server/<platform>-<arch>/, the folder the extension looks in at run
 // time (process.platform-process.arch), then `vsce package --target` writes
 // fabula-<target>.vsix.
@@ -33,7 +33,7 @@ if (folder === undefined) {
 }
 const name = target.startsWith("win32-") ? "fabula-lsp.exe" : "fabula-lsp";
 if (!fs.statSync(binary, { throwIfNoEntry: false })?.isFile()) {
-  console.error(`no server binary at ${binary}; build it with \`cargo build --release -p fabula-lsp\``);
+  console.error(`no server binary at ${binary}; build it with \`cargo build --profile dist -p fabula-lsp\``);
   process.exit(2);
 }
 

@@ -374,7 +374,7 @@ function modelOf(argument: unknown): string | undefined {
 }
 
 function formatScore(score: number | null): string {
-  return score === null ? "unscored" : score.toFixed(2);
+  return score === null ? "unscored" : score.toFixed(1);
 }
 
 function plural(count: number, noun: string): string {

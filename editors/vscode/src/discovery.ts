@@ -111,7 +111,7 @@ export function findServer(input: DiscoveryInput): Discovery {
 /** The command line and environment that start the server over stdio. */
 export function serverLaunch(serverPath: string, baseEnv: NodeJS.ProcessEnv): ServerLaunch {
   // Backtraces make a crash report in the output channel useful; the user can still
-  // choose otherwise. Everything else (FABULA_LSP_LOG, API keys) passes through as is.
+  // choose otherwise. Everything else (FABULA_LOG, API keys) passes through as is.
   const env: NodeJS.ProcessEnv = { ...baseEnv, RUST_BACKTRACE: baseEnv.RUST_BACKTRACE ?? "1" };
   return { command: serverPath, args: [], env };
 }

@@ -744,7 +744,8 @@ Examples:
   fabula check dataset/tasks/beat_revision/br-stc-lighthouse.yaml
   fabula check --format json | jq '.summary'
   fabula check --format github      # ::error file=…,line=…,col=…:: lines for CI
-  fabula check --format junit > check.xml   # a test report CI systems show";
+  fabula check --format junit > check.xml   # a test report CI systems show
+  fabula check --explain unknown-beat   # what a code means";
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
@@ -763,6 +764,10 @@ pub struct CheckArgs {
     /// Project root (the folder with fabula.yaml). Default: found from the current folder.
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
+
+    /// Print what a diagnostic code means (the text an editor shows on hover) and exit.
+    #[arg(long, value_name = "CODE", conflicts_with_all = ["paths", "format", "strict", "root"])]
+    pub explain: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -187,3 +187,21 @@ fn warnings_fail_only_with_strict() {
     let (code, _, _) = fabula(dir.path(), &["check", "--strict"]);
     assert_eq!(code, 1);
 }
+
+#[test]
+fn explain_prints_the_checks_own_doc() {
+    let dir = project();
+    let (code, stdout, _) = fabula(dir.path(), &["check", "--explain", "unknown-beat"]);
+    assert_eq!(code, 0);
+    let doc = fabula_core::check::explain("unknown-beat").unwrap();
+    assert_eq!(stdout, format!("unknown-beat: {doc}\n"));
+    let (code, stdout, _) = fabula(dir.path(), &["check", "--explain", "yaml-syntax"]);
+    assert_eq!(code, 0);
+    assert!(stdout.starts_with("yaml-syntax: "), "{stdout}");
+    let (code, _, stderr) = fabula(dir.path(), &["check", "--explain", "no-such-code"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("unknown-beat"),
+        "the codes are listed: {stderr}"
+    );
+}

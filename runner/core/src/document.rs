@@ -51,7 +51,7 @@ impl Document {
             // Keep only a head for display: memory stays bounded whatever the size.
             let head = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]).into_owned();
             let mut doc = Document::empty(path, head, kind_from_path(path));
-            doc.diagnostics.push(too_large(bytes.len()));
+            doc.diagnostics.push(too_large());
             return doc;
         }
         match std::str::from_utf8(bytes) {
@@ -96,8 +96,38 @@ impl Document {
     /// key), only that entry is parsed again and spliced into the value tree and, when it
     /// was built, the span tree.
     pub fn reparse(&self, bytes: &[u8]) -> Document {
-        self.spliced(bytes)
+        self.moved(bytes)
+            .or_else(|| self.spliced(bytes))
             .unwrap_or_else(|| Document::from_bytes(&self.path, bytes))
+    }
+
+    /// An edit of the comments at the head of the file (a header, a licence) changes no
+    /// value: the same document, with every range moved.
+    fn moved(&self, bytes: &[u8]) -> Option<Document> {
+        if !self.splice_safe || bytes.len() > MAX_FILE_BYTES {
+            return None;
+        }
+        let text = std::str::from_utf8(bytes).ok()?;
+        let change = splice::head_comment_change(&self.text, text)?;
+        let spans = OnceLock::new();
+        if let Some(old) = self.spans.get() {
+            let _ = spans.set(old.shifted(&change));
+        }
+        Some(Document {
+            path: self.path.clone(),
+            text: text.to_owned(),
+            kind: self.kind,
+            value: self.value.clone(),
+            spans,
+            base: self.base,
+            model: self.model.clone(),
+            diagnostics: self
+                .diagnostics
+                .iter()
+                .map(|d| moved(d, &self.path, &change))
+                .collect(),
+            splice_safe: true,
+        })
     }
 
     fn spliced(&self, bytes: &[u8]) -> Option<Document> {
@@ -241,6 +271,20 @@ impl Document {
         parts.next();
         parts.next()
     }
+}
+
+/// A diagnostic of the file at `path` after `change`: its ranges, its fixes' and those
+/// of its related places in the same file move with the text.
+fn moved(d: &Diagnostic, path: &str, change: &splice::Change) -> Diagnostic {
+    let mut d = d.clone();
+    d.range = change.range(d.range);
+    for r in d.related.iter_mut().filter(|r| r.path == path) {
+        r.range = change.range(r.range);
+    }
+    for edit in d.fixes.iter_mut().flat_map(|f| f.edits.iter_mut()) {
+        edit.range = change.range(edit.range);
+    }
+    d
 }
 
 /// The kind a path implies: `fabula.yaml`, `…/theories/*.yaml`, `…/tasks/**.yaml` and

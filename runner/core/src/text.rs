@@ -110,6 +110,22 @@ impl LineIndex {
     }
 }
 
+/// A short, single-line excerpt of `text` for messages: control characters become spaces,
+/// and past `max` characters it is cut with an ellipsis.
+pub fn excerpt(text: &str, max: usize) -> String {
+    let flat: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let flat = flat.trim();
+    if flat.chars().count() <= max {
+        flat.to_string()
+    } else {
+        let cut: String = flat.chars().take(max).collect();
+        format!("{cut}…")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,21 +142,5 @@ mod tests {
         assert_eq!(index.line_range(0, text), TextRange::new(0, 4));
         assert_eq!(index.line_range(3, text), TextRange::new(14, 18));
         assert_eq!(index.line_count(), 4);
-    }
-}
-
-/// A short, single-line excerpt of `text` for messages: control characters become spaces,
-/// and past `max` characters it is cut with an ellipsis.
-pub fn excerpt(text: &str, max: usize) -> String {
-    let flat: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    let flat = flat.trim();
-    if flat.chars().count() <= max {
-        flat.to_string()
-    } else {
-        let cut: String = flat.chars().take(max).collect();
-        format!("{cut}…")
     }
 }

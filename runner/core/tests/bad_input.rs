@@ -165,3 +165,56 @@ fn random_mutations_of_a_valid_task_never_panic() {
         let _ = check_bytes(&bytes);
     }
 }
+
+/// The message of the one diagnostic loading `text` gives.
+fn message_of(text: &str) -> String {
+    let doc = Document::load(TASK, text);
+    assert_eq!(doc.diagnostics.len(), 1, "{:?}", doc.diagnostics);
+    doc.diagnostics[0].message.clone()
+}
+
+#[test]
+fn every_budget_has_one_friendly_message() {
+    // Nesting past the limit, in each way YAML can nest: the same sentence for all.
+    let depth = 60;
+    let flow_seq = "[".repeat(depth) + &"]".repeat(depth);
+    let flow_map = "{a: ".repeat(depth) + &"}".repeat(depth);
+    let block_seq: String = (0..depth)
+        .map(|i| format!("{}-\n", " ".repeat(i * 2)))
+        .collect();
+    let block_map: String = (0..depth)
+        .map(|i| format!("{}k:\n", " ".repeat(i * 2)))
+        .collect();
+    let nested = "nesting is too deep; Fabula reads at most 48 levels";
+    for text in [&flow_seq, &flow_map, &block_seq, &block_map] {
+        assert_eq!(message_of(text), nested, "{}", &text[..40]);
+    }
+    // Other budgets: a plain sentence, never a Rust debug string.
+    let many_aliases: String = std::iter::once("a: &a x\n".to_owned())
+        .chain((0..1_100).map(|i| format!("k{i}: *a\n")))
+        .collect();
+    let many_nodes = format!("[{}]", vec!["x"; 1_000_001].join(","));
+    for text in [many_aliases, many_nodes] {
+        let message = message_of(&text);
+        assert!(
+            !message.contains('{') && !message.contains("budget breached"),
+            "{message}"
+        );
+        assert!(message.contains("Fabula"), "{message}");
+    }
+}
+
+#[test]
+fn the_size_message_does_not_depend_on_how_much_was_read() {
+    // The CLI reads a file up to one byte past the limit; an editor sends all of it. Both
+    // must say the same thing.
+    let capped = vec![b'a'; MAX_FILE_BYTES + 1];
+    let whole = vec![b'a'; MAX_FILE_BYTES + 4096];
+    let a = Document::from_bytes(TASK, &capped);
+    let b = Document::from_bytes(TASK, &whole);
+    assert_eq!(a.diagnostics[0].message, b.diagnostics[0].message);
+    assert_eq!(
+        a.diagnostics[0].message,
+        "file is larger than 8 MiB; Fabula reads YAML files up to 8 MiB"
+    );
+}

@@ -269,3 +269,47 @@ fn small_or_unsafe_documents_are_parsed_whole() {
         "aliased",
     );
 }
+
+#[test]
+fn edits_of_the_header_comment_move_ranges_and_match_a_whole_parse() {
+    // A header of comments and blank lines over a long task with schema findings (so the
+    // diagnostics and the span tree have ranges to move).
+    let path = "dataset/tasks/sequence/seq-big.yaml";
+    let body = sequence(150).replace("criteria: [coherence, imagery]", "criteria: [imagry]");
+    let start = format!("# Licence: CC-BY\n#\n\n  # indented note\n{body}");
+    let mut rng = Rng(0x51_7cc1_b727_220a);
+    let mut moved = 0;
+    let mut doc = Document::load(path, &start);
+    assert!(!doc.diagnostics.is_empty());
+    for n in 0..160 {
+        if n % 20 == 0 {
+            doc = Document::load(path, &start);
+            let _ = doc.spans();
+        }
+        // An edit inside the first 40 bytes: mostly comments, sometimes the first key.
+        let cut = (0..=40)
+            .rev()
+            .find(|i| doc.text.is_char_boundary(*i))
+            .unwrap();
+        let text = format!("{}{}", edit(&mut rng, &doc.text[..cut]), &doc.text[cut..]);
+        if splice::head_comment_change(&doc.text, &text).is_some() {
+            moved += 1;
+        }
+        let whole = Document::load(path, &text);
+        let next = doc.reparse(text.as_bytes());
+        let context = format!(
+            "header edit {n}: {:?}",
+            text.lines().take(5).collect::<Vec<_>>()
+        );
+        same(&next, &whole, &context);
+        if let (Some(a), Some(b)) = (next.spans(), whole.spans()) {
+            same_spans(a, b, &context);
+        }
+        doc = if whole.value.is_some() {
+            next
+        } else {
+            Document::load(path, &start)
+        };
+    }
+    assert!(moved > 50, "only {moved} edits stayed in the comments");
+}

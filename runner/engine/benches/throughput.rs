@@ -1,9 +1,11 @@
 //! Scheduler throughput against a local fake OpenAI-compatible server with fixed latency.
 //!
-//! Workload (issue 3): 102 tasks × (1 generation + 1 judge call), concurrency 32, at
-//! 200 ms and 50 ms latency. The ideal is ceil(102/32) × 2 × latency. Reports wall time,
-//! its ratio to the ideal, peak RSS and CPU per request. The server runs in the same
-//! process (on its own threads), so RSS and CPU include it: they are upper bounds.
+//! Workload (issue 3, issue 14): 102 tasks × (1 generation + 1 judge call) at 200 ms and
+//! 50 ms latency, 8 and 32 request slots, records written to a store on disk (one
+//! recorder thread, fsync per record) or kept in memory. The ideal is
+//! ceil(102/slots) × 2 × latency. Reports wall time, its ratio to the ideal, peak RSS and
+//! CPU per request. The server runs in the same process (on its own threads), so RSS and
+//! CPU include it: they are upper bounds.
 //!
 //! Run: `cargo bench -p fabula-engine --bench throughput`
 
@@ -12,52 +14,32 @@ use fabula_core::workspace::Workspace;
 use fabula_engine::env::Env;
 use fabula_engine::limits::{BreakerPolicy, RetryPolicy};
 use fabula_engine::provider::Tuning;
-use fabula_engine::scheduler::{Job, Sink};
+use fabula_engine::recorder;
 use fabula_engine::setup;
+use fabula_engine::store::Store;
+use fabula_eval::fingerprint::Current;
+use fabula_eval::plan::{self, Job};
+use fabula_eval::prepared;
 use fabula_fake_server::{FakeServer, model_reply};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 const TASKS: usize = 102;
-const CONCURRENCY: u32 = 32;
-
-#[derive(Default)]
-struct Count {
-    generations: AtomicUsize,
-    evaluations: AtomicUsize,
-    failures: AtomicUsize,
-}
-
-impl Sink for Count {
-    fn generation(&self, r: &fabula_core::model::GenerationRecord) {
-        self.generations.fetch_add(1, Ordering::Relaxed);
-        if r.error.is_some() {
-            self.failures.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-    fn evaluation(&self, r: &fabula_core::model::EvaluationRecord) {
-        self.evaluations.fetch_add(1, Ordering::Relaxed);
-        if r.error.is_some() {
-            self.failures.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-}
 
 fn project() -> Workspace {
     fabula_engine::project::workspace(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")).unwrap()
 }
 
-fn config(url: &str) -> Config {
+fn config(url: &str, slots: u32) -> Config {
     let provider = ProviderConfig {
         kind: ProviderKind::Openai,
         base_url: Some(url.to_string()),
         dialect: Some(Dialect::Openai),
         base_url_env: None,
         api_key_env: Some("BENCH_KEY".into()),
-        concurrency: Some(CONCURRENCY),
+        concurrency: Some(slots),
         requests_per_minute: None,
         timeout_secs: Some(30),
         max_retries: Some(0),
@@ -105,6 +87,89 @@ fn cpu_secs() -> f64 {
     ticks / 100.0
 }
 
+struct Row {
+    latency_ms: u64,
+    slots: u32,
+    disk: bool,
+    wall: f64,
+    failures: usize,
+    cpu: f64,
+    requests: usize,
+}
+
+async fn one(ws: &Workspace, latency_ms: u64, slots: u32, disk: bool) -> Row {
+    let server = FakeServer::start(Duration::from_millis(latency_ms), |_, seen| {
+        model_reply(&seen.body)
+    })
+    .await;
+    let config = config(&server.url(), slots);
+    let env = Env::from_pairs([("BENCH_KEY", "local")]);
+    let tuning = Tuning {
+        retry: Some(RetryPolicy {
+            max_retries: 0,
+            base_delay: Duration::from_millis(10),
+            max_delay: Duration::from_millis(10),
+            timeout: Duration::from_secs(30),
+        }),
+        breaker: Some(BreakerPolicy::default()),
+    };
+    let judges = vec!["judge".to_string()];
+    let engine = Arc::new(
+        setup::engine(
+            &config,
+            &env,
+            &tuning,
+            &["writer".into()],
+            &judges,
+            Vec::new(),
+        )
+        .unwrap(),
+    );
+    // Single-request tasks from the dataset, cloned under new ids up to 102.
+    let base: Vec<_> = prepared::tasks(ws, &config)
+        .into_iter()
+        .filter(|t| {
+            matches!(
+                t.task.body,
+                TaskBody::BeatInterpolation(_)
+                    | TaskBody::BeatRevision(_)
+                    | TaskBody::ConstrainedContinuation(_)
+                    | TaskBody::TheoryConversion(_)
+                    | TaskBody::MultiBeatSynthesis(_)
+            )
+        })
+        .collect();
+    let dialects = setup::dialects(&config, &env);
+    let current = Current::new(&config, &[], &dialects);
+    let jobs: Vec<Job> = (0..TASKS)
+        .map(|i| {
+            let mut t = base[i % base.len()].clone();
+            t.task.id = format!("{}-{i}", t.task.id);
+            plan::job(&current, &Arc::new(t), "writer", 0, &judges).unwrap()
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let store = disk.then(|| Store::new(dir.path().join("results")));
+    let cpu0 = cpu_secs();
+    let started = Instant::now();
+    let (tally, _) = recorder::run_collecting(&engine, jobs, store).await;
+    let wall = started.elapsed().as_secs_f64();
+    let cpu = cpu_secs() - cpu0;
+    assert_eq!(tally.generations, TASKS);
+    assert_eq!(tally.evaluations, TASKS);
+    assert_eq!(tally.write_errors, 0, "{:?}", tally.first_write_error);
+    assert!(server.max_in_flight() <= slots as usize);
+    Row {
+        latency_ms,
+        slots,
+        disk,
+        wall,
+        failures: tally.failed(),
+        cpu,
+        requests: server.hits(),
+    }
+}
+
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -113,98 +178,29 @@ fn main() {
     let ws = project();
     let mut rows = Vec::new();
     for latency_ms in [200u64, 50] {
-        let (wall, failures, cpu, requests) = runtime.block_on(async {
-            let server = FakeServer::start(Duration::from_millis(latency_ms), |_, seen| {
-                model_reply(&seen.body)
-            })
-            .await;
-            let config = config(&server.url());
-            let env = Env::from_pairs([("BENCH_KEY", "local")]);
-            let tuning = Tuning {
-                retry: Some(RetryPolicy {
-                    max_retries: 0,
-                    base_delay: Duration::from_millis(10),
-                    max_delay: Duration::from_millis(10),
-                    timeout: Duration::from_secs(30),
-                }),
-                breaker: Some(BreakerPolicy::default()),
-            };
-            let engine = Arc::new(
-                setup::engine(
-                    &config,
-                    &env,
-                    &tuning,
-                    &["writer".into()],
-                    &["judge".into()],
-                    Vec::new(),
-                )
-                .unwrap(),
-            );
-            // Single-request tasks from the dataset, cloned under new ids up to 102.
-            let base: Vec<_> = setup::tasks(&ws, &config)
-                .into_iter()
-                .filter(|t| {
-                    matches!(
-                        t.task.body,
-                        TaskBody::BeatInterpolation(_)
-                            | TaskBody::BeatRevision(_)
-                            | TaskBody::ConstrainedContinuation(_)
-                            | TaskBody::TheoryConversion(_)
-                            | TaskBody::MultiBeatSynthesis(_)
-                    )
-                })
-                .collect();
-            let jobs: Vec<Job> = (0..TASKS)
-                .map(|i| {
-                    let mut t = base[i % base.len()].clone();
-                    t.task.id = format!("{}-{i}", t.task.id);
-                    Job {
-                        task: Arc::new(t),
-                        model: "writer".into(),
-                        sample: 0,
-                        judges: vec!["judge".into()],
-                        existing: None,
-                    }
-                })
-                .collect();
-            let sink = Arc::new(Count::default());
-            let cpu0 = cpu_secs();
-            let started = Instant::now();
-            engine.run(jobs, sink.clone()).await;
-            let wall = started.elapsed();
-            let cpu = cpu_secs() - cpu0;
-            assert_eq!(sink.generations.load(Ordering::Relaxed), TASKS);
-            assert_eq!(sink.evaluations.load(Ordering::Relaxed), TASKS);
-            assert!(server.max_in_flight() <= CONCURRENCY as usize);
-            (
-                wall,
-                sink.failures.load(Ordering::Relaxed),
-                cpu,
-                server.hits(),
-            )
-        });
-        let ideal = TASKS.div_ceil(CONCURRENCY as usize) as f64 * 2.0 * latency_ms as f64 / 1000.0;
-        rows.push((
-            latency_ms,
-            wall.as_secs_f64(),
-            ideal,
-            failures,
-            cpu,
-            requests,
-        ));
+        for slots in [32u32, 8] {
+            for disk in [true, false] {
+                rows.push(runtime.block_on(one(&ws, latency_ms, slots, disk)));
+            }
+        }
     }
     let rss = rss_peak_kb();
     let mut out = String::new();
     out.push_str(&format!(
-        "fabula-engine scheduler: {TASKS} tasks x (1 generation + 1 judge), concurrency {CONCURRENCY}\n"
+        "fabula-engine scheduler: {TASKS} tasks x (1 generation + 1 judge)\n"
     ));
-    out.push_str("| latency | wall | ideal | ratio | target | failures | CPU/request |\n|---|---|---|---|---|---|---|\n");
-    for (lat, wall, ideal, failures, cpu, requests) in rows {
-        let target = if lat >= 200 { 1.05 } else { 1.2 };
+    out.push_str("| latency | slots | records | wall | ideal | ratio | failures | CPU/request |\n|---|---|---|---|---|---|---|---|\n");
+    for r in rows {
+        let ideal = TASKS.div_ceil(r.slots as usize) as f64 * 2.0 * r.latency_ms as f64 / 1000.0;
         out.push_str(&format!(
-            "| {lat} ms | {wall:.3} s | {ideal:.3} s | {:.3}x | <= {target}x | {failures} | {:.3} ms |\n",
-            wall / ideal,
-            cpu * 1000.0 / requests as f64
+            "| {} ms | {} | {} | {:.3} s | {ideal:.3} s | {:.3}x | {} | {:.3} ms |\n",
+            r.latency_ms,
+            r.slots,
+            if r.disk { "disk (fsync)" } else { "memory" },
+            r.wall,
+            r.wall / ideal,
+            r.failures,
+            r.cpu * 1000.0 / r.requests as f64
         ));
     }
     out.push_str(&format!(

@@ -247,57 +247,50 @@ fn persist(store: Option<&Store>, event: &Event) -> Stored {
     }
 }
 
-/// A reporter that keeps every record in memory (tests, the language server's runs).
+/// A reporter that keeps every record in memory, and where each was written (tests,
+/// the language server's runs).
 #[derive(Clone, Debug, Default)]
 pub struct Collect {
-    pub generations: Arc<std::sync::Mutex<Vec<Arc<fabula_core::model::GenerationRecord>>>>,
-    pub evaluations: Arc<std::sync::Mutex<Vec<Arc<fabula_core::model::EvaluationRecord>>>>,
-    pub pairwise: Arc<std::sync::Mutex<Vec<Arc<fabula_core::model::PairwiseRecord>>>>,
+    generations: Arc<std::sync::Mutex<Vec<Arc<fabula_core::model::GenerationRecord>>>>,
+    evaluations: Arc<std::sync::Mutex<Vec<Arc<fabula_core::model::EvaluationRecord>>>>,
+    pairwise: Arc<std::sync::Mutex<Vec<Arc<fabula_core::model::PairwiseRecord>>>>,
+    paths: Arc<std::sync::Mutex<Vec<PathBuf>>>,
+}
+
+fn locked<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Reporter for Collect {
-    fn on(&mut self, event: &Event, _stored: &Stored, _tally: &Tally) {
+    fn on(&mut self, event: &Event, stored: &Stored, _tally: &Tally) {
         match event {
-            Event::Generation(r) => self
-                .generations
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(Arc::clone(r)),
-            Event::Evaluation(r) => self
-                .evaluations
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(Arc::clone(r)),
-            Event::Pairwise(r) => self
-                .pairwise
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(Arc::clone(r)),
+            Event::Generation(r) => locked(&self.generations).push(Arc::clone(r)),
+            Event::Evaluation(r) => locked(&self.evaluations).push(Arc::clone(r)),
+            Event::Pairwise(r) => locked(&self.pairwise).push(Arc::clone(r)),
             Event::Skipped { .. } => {}
+        }
+        if let Stored::At(path) = stored {
+            locked(&self.paths).push(path.clone());
         }
     }
 }
 
 impl Collect {
     pub fn generations(&self) -> Vec<Arc<fabula_core::model::GenerationRecord>> {
-        self.generations
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        locked(&self.generations).clone()
     }
 
     pub fn evaluations(&self) -> Vec<Arc<fabula_core::model::EvaluationRecord>> {
-        self.evaluations
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        locked(&self.evaluations).clone()
     }
 
     pub fn pairwise(&self) -> Vec<Arc<fabula_core::model::PairwiseRecord>> {
-        self.pairwise
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        locked(&self.pairwise).clone()
+    }
+
+    /// The files records were written to, in order.
+    pub fn paths(&self) -> Vec<PathBuf> {
+        locked(&self.paths).clone()
     }
 }
 

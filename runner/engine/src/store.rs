@@ -160,6 +160,30 @@ impl Store {
 
     /// Creates `dir` (under the root) one component at a time, refusing any component
     /// that is a symbolic link. The root itself may be a link: the user chose it.
+    /// Moves records of this store into their folder's `history/<stamp>/`, where they are
+    /// kept for the record and never counted again: what a run from the editor does with
+    /// the result it replaces (it re-runs the same sample rather than adding one).
+    /// Returns where each went.
+    pub fn supersede(&self, paths: &[PathBuf], stamp: &str) -> io::Result<Vec<PathBuf>> {
+        let mut moved = Vec::new();
+        for path in paths {
+            let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+                continue;
+            };
+            let into = dir.join(HISTORY).join(safe(stamp));
+            self.folder(&into)?;
+            let to = into.join(name);
+            fs::rename(path, &to)?;
+            moved.push(to);
+        }
+        if let Some(dir) = moved.first().and_then(|p| p.parent())
+            && let Ok(d) = File::open(dir)
+        {
+            let _ = d.sync_all();
+        }
+        Ok(moved)
+    }
+
     fn folder(&self, dir: &Path) -> io::Result<()> {
         fs::create_dir_all(&self.root)?;
         let inside = dir.strip_prefix(&self.root).map_err(|_| {
@@ -246,9 +270,17 @@ pub(crate) struct Contents {
     pub problems: Vec<(PathBuf, String)>,
 }
 
+/// The folder inside a record folder (`<model>/<task>/history/`) that holds superseded
+/// records ([`Store::supersede`]): never loaded, counted or merged.
+pub const HISTORY: &str = "history";
+
 pub(crate) fn contents(root: &Path) -> Contents {
     let mut out = Contents::default();
-    for entry in walkdir::WalkDir::new(root).follow_links(false) {
+    let walk = walkdir::WalkDir::new(root)
+        .follow_links(false)
+        .into_iter()
+        .filter_entry(|e| !(e.depth() == 3 && e.file_type().is_dir() && e.file_name() == HISTORY));
+    for entry in walk {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {

@@ -211,3 +211,27 @@ fn a_running_writers_temporaries_survive_a_refused_second_writer() {
     assert!(in_flight.exists());
     drop(running);
 }
+
+#[test]
+fn superseded_records_are_kept_in_history_and_never_loaded() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::new(dir.path().join("results"));
+    let g = store
+        .write_generation(&generation("writer-a", "orbit-find"))
+        .unwrap();
+    let e = store
+        .write_evaluation(&evaluation("writer-a", "orbit-find", "judge-1"))
+        .unwrap();
+    let before = store.load();
+    assert_eq!((before.generations.len(), before.evaluations.len()), (1, 1));
+    let moved = store
+        .supersede(&[g.clone(), e], "2026-12-02T10:00:00.000Z")
+        .unwrap();
+    assert_eq!(moved.len(), 2);
+    assert!(moved.iter().all(|p| p.exists()));
+    assert!(moved[0].to_string_lossy().contains("/history/"));
+    assert!(!g.exists());
+    let after = store.load();
+    assert!(after.generations.is_empty() && after.evaluations.is_empty());
+    assert!(after.problems.is_empty(), "{:?}", after.problems);
+}

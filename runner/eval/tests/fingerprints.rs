@@ -162,7 +162,8 @@ fn editing_a_template_or_a_criterion_changes_exactly_what_it_shaped() {
     }
     // Criteria data: a question, a weight, a pass rule, a scale: judging only, of the
     // one type.
-    let criteria_edits: &[(&str, TaskType, fn(&mut criteria::TypeCriteria))] = &[
+    type CriteriaEdit = (&'static str, TaskType, fn(&mut criteria::TypeCriteria));
+    let criteria_edits: &[CriteriaEdit] = &[
         ("question", ConstrainedContinuation, |c| {
             c.criteria[3].question.push_str(" Really?");
         }),

@@ -4,8 +4,8 @@
 //! "Draft 3 similar tasks with <model>" (the first writer, validated by the first judge).
 
 use crate::db;
+use crate::ls::Ls;
 use crate::position::Positions;
-use crate::server::Ls;
 use fabula_core::diagnostic::Fix;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -19,7 +19,7 @@ pub async fn handle(ls: &Arc<Ls>, params: CodeActionParams) -> Result<Option<Cod
     };
     let range = params.range;
     ls.state
-        .compute("codeAction", move |snap| {
+        .compute(move |snap| {
             let file = snap.file(&path)?;
             let positions = snap.positions(file);
             let wanted = positions.text_range(range);

@@ -2,7 +2,7 @@
 
 use crate::db;
 use crate::ide::completion::ItemKind;
-use crate::server::Ls;
+use crate::ls::Ls;
 use std::sync::Arc;
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::*;
@@ -14,7 +14,7 @@ pub async fn handle(ls: &Arc<Ls>, params: CompletionParams) -> Result<Option<Com
     };
     let shared = ls.clone();
     ls.state
-        .compute("completion", move |snap| {
+        .compute(move |snap| {
             let file = snap.file(&path)?;
             let positions = snap.positions(file);
             let offset = positions.offset(at.position) as usize;

@@ -1,7 +1,7 @@
 //! `textDocument/definition`: from a beat or theory reference to its theory file.
 
 use crate::db;
-use crate::server::Ls;
+use crate::ls::Ls;
 use std::sync::Arc;
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::*;
@@ -16,7 +16,7 @@ pub async fn handle(
     };
     let shared = ls.clone();
     ls.state
-        .compute("definition", move |snap| {
+        .compute(move |snap| {
             let file = snap.file(&path)?;
             let offset = snap.positions(file).offset(at.position);
             let (target, _) = crate::ide::target_at(snap.document(file), offset)?;

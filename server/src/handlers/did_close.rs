@@ -1,16 +1,14 @@
-//! `textDocument/didClose`: the disk's content counts again.
+//! `textDocument/didClose`: the disk's content counts again (read by the change loop, off
+//! the async threads); a file that is not a project file on disk leaves the project and
+//! its diagnostics are cleared.
 
-use crate::server::Ls;
-use std::sync::Arc;
+use crate::changes::Change;
+use crate::ls::Ls;
 use tower_lsp_server::ls_types::DidCloseTextDocumentParams;
 
-pub async fn handle(ls: &Arc<Ls>, params: DidCloseTextDocumentParams) {
+pub fn handle(ls: &Ls, params: DidCloseTextDocumentParams) {
     let Some(path) = ls.state.path_of(&params.text_document.uri) else {
         return;
     };
-    ls.state.close(&path);
-    if !ls.state.paths().contains(&path) {
-        crate::publish::clear(ls, &path).await;
-    }
-    crate::publish::refresh(ls, None, ls.state.generation()).await;
+    ls.change(Change::Close { path });
 }

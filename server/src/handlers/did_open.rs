@@ -1,19 +1,19 @@
-//! `textDocument/didOpen`: the editor's text replaces the disk's; diagnose it now.
+//! `textDocument/didOpen`: the editor's text replaces the disk's. Queued for the change
+//! loop in wire order (by the transport); the publisher diagnoses it first.
 
-use crate::server::Ls;
-use std::sync::Arc;
+use crate::changes::Change;
+use crate::ls::Ls;
 use tower_lsp_server::ls_types::DidOpenTextDocumentParams;
 
-pub async fn handle(ls: &Arc<Ls>, params: DidOpenTextDocumentParams) {
+pub fn handle(ls: &Ls, params: DidOpenTextDocumentParams) {
     let doc = params.text_document;
     let Some(path) = ls.state.path_of(&doc.uri) else {
-        crate::log::warn(format_args!(
-            "ignoring non-file document {}",
-            doc.uri.as_str()
-        ));
+        tracing::warn!("ignoring non-file document {}", doc.uri.as_str());
         return;
     };
-    // Applied before any `.await`: handlers run concurrently, state changes must not.
-    ls.state.open(&path, doc.version, doc.text);
-    crate::publish::refresh(ls, Some(path), ls.state.generation()).await;
+    ls.change(Change::Open {
+        path,
+        version: doc.version,
+        text: doc.text,
+    });
 }

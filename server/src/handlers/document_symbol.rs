@@ -1,8 +1,8 @@
 //! `textDocument/documentSymbol`: the outline (a theory's beats, a task's fields).
 
 use crate::ide::symbols::{Kind, Symbol};
+use crate::ls::Ls;
 use crate::position::Positions;
-use crate::server::Ls;
 use std::sync::Arc;
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::*;
@@ -15,7 +15,7 @@ pub async fn handle(
         return Ok(None);
     };
     ls.state
-        .compute("documentSymbol", move |snap| {
+        .compute(move |snap| {
             let file = snap.file(&path)?;
             let positions = snap.positions(file);
             let symbols = crate::ide::symbols::symbols(snap.document(file));

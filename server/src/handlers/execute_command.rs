@@ -1,8 +1,9 @@
 //! `workspace/executeCommand`: `fabula.server.run`, `fabula.server.rejudge`,
 //! `fabula.server.checkWorkspace`, `fabula.server.newTask`, `fabula.server.draft`.
 
-use crate::run::RunArgs;
-use crate::server::Ls;
+use crate::changes::Change;
+use crate::ls::Ls;
+use crate::protocol::{CheckSummary, RunArgs, command};
 use fabula_core::diagnostic::Severity;
 use std::sync::Arc;
 use tower_lsp_server::jsonrpc::{Error, Result};
@@ -11,7 +12,7 @@ use tower_lsp_server::ls_types::*;
 pub async fn handle(ls: &Arc<Ls>, params: ExecuteCommandParams) -> Result<Option<LSPAny>> {
     let argument = params.arguments.into_iter().next();
     match params.command.as_str() {
-        "fabula.server.run" | "fabula.server.rejudge" => {
+        command::RUN | command::REJUDGE => {
             let args: RunArgs =
                 serde_json::from_value(argument.unwrap_or_default()).map_err(|e| {
                     Error::invalid_params(format!(
@@ -19,35 +20,35 @@ pub async fn handle(ls: &Arc<Ls>, params: ExecuteCommandParams) -> Result<Option
                         params.command
                     ))
                 })?;
-            let rejudge = params.command == "fabula.server.rejudge";
+            let rejudge = params.command == command::REJUDGE;
             let result = crate::run::run(ls, args, rejudge).await?;
             Ok(serde_json::to_value(result).ok())
         }
-        "fabula.server.checkWorkspace" => {
-            if let Some(root) = ls.state.root() {
-                let state_ls = ls.clone();
-                let _ = tokio::task::spawn_blocking(move || state_ls.state.load_disk(&root)).await;
-            }
-            crate::publish::refresh(ls, None, ls.state.generation()).await;
-            let counts = ls
+        command::CHECK_WORKSPACE => {
+            // The change loop reads the disk again; the count waits for it, and the
+            // publisher sends whatever changed.
+            ls.change(Change::Load);
+            let summary = ls
                 .state
-                .compute("checkWorkspace", |snap| {
+                .compute(|snap| {
                     let files = snap.project.files(&snap.db);
-                    let mut counts = (files.len(), 0usize, 0usize);
+                    let mut summary = CheckSummary {
+                        files: u32::try_from(files.len()).unwrap_or(u32::MAX),
+                        errors: 0,
+                        warnings: 0,
+                    };
                     for f in files {
                         for d in crate::db::diagnostics(&snap.db, snap.project, *f).0.iter() {
                             match d.severity {
-                                Severity::Error => counts.1 += 1,
-                                _ => counts.2 += 1,
+                                Severity::Error => summary.errors += 1,
+                                _ => summary.warnings += 1,
                             }
                         }
                     }
-                    counts
+                    summary
                 })
                 .await?;
-            Ok(Some(serde_json::json!({
-                "files": counts.0, "errors": counts.1, "warnings": counts.2
-            })))
+            Ok(serde_json::to_value(summary).ok())
         }
         "fabula.server.newTask" => {
             let args = serde_json::from_value(argument.unwrap_or_default()).map_err(|e| {

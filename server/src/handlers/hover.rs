@@ -1,7 +1,8 @@
-//! `textDocument/hover`: beat definitions, theory outlines, a task's scores, field docs.
+//! `textDocument/hover`: what the diagnostics under the cursor mean, then beat
+//! definitions, theory outlines, a task's scores or field docs.
 
 use crate::db;
-use crate::server::Ls;
+use crate::ls::Ls;
 use std::sync::Arc;
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::*;
@@ -13,15 +14,31 @@ pub async fn handle(ls: &Arc<Ls>, params: HoverParams) -> Result<Option<Hover>> 
     };
     let shared = ls.clone();
     ls.state
-        .compute("hover", move |snap| {
+        .compute(move |snap| {
             let file = snap.file(&path)?;
             let positions = snap.positions(file);
             let offset = positions.offset(at.position);
             let doc = shared.state.usable(snap.document(file));
             let ws = &db::workspace(&snap.db, snap.project).ws;
             let scores = db::scores(&snap.db, snap.project, file).0.clone();
-            let (text, range) = crate::ide::hover::hover(ws, &doc, offset, &scores)?;
-            let range = (doc.text.len() == positions.text.len()).then(|| positions.range(range));
+            let diagnostics = db::diagnostics(&snap.db, snap.project, file).0.clone();
+            let here: Vec<_> = diagnostics
+                .iter()
+                .filter(|d| d.range.start <= offset && offset <= d.range.end)
+                .collect();
+            let explained = crate::ide::hover::explanations(here.iter().copied());
+            let found = crate::ide::hover::hover(ws, &doc, offset, &scores);
+            let same_text = doc.text.len() == positions.text.len();
+            let (text, range) = match found {
+                Some((text, range)) => (
+                    format!("{explained}{text}"),
+                    same_text.then(|| positions.range(range)),
+                ),
+                None if !explained.is_empty() => {
+                    (explained, here.first().map(|d| positions.range(d.range)))
+                }
+                None => return None,
+            };
             Some(Hover {
                 contents: HoverContents::Markup(MarkupContent {
                     kind: MarkupKind::Markdown,

@@ -1,20 +1,15 @@
 //! `initialize`: find the project root, negotiate the position encoding, read the
-//! options, announce what the server offers.
+//! options, start reading the project and the results (requests wait for both), announce
+//! what the server offers.
 
+use crate::changes::Change;
+use crate::ls::Ls;
 use crate::position::Encoding;
-use crate::server::Ls;
+use crate::protocol::{InitializationOptions, command};
 use crate::state::Session;
 use std::sync::Arc;
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::*;
-
-pub const COMMANDS: &[&str] = &[
-    "fabula.server.run",
-    "fabula.server.rejudge",
-    "fabula.server.checkWorkspace",
-    "fabula.server.newTask",
-    "fabula.server.draft",
-];
 
 pub fn handle(ls: &Arc<Ls>, params: InitializeParams) -> Result<InitializeResult> {
     let folder = params
@@ -43,14 +38,20 @@ pub fn handle(ls: &Arc<Ls>, params: InitializeParams) -> Result<InitializeResult
     } else {
         Encoding::Utf16
     };
-    let options = params.initialization_options.unwrap_or_default();
-    let flag = |name: &str| options.get(name).and_then(serde_json::Value::as_bool);
+    let options: InitializationOptions = match params.initialization_options {
+        None | Some(serde_json::Value::Null) => InitializationOptions::default(),
+        Some(value) => serde_json::from_value(value).unwrap_or_else(|err| {
+            tracing::warn!("initializationOptions not understood ({err}); using the defaults");
+            InitializationOptions::default()
+        }),
+    };
     let workspace = caps.workspace.as_ref();
     let session = Session {
         root: root.clone(),
         encoding,
-        inline_scores: flag("inlineScores").unwrap_or(true),
-        trusted: flag("trusted").unwrap_or(true),
+        inline_scores: options.inline_scores.unwrap_or(true),
+        // A run spends money: only a client that says the workspace is trusted gets them.
+        trusted: options.trusted.unwrap_or(false),
         code_lens_refresh: workspace
             .and_then(|w| w.code_lens.as_ref())
             .and_then(|c| c.refresh_support)
@@ -65,13 +66,29 @@ pub fn handle(ls: &Arc<Ls>, params: InitializeParams) -> Result<InitializeResult
             .and_then(|d| d.dynamic_registration)
             .unwrap_or(false),
     };
-    crate::log::info(format_args!(
-        "initialize: root {}, positions {:?}",
+    tracing::info!(
+        "initialize: root {}, positions {encoding:?}, runs {}",
         root.as_deref()
             .map_or("(none)".into(), |r| r.display().to_string()),
-        encoding
-    ));
+        if session.trusted {
+            "allowed"
+        } else {
+            "off (initializationOptions.trusted is not true)"
+        }
+    );
     ls.state.set_session(session);
+    // Reading starts now, not at `initialized`: requests wait for it either way, and a
+    // client that never sends `initialized` still gets answers.
+    if root.is_some() {
+        ls.change(Change::Load);
+        let ls = ls.clone();
+        tokio::spawn(async move {
+            crate::results::load_all(&ls).await;
+            ls.state.set_ready();
+        });
+    } else {
+        ls.state.set_ready();
+    }
     Ok(InitializeResult {
         capabilities: ServerCapabilities {
             position_encoding: Some(match encoding {
@@ -101,7 +118,7 @@ pub fn handle(ls: &Arc<Ls>, params: InitializeParams) -> Result<InitializeResult
                 resolve_provider: Some(false),
             }),
             execute_command_provider: Some(ExecuteCommandOptions {
-                commands: COMMANDS.iter().map(|c| (*c).to_owned()).collect(),
+                commands: command::ALL.iter().map(|c| (*c).to_owned()).collect(),
                 ..ExecuteCommandOptions::default()
             }),
             ..ServerCapabilities::default()

@@ -1,41 +1,16 @@
-//! `initialized`: load every project file from disk and read the results store (both
-//! before any request is answered), diagnose every file, start watching the disk.
+//! `initialized`: the client is ready for the server's messages. Start publishing (the
+//! project is being read since `initialize`; every file is diagnosed once it is), watch
+//! the disk, and ask the client to watch it too when it can.
 
-use crate::server::Ls;
+use crate::ls::Ls;
 use std::sync::Arc;
 use tower_lsp_server::ls_types::*;
 
 pub async fn handle(ls: &Arc<Ls>, _: InitializedParams) {
-    let Some(root) = ls.state.root() else {
-        crate::log::warn(format_args!(
-            "no workspace folder: only open files are checked"
-        ));
-        ls.state.set_ready();
-        return;
-    };
-    let started = std::time::Instant::now();
-    let state_ls = ls.clone();
-    // The results are read alongside the files: a hover sent right after `initialize`
-    // waits for both, so it never says "no results yet" for a store that has some.
-    let (loaded, ()) = tokio::join!(
-        tokio::task::spawn_blocking(move || state_ls.state.load_disk(&root)),
-        crate::results::reload(ls)
-    );
-    match loaded {
-        Ok(Ok(n)) => crate::log::info(format_args!(
-            "loaded {n} files in {} ms",
-            started.elapsed().as_millis()
-        )),
-        Ok(Err(err)) => crate::log::error(format_args!("cannot read the project: {err}")),
-        Err(err) => crate::log::error(format_args!("cannot read the project: {err}")),
+    if ls.state.root().is_none() {
+        tracing::warn!("no workspace folder: only open files are checked");
     }
-    ls.state.set_ready();
-    crate::publish::refresh(ls, None, ls.state.generation()).await;
-    crate::log::info(format_args!(
-        "diagnosed the workspace {} ms after initialized",
-        started.elapsed().as_millis()
-    ));
-    crate::results::refresh_lenses(ls).await;
+    crate::publish::start(ls);
     crate::watch::start(ls);
     if ls.state.session().watched_files_dynamic {
         register_watchers(ls).await;
@@ -63,6 +38,6 @@ async fn register_watchers(ls: &Arc<Ls>) {
         register_options: serde_json::to_value(options).ok(),
     };
     if let Err(err) = ls.client.register_capability(vec![registration]).await {
-        crate::log::warn(format_args!("client refused file watching: {err}"));
+        tracing::warn!("client refused file watching: {err}");
     }
 }

@@ -1,42 +1,46 @@
 //! `fabula/leaderboard`: the leaderboard as Markdown, the same table
 //! `fabula leaderboard --format markdown` prints.
 
-use crate::server::Ls;
-use fabula_engine::fingerprint::Current;
+use crate::ls::Ls;
+use crate::protocol::LeaderboardResult;
 use fabula_engine::store::Store;
+use fabula_eval::fingerprint::Current;
 use std::sync::Arc;
 use tower_lsp_server::jsonrpc::{Error, Result};
 
-pub async fn handle(ls: &Arc<Ls>, _: serde_json::Value) -> Result<serde_json::Value> {
+pub async fn handle(ls: &Ls) -> Result<LeaderboardResult> {
     let Some(root) = ls.state.root() else {
         return Err(Error::invalid_params("no project folder is open"));
     };
     ls.state
-        .compute("fabula/leaderboard", move |snap| {
+        .compute(move |snap| {
             let ws = &crate::db::workspace(&snap.db, snap.project).ws;
             let Some((_, config)) = ws.config() else {
-                return serde_json::json!({ "markdown": "fabula.yaml has errors: no leaderboard." });
+                return LeaderboardResult {
+                    markdown: "fabula.yaml has errors: no leaderboard.".to_owned(),
+                };
             };
             let slop = fabula_engine::project::slop(ws);
-            let tasks: Vec<Arc<_>> = fabula_engine::setup::tasks(ws, config)
+            let tasks: Vec<Arc<_>> = fabula_eval::prepared::tasks(ws, config)
                 .into_iter()
                 .map(Arc::new)
                 .collect();
             let loaded = Store::new(root.join("results")).load();
             let models = config.default_writers();
-            let board = fabula_engine::leaderboard::compute(
-                Current {
-                    config,
-                    slop: &slop,
-                },
+            let dialects = fabula_engine::setup::dialects(config, &snap.project.env(&snap.db).0);
+            let board = fabula_eval::leaderboard::compute(
+                &Current::new(config, &slop, &dialects),
                 &tasks,
                 &loaded,
                 &models,
                 &config.judges,
+                &Default::default(),
             );
             let mut out = Vec::new();
-            let _ = fabula_engine::board_text::markdown(&mut out, &board);
-            serde_json::json!({ "markdown": String::from_utf8_lossy(&out) })
+            let _ = fabula_eval::text::markdown(&mut out, &board);
+            LeaderboardResult {
+                markdown: String::from_utf8_lossy(&out).into_owned(),
+            }
         })
         .await
 }

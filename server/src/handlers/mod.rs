@@ -1,6 +1,9 @@
-//! One handler per protocol method. Each converts positions, computes on a snapshot
-//! ([`crate::state::State::compute`]: panics become error answers) and converts back.
+//! One handler per protocol method. Requests convert positions, compute on a snapshot
+//! ([`crate::state::State::compute`]) and convert back; the dispatcher puts each behind a
+//! panic boundary. Notifications that change documents queue a change for the change
+//! loop ([`crate::changes`]).
 
+pub mod cancel_progress;
 pub mod code_action;
 pub mod code_lens;
 pub mod completion;
@@ -17,9 +20,10 @@ pub mod leaderboard;
 pub mod models;
 pub mod references;
 pub mod result_files;
+pub mod shutdown;
 pub mod watched_files;
 
-use crate::server::Ls;
+use crate::ls::Ls;
 use crate::state::Snapshot;
 use fabula_core::text::TextRange;
 use std::sync::Arc;

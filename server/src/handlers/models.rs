@@ -1,34 +1,38 @@
 //! `fabula/models`: the models of `fabula.yaml`, for a client's model picker.
 
-use crate::server::Ls;
-use std::sync::Arc;
+use crate::ls::Ls;
+use crate::protocol::{ModelInfo, ModelsResult};
 use tower_lsp_server::jsonrpc::Result;
 
-pub async fn handle(ls: &Arc<Ls>, _: serde_json::Value) -> Result<serde_json::Value> {
+pub async fn handle(ls: &Ls) -> Result<ModelsResult> {
     ls.state
-        .compute("fabula/models", |snap| {
+        .compute(|snap| {
             let ws = &crate::db::workspace(&snap.db, snap.project).ws;
             let Some((_, config)) = ws.config() else {
-                return serde_json::json!({ "models": [], "judges": [], "writers": [] });
+                return ModelsResult {
+                    models: Vec::new(),
+                    judges: Vec::new(),
+                    writers: Vec::new(),
+                };
             };
-            let models: Vec<serde_json::Value> = config
+            let models = config
                 .models
                 .iter()
                 .map(|(name, m)| {
                     let kind = config.providers.get(&m.provider).map(|p| p.kind);
-                    serde_json::json!({
-                        "name": name,
-                        "provider": m.provider,
-                        "enabled": m.enabled,
-                        "simulated": kind == Some(fabula_core::model::ProviderKind::Sim),
-                    })
+                    ModelInfo {
+                        name: name.clone(),
+                        provider: m.provider.clone(),
+                        enabled: m.enabled,
+                        simulated: kind == Some(fabula_core::model::ProviderKind::Sim),
+                    }
                 })
                 .collect();
-            serde_json::json!({
-                "models": models,
-                "judges": config.judges,
-                "writers": config.default_writers(),
-            })
+            ModelsResult {
+                models,
+                judges: config.judges.clone(),
+                writers: config.default_writers(),
+            }
         })
         .await
 }

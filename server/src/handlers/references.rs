@@ -2,7 +2,7 @@
 //! cursor, from a task or from the theory file.
 
 use crate::db;
-use crate::server::Ls;
+use crate::ls::Ls;
 use std::sync::Arc;
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::*;
@@ -15,7 +15,7 @@ pub async fn handle(ls: &Arc<Ls>, params: ReferenceParams) -> Result<Option<Vec<
     let include = params.context.include_declaration;
     let shared = ls.clone();
     ls.state
-        .compute("references", move |snap| {
+        .compute(move |snap| {
             let file = snap.file(&path)?;
             let offset = snap.positions(file).offset(at.position);
             let (target, _) = crate::ide::target_at(snap.document(file), offset)?;

@@ -1,23 +1,15 @@
 //! `fabula/resultFiles`: the record files behind a task's latest scores.
 
 use crate::db;
-use crate::server::Ls;
-use serde::Deserialize;
-use std::sync::Arc;
+use crate::ls::Ls;
+use crate::protocol::{ResultFilesParams, ResultFilesResult};
 use tower_lsp_server::jsonrpc::Result;
 
-#[derive(Debug, Deserialize)]
-pub struct Params {
-    pub task: String,
-    #[serde(default)]
-    pub model: Option<String>,
-}
-
-pub async fn handle(ls: &Arc<Ls>, params: Params) -> Result<serde_json::Value> {
+pub async fn handle(ls: &Ls, params: ResultFilesParams) -> Result<ResultFilesResult> {
     ls.state
-        .compute("fabula/resultFiles", move |snap| {
+        .compute(move |snap| {
             let ws = &db::workspace(&snap.db, snap.project).ws;
-            let files: Vec<String> = ws
+            let files = ws
                 .tasks_with_id(&params.task)
                 .next()
                 .and_then(|doc| snap.file(&doc.path))
@@ -28,7 +20,7 @@ pub async fn handle(ls: &Arc<Ls>, params: Params) -> Result<serde_json::Value> {
                 .flat_map(|s| s.files)
                 .map(|p| p.display().to_string())
                 .collect();
-            serde_json::json!({ "files": files })
+            ResultFilesResult { files }
         })
         .await
 }

@@ -1,15 +1,14 @@
 //! `workspace/didChangeWatchedFiles`: the client saw files change on disk. Handled like
 //! the server's own watcher's events.
 
-use crate::server::Ls;
-use std::sync::Arc;
+use crate::ls::Ls;
 use tower_lsp_server::ls_types::DidChangeWatchedFilesParams;
 
-pub async fn handle(ls: &Arc<Ls>, params: DidChangeWatchedFilesParams) {
+pub fn handle(ls: &Ls, params: DidChangeWatchedFilesParams) {
     let paths = params
         .changes
         .iter()
         .filter_map(|c| c.uri.to_file_path().map(|p| p.into_owned()))
         .collect();
-    crate::watch::apply(ls, paths).await;
+    crate::watch::changed(ls, paths);
 }

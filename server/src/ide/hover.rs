@@ -1,13 +1,16 @@
 //! Hover text: a beat's definition and elements, a theory's outline, a task's scores,
-//! else the schema's documentation of the field under the cursor.
+//! else the schema's documentation of the field under the cursor (read off the text when
+//! the file has never parsed); and, above it, what each diagnostic under the cursor means
+//! (its check's doc, the text `fabula check --explain` prints).
 
 use super::Target;
+use fabula_core::diagnostic::Diagnostic;
 use fabula_core::document::Document;
 use fabula_core::schema;
 use fabula_core::syntax::Place;
 use fabula_core::text::TextRange;
 use fabula_core::workspace::Workspace;
-use fabula_engine::scores::ModelScore;
+use fabula_eval::scores::ModelScore;
 use std::fmt::Write as _;
 
 pub fn hover(
@@ -26,6 +29,9 @@ pub fn hover(
             return Some((text, range));
         }
     }
+    if doc.value.is_none() {
+        return from_text(doc, offset);
+    }
     let spans = doc.spans()?;
     let (path, place) = spans.locate(offset);
     let kind = doc.kind?;
@@ -38,6 +44,67 @@ pub fn hover(
     };
     let name = path.to_string();
     Some((format!("**{name}**\n\n{text}"), range))
+}
+
+/// Field docs for a file with no tree to look in (it has never parsed): the key under the
+/// cursor, its path read off the indentation above it.
+fn from_text(doc: &Document, offset: u32) -> Option<(String, TextRange)> {
+    let kind = doc.kind?;
+    let text = &doc.text;
+    let at = (offset as usize).min(text.len());
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+    let line = &text[line_start..line_end];
+    let body = line.trim_start();
+    let mut start = line_start + (line.len() - body.len());
+    let body = match body.strip_prefix("- ") {
+        Some(rest) => {
+            start += 2;
+            rest
+        }
+        None => body,
+    };
+    let (key, _) = body.split_once(':')?;
+    let key = key.trim_end();
+    let plain = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    if key.is_empty() || !key.chars().all(plain) {
+        return None;
+    }
+    let end = start + key.len();
+    if at < start || at > end {
+        return None;
+    }
+    let cx = super::completion::context(text, start);
+    let mut path = cx.parent;
+    if cx.item {
+        path = path.index(0);
+    }
+    let path = path.key(key);
+    // The task type picks the schema branch; it is on a top-level line of its own.
+    let instance = text
+        .lines()
+        .find_map(|l| l.strip_prefix("type:"))
+        .map(|t| serde_json::json!({ "type": t.trim() }))
+        .unwrap_or_default();
+    let docs = schema::field_doc(kind, &instance, &path)?;
+    let range = TextRange::new(start, end);
+    Some((format!("**{path}**\n\n{docs}"), range))
+}
+
+/// What the diagnostics in `found` mean, one paragraph per code.
+pub fn explanations<'a>(found: impl Iterator<Item = &'a Diagnostic>) -> String {
+    let mut out = String::new();
+    let mut seen = Vec::new();
+    for d in found {
+        if seen.contains(&d.code) {
+            continue;
+        }
+        seen.push(d.code);
+        if let Some(text) = fabula_core::check::explain(d.code) {
+            let _ = write!(out, "**`{}`**: {text}\n\n", d.code);
+        }
+    }
+    out
 }
 
 fn beat_text(ws: &Workspace, theory: &str, beat: &str) -> Option<String> {
@@ -78,15 +145,23 @@ pub fn scores_text(task: &str, scores: &[ModelScore]) -> String {
         return s;
     }
     for m in scores {
-        let two = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| format!("{v:.2}"));
+        // One scale everywhere: scores 0-100, as the leaderboard prints them.
+        let one = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| format!("{v:.1}"));
+        let two =
+            |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| format!("{:.1}", v * 100.0));
         let _ = write!(
             s,
-            "**{}**{}: final **{}** (programmatic {} · judges {}) · {} · ${:.4} · {}",
+            "**{}**{}{}: final **{}** (programmatic {} · judges {}) · {} · ${:.4} · {}",
             m.model,
             if m.simulated { " (sim)" } else { "" },
-            two(m.final_score.map(|f| f / 100.0)),
-            two(m.programmatic),
-            two(m.judge),
+            if m.judged_by_simulator {
+                " (sim judges)"
+            } else {
+                ""
+            },
+            one(m.final_score),
+            one(m.programmatic),
+            one(m.judge),
             match m.pass {
                 Some(true) => "pass",
                 Some(false) => "fail",
@@ -103,6 +178,26 @@ pub fn scores_text(task: &str, scores: &[ModelScore]) -> String {
         }
         if m.failed_judges > 0 {
             let _ = write!(s, " · {} judge answer(s) failed", m.failed_judges);
+        }
+        match m.standing {
+            fabula_eval::scoring::Standing::ModelFailed(kind) => {
+                let _ = write!(
+                    s,
+                    " · **model failure** ({}: scores 0): {}",
+                    kind.as_str(),
+                    m.error.as_deref().unwrap_or("")
+                );
+            }
+            fabula_eval::scoring::Standing::Unjudgeable => {
+                s.push_str(" · no judge could score it: judge part 0");
+            }
+            fabula_eval::scoring::Standing::Incomplete(gap) => {
+                let _ = write!(s, " · **incomplete**: {}", gap.describe());
+                if let Some(e) = &m.error {
+                    let _ = write!(s, " ({e})");
+                }
+            }
+            fabula_eval::scoring::Standing::Scored => {}
         }
         s.push_str("\n\n");
         if m.criteria.is_empty() || m.judges.is_empty() {

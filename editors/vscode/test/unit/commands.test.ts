@@ -17,6 +17,7 @@ const MODELS: ModelsResult = {
     { name: "claude-sonnet", provider: "openrouter", enabled: false, simulated: false },
   ],
   judges: ["sim-judge-1", "sim-judge-2", "sim-judge-3"],
+  writers: ["sim-writer-a", "sim-writer-b"],
 };
 
 interface Harness {

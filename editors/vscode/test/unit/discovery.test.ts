@@ -107,11 +107,11 @@ describe("findServer", () => {
 
 describe("serverLaunch", () => {
   test("runs the binary with no arguments and the editor's environment", () => {
-    const launch = serverLaunch("/bin/fabula-lsp", { OPENROUTER_API_KEY: "k", FABULA_LSP_LOG: "debug" });
+    const launch = serverLaunch("/bin/fabula-lsp", { OPENROUTER_API_KEY: "k", FABULA_LOG: "debug" });
     assert.equal(launch.command, "/bin/fabula-lsp");
     assert.deepEqual(launch.args, []);
     assert.equal(launch.env.OPENROUTER_API_KEY, "k");
-    assert.equal(launch.env.FABULA_LSP_LOG, "debug");
+    assert.equal(launch.env.FABULA_LOG, "debug");
     assert.equal(launch.env.RUST_BACKTRACE, "1");
   });
 

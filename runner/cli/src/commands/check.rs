@@ -12,6 +12,9 @@ use std::collections::BTreeSet;
 use std::io::Write;
 
 pub fn run(args: &CheckArgs) -> anyhow::Result<Outcome> {
+    if let Some(code) = &args.explain {
+        return explain(code);
+    }
     let start = match (&args.root, args.paths.first()) {
         (Some(root), _) => root.clone(),
         (None, Some(first)) => first.clone(),
@@ -68,6 +71,19 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Success
     })
+}
+
+/// `--explain CODE`: the code's explanation, from the check's own doc (one source for
+/// this, the editor's hover and the README's list).
+fn explain(code: &str) -> anyhow::Result<Outcome> {
+    let Some(text) = check::explain(code) else {
+        let mut codes: Vec<&str> = check::LOAD_CODES.iter().map(|(c, _)| *c).collect();
+        codes.extend(check::CHECKS.iter().map(|c| c.code));
+        bail!("no diagnostic code `{code}`; codes: {}", codes.join(", "));
+    };
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{code}: {text}")?;
+    Ok(Outcome::Success)
 }
 
 /// Semantic checks of each document, on all cores, in document order.

@@ -4,13 +4,15 @@
 //! Why: interpolation asks for *the* missing beat between two others, and synthesis tests
 //! planning across a contiguous stretch; a gap makes the task ambiguous.
 
-use super::{Check, Context};
+use super::{Check, Context, On, Reads};
 use crate::diagnostic::Diagnostic;
 use crate::model::TaskBody;
 
 pub const CHECK: Check = Check {
     code: "beats-not-adjacent",
     doc: "Beat interpolation (before, target, after) and multi-beat synthesis need consecutive beats of the theory; a gap makes the task ambiguous.",
+    on: On::TASKS,
+    reads: Reads::THEORIES,
     run,
 };
 
@@ -22,7 +24,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     ) {
         return;
     }
-    let Some((_, theory)) = cx.ws.theory(&task.theory) else {
+    let Some((_, theory)) = cx.theory_by_id(&task.theory) else {
         return;
     };
     for list in task.ordered_beat_lists() {

@@ -5,7 +5,7 @@
 //! Why: reasoning tokens count against the total; with no room left the answer is cut
 //! off (finish reason `length`) and the generation fails.
 
-use super::{Check, Context};
+use super::{Check, Context, On, Reads};
 use crate::diagnostic::{Diagnostic, Edit, Fix};
 use crate::model::TokenBudget;
 use crate::path;
@@ -14,6 +14,8 @@ use crate::path::Path;
 pub const CHECK: Check = Check {
     code: "budget-no-room",
     doc: "max_tokens is not larger than max_reasoning; reasoning counts against the total, so the answer would be cut off.",
+    on: On::TASKS.with_config(),
+    reads: Reads::NOTHING,
     run,
 };
 

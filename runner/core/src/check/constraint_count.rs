@@ -3,7 +3,7 @@
 //! Why: the task type measures juggling many simultaneous constraints; with fewer it is
 //! easy, with more the 80% pass line stops meaning the same thing across tasks.
 
-use super::{Check, Context};
+use super::{Check, Context, On, Reads};
 use crate::diagnostic::Diagnostic;
 use crate::model::TaskBody;
 use crate::path;
@@ -11,6 +11,8 @@ use crate::path;
 pub const CHECK: Check = Check {
     code: "constraint-count",
     doc: "A constrained continuation needs 8 to 10 constraints (must_include + must_not_include + tone + ending) for its pass line to mean the same across tasks.",
+    on: On::TASKS,
+    reads: Reads::NOTHING,
     run,
 };
 

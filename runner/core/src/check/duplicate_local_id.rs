@@ -4,7 +4,7 @@
 //! Why: these ids are how tasks, transcripts and judges refer to the items; a repeat
 //! makes the reference ambiguous.
 
-use super::{Check, Context};
+use super::{Check, Context, On, Reads};
 use crate::diagnostic::Diagnostic;
 use crate::model::TaskBody;
 use crate::path;
@@ -14,6 +14,8 @@ use std::collections::HashSet;
 pub const CHECK: Check = Check {
     code: "duplicate-local-id",
     doc: "An id repeated within one file (beat ids of a theory, step ids of a sequence, hidden constraint ids); references to it become ambiguous.",
+    on: On::TASKS.with_theories(),
+    reads: Reads::NOTHING,
     run,
 };
 

@@ -6,30 +6,24 @@
 //! already has is reported on the draft, since moving it into `dataset/tasks/` would
 //! collide.
 
-use super::{Check, Context};
+use super::{Check, Context, On, Reads};
 use crate::diagnostic::{Diagnostic, Related};
 use crate::path;
 
 pub const CHECK: Check = Check {
     code: "duplicate-task-id",
     doc: "Two task files share an id; results are keyed by id, so they would overwrite each other.",
+    on: On::TASKS,
+    reads: Reads {
+        same_id: true,
+        ..Reads::NOTHING
+    },
     run,
 };
 
 fn run(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let Some(task) = cx.task() else { return };
-    let drafts = cx
-        .doc
-        .is_draft()
-        .then(|| cx.ws.drafts_with_id(&task.id))
-        .into_iter()
-        .flatten();
-    let others: Vec<_> = cx
-        .ws
-        .tasks_with_id(&task.id)
-        .chain(drafts)
-        .filter(|d| d.path != cx.doc.path)
-        .collect();
+    let others = cx.others_with_id(&task.id);
     if others.is_empty() {
         return;
     }

@@ -4,7 +4,7 @@
 //! Why: the model must map a whole structure onto another; a partial source story lets
 //! it skip the hard part of the mapping. A warning: a deliberate choice is possible.
 
-use super::{Check, Context};
+use super::{Check, Context, On, Reads};
 use crate::diagnostic::Diagnostic;
 use crate::model::TaskBody;
 use crate::path;
@@ -12,6 +12,8 @@ use crate::path;
 pub const CHECK: Check = Check {
     code: "incomplete-source",
     doc: "A theory conversion's source story skips beats of its source theory, so the model can skip the hard part of the mapping.",
+    on: On::TASKS,
+    reads: Reads::THEORIES,
     run,
 };
 
@@ -20,7 +22,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let TaskBody::TheoryConversion(t) = &task.body else {
         return;
     };
-    let Some((_, theory)) = cx.ws.theory(&t.source.theory) else {
+    let Some((_, theory)) = cx.theory_by_id(&t.source.theory) else {
         return;
     };
     let missing: Vec<&str> = theory

@@ -3,7 +3,7 @@
 //!
 //! Why: a setup must be planted before it pays off, inside the beats the model writes.
 
-use super::{Check, Context};
+use super::{Check, Context, On, Reads};
 use crate::diagnostic::Diagnostic;
 use crate::model::TaskBody;
 use crate::path;
@@ -11,6 +11,8 @@ use crate::path;
 pub const CHECK: Check = Check {
     code: "link-order",
     doc: "A cross-beat link must go from an earlier to a later beat among the task's own beats: a setup is planted before it pays off.",
+    on: On::TASKS,
+    reads: Reads::NOTHING,
     run,
 };
 

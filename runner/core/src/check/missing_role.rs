@@ -4,7 +4,7 @@
 //! Why: those task types cannot run without the model that answers questions or writes
 //! critiques; every run of them would fail.
 
-use super::{Check, Context};
+use super::{Check, Context, On, Reads, Tasks};
 use crate::diagnostic::Diagnostic;
 use crate::model::TaskType;
 use crate::path;
@@ -12,12 +12,21 @@ use crate::path;
 pub const CHECK: Check = Check {
     code: "missing-role",
     doc: "Constraint-discovery tasks need an `oracle`, critique-improvement tasks a `critic`, named in fabula.yaml.",
+    on: On::CONFIG,
+    reads: Reads {
+        tasks: Tasks::Of(&[
+            TaskType::AgenticConstraintDiscovery,
+            TaskType::CritiqueImprovement,
+        ]),
+        ..Reads::NOTHING
+    },
     run,
 };
 
 fn run(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let Some(config) = cx.config() else { return };
-    let has = |ty: TaskType| cx.ws.tasks().any(|(_, t)| t.task_type() == ty);
+    let tasks = cx.tasks();
+    let has = |ty: TaskType| tasks.iter().any(|(_, t)| t.task_type() == ty);
     let roles = [
         (
             "oracle",

@@ -5,14 +5,22 @@
 //! diagnosis; the control measures whether it can tell sound writing from flawed.
 //! Reported once, on the first beat-revision task by path.
 
-use super::{Check, Context};
+use super::{Check, Context, On, Reads, Tasks};
 use crate::diagnostic::Diagnostic;
-use crate::model::TaskBody;
+use crate::model::{TaskBody, TaskType};
 use crate::path;
 
 pub const CHECK: Check = Check {
     code: "no-control-task",
     doc: "No beat-revision task is a flawless control (control: true), so a model that always reports a flaw is never caught.",
+    on: On {
+        tasks: Tasks::Of(&[TaskType::BeatRevision]),
+        ..On::TASKS
+    },
+    reads: Reads {
+        tasks: Tasks::Of(&[TaskType::BeatRevision]),
+        ..Reads::NOTHING
+    },
     run,
 };
 
@@ -21,11 +29,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     if !matches!(task.body, TaskBody::BeatRevision(_)) {
         return;
     }
-    let revisions: Vec<_> = cx
-        .ws
-        .tasks()
-        .filter(|(_, t)| matches!(t.body, TaskBody::BeatRevision(_)))
-        .collect();
+    let revisions = cx.tasks();
     let Some((first, _)) = revisions.first() else {
         return;
     };

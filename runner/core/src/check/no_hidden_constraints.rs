@@ -3,7 +3,7 @@
 //! Why: the task measures how well a model discovers hidden constraints by asking; with
 //! none there is nothing to discover and discovery efficiency is undefined.
 
-use super::{Check, Context};
+use super::{Check, Context, On, Reads};
 use crate::diagnostic::Diagnostic;
 use crate::model::TaskBody;
 use crate::path;
@@ -11,6 +11,8 @@ use crate::path;
 pub const CHECK: Check = Check {
     code: "no-hidden-constraints",
     doc: "A constraint-discovery task has no hidden constraints: nothing to discover, and discovery efficiency is undefined.",
+    on: On::TASKS,
+    reads: Reads::NOTHING,
     run,
 };
 

@@ -4,13 +4,15 @@
 //! Why: tools find tasks and theories by path (`dataset/tasks/<type>/<id>.yaml`); a file
 //! that disagrees with its path is found under the wrong name or not at all.
 
-use super::{Check, Context};
+use super::{Check, Context, On, Reads};
 use crate::diagnostic::Diagnostic;
 use crate::path;
 
 pub const CHECK: Check = Check {
     code: "path-mismatch",
     doc: "The id or type inside the file disagrees with its path (`dataset/tasks/<type>/<id>.yaml`, `dataset/theories/<id>.yaml`); tools find files by path.",
+    on: On::TASKS.with_theories(),
+    reads: Reads::NOTHING,
     run,
 };
 

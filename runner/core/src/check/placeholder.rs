@@ -5,7 +5,7 @@
 //! filled in; without this check a half-written task would be run and judged, and its
 //! "TODO" text would reach the models.
 
-use super::{Check, Context};
+use super::{Check, Context, On, Reads};
 use crate::diagnostic::Diagnostic;
 use crate::path::Path;
 use crate::scaffold::is_placeholder;
@@ -14,6 +14,8 @@ use serde_json::Value;
 pub const CHECK: Check = Check {
     code: "placeholder",
     doc: "A task still holds a placeholder (\"TODO: …\") from its skeleton; it would be run with that text until it is replaced.",
+    on: On::TASKS,
+    reads: Reads::NOTHING,
     run,
 };
 

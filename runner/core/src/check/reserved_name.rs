@@ -6,7 +6,7 @@
 //! drops trailing dots, so the store has to rename such folders (`_con`), and the folder
 //! no longer reads as the model's name.
 
-use super::{Check, Context};
+use super::{Check, Context, On, Reads};
 use crate::diagnostic::Diagnostic;
 use crate::file_name::{self, NameProblem};
 use crate::path;
@@ -14,6 +14,8 @@ use crate::path;
 pub const CHECK: Check = Check {
     code: "reserved-name",
     doc: "A model name is a Windows device name (con, nul, aux, prn, com0-9, lpt0-9, any case, any extension) or ends in a dot: it cannot be a file name everywhere, so its results folder gets another name.",
+    on: On::CONFIG,
+    reads: Reads::NOTHING,
     run,
 };
 

@@ -3,13 +3,15 @@
 //! Why: the judge part of the score is the weighted sum of criteria; weights that do not
 //! sum to 100 make the task's scores incomparable with every other task's.
 
-use super::{Check, Context};
+use super::{Check, Context, On, Reads};
 use crate::diagnostic::Diagnostic;
 use crate::path;
 
 pub const CHECK: Check = Check {
     code: "rubric-weights",
     doc: "Rubric weights must sum to 100, or the task's judge scores are not comparable with other tasks'.",
+    on: On::TASKS,
+    reads: Reads::NOTHING,
     run,
 };
 

@@ -2,7 +2,7 @@
 //!
 //! Why: converting a story into the structure it already has tests nothing.
 
-use super::{Check, Context};
+use super::{Check, Context, On, Reads};
 use crate::diagnostic::Diagnostic;
 use crate::model::TaskBody;
 use crate::path;
@@ -10,6 +10,8 @@ use crate::path;
 pub const CHECK: Check = Check {
     code: "same-theory",
     doc: "A theory conversion whose source theory is also its target; converting a story into the structure it already has tests nothing.",
+    on: On::TASKS,
+    reads: Reads::NOTHING,
     run,
 };
 

@@ -3,13 +3,15 @@
 //!
 //! Why: no text can satisfy both, so every model fails a constraint by construction.
 
-use super::{Check, Context};
+use super::{Check, Context, On, Reads};
 use crate::diagnostic::{Diagnostic, Related};
 use crate::path;
 
 pub const CHECK: Check = Check {
     code: "term-conflict",
     doc: "A term is both required and forbidden; no text can satisfy both.",
+    on: On::TASKS,
+    reads: Reads::NOTHING,
     run,
 };
 

@@ -4,7 +4,7 @@
 //! Why: even a perfect questioner cannot find every constraint, so the task caps every
 //! model's score below full marks. A warning: it may be deliberate.
 
-use super::{Check, Context};
+use super::{Check, Context, On, Reads};
 use crate::diagnostic::Diagnostic;
 use crate::model::TaskBody;
 use crate::path;
@@ -12,6 +12,8 @@ use crate::path;
 pub const CHECK: Check = Check {
     code: "too-few-questions",
     doc: "max_questions is below the number of hidden constraints, so even a perfect questioner cannot find them all.",
+    on: On::TASKS,
+    reads: Reads::NOTHING,
     run,
 };
 

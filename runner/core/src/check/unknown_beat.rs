@@ -3,7 +3,7 @@
 //! Why: the model is asked to write that beat and the judge checks its definition; a
 //! misspelt id silently drops both.
 
-use super::{Check, Context};
+use super::{Check, Context, On, Reads};
 use crate::diagnostic::{Diagnostic, Related};
 use crate::path;
 use crate::suggest;
@@ -11,13 +11,15 @@ use crate::suggest;
 pub const CHECK: Check = Check {
     code: "unknown-beat",
     doc: "A task names a beat its theory does not have; the prompt and the judges need the beat's definition.",
+    on: On::TASKS,
+    reads: Reads::THEORIES,
     run,
 };
 
 fn run(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let Some(task) = cx.task() else { return };
     for use_ in task.beat_uses() {
-        let Some((theory_doc, theory)) = cx.ws.theory(use_.theory) else {
+        let Some((theory_doc, theory)) = cx.theory_by_id(use_.theory) else {
             continue;
         };
         if theory.beat(use_.beat).is_some() {

@@ -4,7 +4,7 @@
 //! Why: judges are asked only for the type's criteria; a weight on anything else is
 //! never scored.
 
-use super::{Check, Context};
+use super::{Check, Context, On, Reads};
 use crate::criteria;
 use crate::diagnostic::Diagnostic;
 use crate::path;
@@ -13,6 +13,8 @@ use crate::suggest;
 pub const CHECK: Check = Check {
     code: "unknown-criterion",
     doc: "A rubric override names a criterion the task type does not have; judges never score it.",
+    on: On::TASKS,
+    reads: Reads::NOTHING,
     run,
 };
 

@@ -4,7 +4,7 @@
 //! Why: every judged run needs its judges; a misspelt name would stop the run, or worse,
 //! silently judge with fewer judges than intended.
 
-use super::{Check, Context};
+use super::{Check, Context, On, Reads};
 use crate::diagnostic::Diagnostic;
 use crate::path;
 use crate::path::Path;
@@ -13,6 +13,8 @@ use crate::suggest;
 pub const CHECK: Check = Check {
     code: "unknown-model",
     doc: "judges, oracle or critic names a model config not defined under `models`.",
+    on: On::CONFIG,
+    reads: Reads::NOTHING,
     run,
 };
 

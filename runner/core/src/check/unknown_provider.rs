@@ -3,7 +3,7 @@
 //!
 //! Why: the runner would not know where to send the model's requests.
 
-use super::{Check, Context};
+use super::{Check, Context, On, Reads};
 use crate::diagnostic::Diagnostic;
 use crate::path;
 use crate::suggest;
@@ -11,6 +11,8 @@ use crate::suggest;
 pub const CHECK: Check = Check {
     code: "unknown-provider",
     doc: "A model config names a provider not defined under `providers`; its requests have nowhere to go.",
+    on: On::CONFIG,
+    reads: Reads::NOTHING,
     run,
 };
 

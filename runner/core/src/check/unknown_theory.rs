@@ -3,13 +3,15 @@
 //! Why: the task's beats, the prompt and the judges' rubric all come from the theory;
 //! without it the task cannot run.
 
-use super::{Check, Context};
+use super::{Check, Context, On, Reads};
 use crate::diagnostic::Diagnostic;
 use crate::suggest;
 
 pub const CHECK: Check = Check {
     code: "unknown-theory",
     doc: "A task names a theory that has no file in dataset/theories/; the task's beats, prompt and rubric come from it.",
+    on: On::TASKS,
+    reads: Reads::THEORIES,
     run,
 };
 
@@ -17,7 +19,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let Some(task) = cx.task() else { return };
     for (name, at) in task.theory_uses() {
         // A theory file that failed to load reports its own errors.
-        if cx.ws.theory(name).is_some() || cx.ws.has_theory_file(name) {
+        if cx.theory_by_id(name).is_some() || cx.has_theory_file(name) {
             continue;
         }
         let mut d = Diagnostic::error(
@@ -25,13 +27,13 @@ fn run(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             cx.value(&at),
             format!("unknown theory `{name}`"),
         );
-        match suggest::closest(name, cx.ws.theory_ids()) {
+        match suggest::closest(name, cx.theory_ids()) {
             Some(near) => {
                 d.message.push_str(&format!("; did you mean `{near}`?"));
                 d = d.with_replacement(format!("replace with `{near}`"), near);
             }
             None => {
-                let mut ids: Vec<&str> = cx.ws.theory_ids().collect();
+                let mut ids: Vec<&str> = cx.theory_ids();
                 ids.sort_unstable();
                 if !ids.is_empty() {
                     d.message

@@ -2,13 +2,15 @@
 //!
 //! Why: no text can satisfy it, so every model loses the word-count part of the score.
 
-use super::{Check, Context};
+use super::{Check, Context, On, Reads};
 use crate::diagnostic::Diagnostic;
 use crate::path;
 
 pub const CHECK: Check = Check {
     code: "word-range",
     doc: "The word range is inverted or empty (min >= max); no text can satisfy it.",
+    on: On::TASKS,
+    reads: Reads::NOTHING,
     run,
 };
 

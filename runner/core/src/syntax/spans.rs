@@ -313,6 +313,23 @@ impl SpanTree {
             .collect()
     }
 
+    /// This tree after an edit that changed no structure (see
+    /// [`super::splice::head_comment_change`]): every range moved with it.
+    pub fn shifted(&self, change: &super::splice::Change) -> SpanTree {
+        SpanTree {
+            nodes: self
+                .nodes
+                .iter()
+                .map(|n| SpanNode {
+                    key: n.key.map(|k| change.range(k)),
+                    value: change.range(n.value),
+                    kind: n.kind,
+                    children: n.children.clone(),
+                })
+                .collect(),
+        }
+    }
+
     /// This tree after an edit re-parsed one entry (see [`super::splice`]): the entry at
     /// `splice.path` is replaced by the first entry of `fragment` (the tree of
     /// `splice.text`, already placed), and every other range moves with the edit.
@@ -330,20 +347,7 @@ impl SpanTree {
         let target = chain.pop()?;
         let change = splice.change;
         let (start, old_end) = (change.start as u32, change.old_end as u32);
-        let delta = i64::try_from(change.new_end).ok()? - i64::try_from(change.old_end).ok()?;
-        let shift = |at: u32| -> u32 {
-            if at <= start {
-                at
-            } else if at >= old_end {
-                u32::try_from(i64::from(at) + delta).unwrap_or(u32::MAX)
-            } else {
-                start
-            }
-        };
-        let moved = |r: TextRange| TextRange {
-            start: shift(r.start),
-            end: shift(r.end),
-        };
+        let moved = |r: TextRange| change.range(r);
         let mut out = SpanTree {
             nodes: Vec::with_capacity(self.nodes.len() + fragment.nodes.len()),
         };

@@ -24,7 +24,7 @@ pub enum Parsed {
 /// Parses `text` (BOM already removed by the caller) into a value tree.
 pub fn parse_value(text: &str) -> Parsed {
     if text.len() > MAX_FILE_BYTES {
-        return Parsed::Invalid(too_large(text.len()));
+        return Parsed::Invalid(too_large());
     }
     if let Some(at) = text.find('\0') {
         return Parsed::Invalid(Diagnostic::error(
@@ -36,15 +36,15 @@ pub fn parse_value(text: &str) -> Parsed {
     let mut budget = serde_saphyr::budget::Budget::default();
     budget.max_depth = MAX_DEPTH;
     budget.flow_nesting_limit = MAX_DEPTH;
-    budget.max_aliases = 1_000;
-    budget.max_nodes = 1_000_000;
+    budget.max_aliases = MAX_ALIASES;
+    budget.max_nodes = MAX_NODES;
     budget.max_documents = 1;
     let mut options = serde_saphyr::Options::default();
     options.budget = Some(budget);
     options.with_snippet = false;
     // YAML 1.1 read `y`, `no`, `on` as booleans; authors writing prose mean strings.
     options.strict_booleans = true;
-    options.alias_limits.max_total_replayed_events = 100_000;
+    options.alias_limits.max_total_replayed_events = MAX_REPLAYED;
     options.alias_limits.max_alias_expansions_per_anchor = 1_000;
     match serde_saphyr::from_str_with_options::<Option<Value>>(text, options) {
         Ok(value) => Parsed::Value(value.unwrap_or(Value::Null)),
@@ -52,16 +52,15 @@ pub fn parse_value(text: &str) -> Parsed {
     }
 }
 
-/// The diagnostic for a file over [`MAX_FILE_BYTES`] (`size` may be a lower bound).
-pub fn too_large(size: usize) -> Diagnostic {
+/// The diagnostic for a file over [`MAX_FILE_BYTES`]. It names no size: a front end that
+/// reads at most one byte past the limit and one that holds the whole text must say the
+/// same thing.
+pub fn too_large() -> Diagnostic {
+    let mib = MAX_FILE_BYTES / (1024 * 1024);
     Diagnostic::error(
         "file-too-large",
         TextRange::empty(0),
-        format!(
-            "file is over {} MiB ({size} bytes read); Fabula reads YAML files up to {} MiB",
-            MAX_FILE_BYTES / (1024 * 1024),
-            MAX_FILE_BYTES / (1024 * 1024)
-        ),
+        format!("file is larger than {mib} MiB; Fabula reads YAML files up to {mib} MiB"),
     )
 }
 
@@ -70,8 +69,61 @@ fn syntax_diagnostic(text: &str, err: &serde_saphyr::Error) -> Diagnostic {
         .location()
         .map(|loc| location_range(text, &loc))
         .unwrap_or_default();
-    Diagnostic::error("yaml-syntax", range, clean_message(&err.to_string()))
+    let message = match original(err) {
+        serde_saphyr::Error::Budget { breach, .. } => budget_message(breach),
+        _ => clean_message(&err.to_string()),
+    };
+    Diagnostic::error("yaml-syntax", range, message)
 }
+
+/// The error under any alias or snippet wrappers.
+fn original(mut err: &serde_saphyr::Error) -> &serde_saphyr::Error {
+    while let serde_saphyr::Error::AliasError { error, .. }
+    | serde_saphyr::Error::WithSnippet { error, .. } = err
+    {
+        err = error;
+    }
+    err
+}
+
+fn too_deep() -> String {
+    format!("nesting is too deep; Fabula reads at most {MAX_DEPTH} levels")
+}
+
+/// One plain sentence per budget (serde-saphyr's own text is a Rust debug string).
+fn budget_message(breach: &serde_saphyr::budget::BudgetBreach) -> String {
+    use serde_saphyr::budget::BudgetBreach as B;
+    match breach {
+        B::Depth { .. } | B::InclusionDepth { .. } | B::SequenceUnbalanced => too_deep(),
+        B::Aliases { .. }
+        | B::Anchors { .. }
+        | B::AliasAnchorRatio { .. }
+        | B::MergeKeys { .. }
+        | B::RecordedAnchorEvents { .. } => alias_bomb(),
+        B::Documents { .. } => {
+            "more than one YAML document (`---`); Fabula reads one document per file".to_owned()
+        }
+        B::Events { .. } | B::Nodes { .. } => {
+            format!("too many YAML nodes; Fabula reads at most {MAX_NODES} values per file")
+        }
+        _ => format!(
+            "file is too large to read; Fabula reads YAML files up to {} MiB",
+            MAX_FILE_BYTES / (1024 * 1024)
+        ),
+    }
+}
+
+fn alias_bomb() -> String {
+    format!(
+        "aliases expand too far (an alias bomb?); Fabula allows at most {MAX_ALIASES} aliases and {MAX_REPLAYED} expanded nodes"
+    )
+}
+
+const MAX_ALIASES: usize = 1_000;
+const MAX_REPLAYED: usize = 100_000;
+
+/// Values (mappings, sequences, scalars) one file may hold.
+const MAX_NODES: usize = 1_000_000;
 
 /// Byte range of a serde-saphyr location: its byte offset when known, else its line and
 /// column; one character wide so editors can show it.
@@ -129,13 +181,12 @@ fn clean_message(message: &str) -> String {
         || lower.contains("alias expansion")
         || lower.contains("too many aliases")
     {
-        return "aliases expand too far (an alias bomb?); Fabula allows at most 100000 expanded nodes"
-            .to_owned();
+        return alias_bomb();
     }
     if lower.contains("recursion limit exceeded")
         || lower.contains("depth") && lower.contains("exceed")
     {
-        return format!("nesting is too deep; Fabula reads at most {MAX_DEPTH} levels");
+        return too_deep();
     }
     let mut out = cut.to_owned();
     if let Some(c) = out.get(..1) {

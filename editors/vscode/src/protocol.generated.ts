@@ -1,0 +1,96 @@
+// Generated from server/src/protocol.rs by its test `typescript_types_are_generated`:
+// do not edit. `FABULA_BLESS=1 cargo test -p fabula-lsp --lib protocol` rewrites it.
+
+export type Empty = Record<string, never>;
+
+export type InitializationOptions = { 
+/**
+ * Code lenses with scores (default true).
+ */
+inlineScores?: boolean, 
+/**
+ * Runs allowed (default false).
+ */
+trusted?: boolean, };
+
+export type TaskRef = { uri: string, task: string, };
+
+export type RunArgs = { uri?: string, task: string, model: string, 
+/**
+ * The judges to use; default: `fabula.yaml`'s.
+ */
+judges?: Array<string>, };
+
+export type RunResult = { task: string, model: string, 
+/**
+ * Final score on 0..=100, the one scale (the code lens and `fabula leaderboard` show
+ * it the same way).
+ */
+final: number | null, passed: boolean | null, 
+/**
+ * Absolute paths of the records written.
+ */
+files: Array<string>, 
+/**
+ * A sentence for the user.
+ */
+message: string, };
+
+export type CheckSummary = { files: number, errors: number, warnings: number, };
+
+export type ModelsResult = { models: Array<ModelInfo>, 
+/**
+ * `fabula.yaml`'s judges.
+ */
+judges: Array<string>, 
+/**
+ * The models a run uses by default (enabled, not only a judge or a role).
+ */
+writers: Array<string>, };
+
+export type ModelInfo = { name: string, provider: string, enabled: boolean, 
+/**
+ * Served by the offline simulator.
+ */
+simulated: boolean, };
+
+export type ResultFilesParams = { task: string, 
+/**
+ * Only this model's records; default: every model's.
+ */
+model?: string, };
+
+export type ResultFilesResult = { 
+/**
+ * Absolute paths.
+ */
+files: Array<string>, };
+
+export type LeaderboardResult = { 
+/**
+ * The table `fabula leaderboard --format markdown` prints.
+ */
+markdown: string, };
+
+export type RunsParams = { active: Array<ActiveRun>, };
+
+export type ActiveRun = { task: string, model: string, };
+
+export const Method = {
+  models: "fabula/models",
+  resultFiles: "fabula/resultFiles",
+  leaderboard: "fabula/leaderboard",
+  runs: "fabula/runs",
+} as const;
+
+export const ServerCommand = {
+  run: "fabula.server.run",
+  rejudge: "fabula.server.rejudge",
+  checkWorkspace: "fabula.server.checkWorkspace",
+  newTask: "fabula.server.newTask",
+  draft: "fabula.server.draft",
+} as const;
+
+export const LensCommand = {
+  runTask: "fabula.runTask",
+} as const;

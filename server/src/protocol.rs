@@ -1,0 +1,314 @@
+//! Everything `fabula-lsp` speaks beyond standard LSP, as types: the custom requests and
+//! notification, the `workspace/executeCommand` commands and their arguments and results,
+//! the initialization options and the code lens argument. The one place these shapes are
+//! spelled in Rust (rust-analyzer's `lsp/ext.rs`).
+//!
+//! Two tests keep the other spellings true: `PROTOCOL.md` carries a hash of this file, so
+//! changing a shape here without reading the page again fails; and the extension's
+//! TypeScript types (`editors/vscode/src/protocol.generated.ts`) are generated from these
+//! types and must be committed as generated.
+
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use tower_lsp_server::ls_types::notification::Notification;
+use tower_lsp_server::ls_types::request::Request;
+
+/// `fabula/models`: the models of `fabula.yaml`, for a client's model picker.
+#[derive(Debug)]
+pub enum Models {}
+
+impl Request for Models {
+    type Params = Empty;
+    type Result = ModelsResult;
+    const METHOD: &'static str = "fabula/models";
+}
+
+/// `fabula/resultFiles`: the record files behind a task's latest scores.
+#[derive(Debug)]
+pub enum ResultFiles {}
+
+impl Request for ResultFiles {
+    type Params = ResultFilesParams;
+    type Result = ResultFilesResult;
+    const METHOD: &'static str = "fabula/resultFiles";
+}
+
+/// `fabula/leaderboard`: the leaderboard as Markdown.
+#[derive(Debug)]
+pub enum Leaderboard {}
+
+impl Request for Leaderboard {
+    type Params = Empty;
+    type Result = LeaderboardResult;
+    const METHOD: &'static str = "fabula/leaderboard";
+}
+
+/// `fabula/runs` (server → client): the runs in flight, sent when one starts or ends.
+#[derive(Debug)]
+pub enum Runs {}
+
+impl Notification for Runs {
+    type Params = RunsParams;
+    const METHOD: &'static str = "fabula/runs";
+}
+
+/// The `workspace/executeCommand` commands the server offers.
+pub mod command {
+    /// Run a task with a model: [`super::RunArgs`] → [`super::RunResult`].
+    pub const RUN: &str = "fabula.server.run";
+    /// Judge a model's latest result again: [`super::RunArgs`] → [`super::RunResult`].
+    pub const REJUDGE: &str = "fabula.server.rejudge";
+    /// Re-read the project from disk and count findings: → [`super::CheckSummary`].
+    pub const CHECK_WORKSPACE: &str = "fabula.server.checkWorkspace";
+    /// Write a task skeleton (like `fabula new`): [`super::NewTaskArgs`] → the new
+    /// file's path.
+    pub const NEW_TASK: &str = "fabula.server.newTask";
+    /// Draft tasks similar to one with a model (like `fabula draft`):
+    /// [`super::DraftArgs`] → kept and rejected drafts.
+    pub const DRAFT: &str = "fabula.server.draft";
+    /// Every command, as announced at `initialize`.
+    pub const ALL: &[&str] = &[RUN, REJUDGE, CHECK_WORKSPACE, NEW_TASK, DRAFT];
+    /// The code lens's command: a *client* command (the extension's model picker), with a
+    /// [`super::TaskRef`] argument.
+    pub const RUN_TASK: &str = "fabula.runTask";
+}
+
+/// Parameters of a request that takes none (`{}`; `null` is accepted too).
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct Empty {}
+
+/// `initializationOptions`. Both optional; a client that sends none gets inline scores
+/// and no runs (a run spends money, so it needs the client to say the workspace is
+/// trusted).
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct InitializationOptions {
+    /// Code lenses with scores (default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub inline_scores: Option<bool>,
+    /// Runs allowed (default false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub trusted: Option<bool>,
+}
+
+/// A task to run or inspect: the code lens argument of [`command::RUN_TASK`].
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct TaskRef {
+    pub uri: String,
+    pub task: String,
+}
+
+/// Arguments of [`command::RUN`] and [`command::REJUDGE`].
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct RunArgs {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub uri: Option<String>,
+    pub task: String,
+    pub model: String,
+    /// The judges to use; default: `fabula.yaml`'s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub judges: Option<Vec<String>>,
+}
+
+/// What a run or a re-judge answers.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct RunResult {
+    pub task: String,
+    pub model: String,
+    /// Final score on 0..=100, the one scale (the code lens and `fabula leaderboard` show
+    /// it the same way).
+    #[serde(rename = "final")]
+    pub final_score: Option<f64>,
+    pub passed: Option<bool>,
+    /// Absolute paths of the records written.
+    #[cfg_attr(test, ts(as = "Vec<String>"))]
+    pub files: Vec<PathBuf>,
+    /// A sentence for the user.
+    pub message: String,
+}
+
+/// What [`command::CHECK_WORKSPACE`] answers.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct CheckSummary {
+    pub files: u32,
+    pub errors: u32,
+    pub warnings: u32,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct ModelsResult {
+    pub models: Vec<ModelInfo>,
+    /// `fabula.yaml`'s judges.
+    pub judges: Vec<String>,
+    /// The models a run uses by default (enabled, not only a judge or a role).
+    pub writers: Vec<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct ModelInfo {
+    pub name: String,
+    pub provider: String,
+    pub enabled: bool,
+    /// Served by the offline simulator.
+    pub simulated: bool,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct ResultFilesParams {
+    pub task: String,
+    /// Only this model's records; default: every model's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub model: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct ResultFilesResult {
+    /// Absolute paths.
+    pub files: Vec<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct LeaderboardResult {
+    /// The table `fabula leaderboard --format markdown` prints.
+    pub markdown: String,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct RunsParams {
+    pub active: Vec<ActiveRun>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct ActiveRun {
+    pub task: String,
+    pub model: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ts_rs::TS;
+
+    fn repo() -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .unwrap()
+            .to_path_buf()
+    }
+
+    /// FNV-1a: stable across Rust versions (std's hasher is not), which a hash written in
+    /// a document must be.
+    fn fnv(bytes: &[u8]) -> u64 {
+        bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+            (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+        })
+    }
+
+    /// rust-analyzer's rule: the protocol's Rust types and its page change together. When
+    /// this fails, update `server/PROTOCOL.md` to what this file now says, then the hash.
+    #[test]
+    fn protocol_md_is_read_again_when_the_protocol_changes() {
+        let source = std::fs::read_to_string(repo().join("server/src/protocol.rs")).unwrap();
+        // Line endings do not change the protocol (a Windows checkout).
+        let hash = format!("{:016x}", fnv(source.replace("\r\n", "\n").as_bytes()));
+        let page = std::fs::read_to_string(repo().join("server/PROTOCOL.md")).unwrap();
+        let line = format!("protocol.rs hash: {hash}");
+        assert!(
+            page.contains(&line),
+            "server/src/protocol.rs changed: bring server/PROTOCOL.md up to date with it, \
+             then set its line `protocol.rs hash: …` to `{line}`"
+        );
+    }
+
+    fn generated() -> String {
+        let mut out = String::from(
+            "// Generated from server/src/protocol.rs by its test `typescript_types_are_generated`:\n\
+             // do not edit. `FABULA_BLESS=1 cargo test -p fabula-lsp --lib protocol` rewrites it.\n\n",
+        );
+        let decls = [
+            Empty::decl(),
+            InitializationOptions::decl(),
+            TaskRef::decl(),
+            RunArgs::decl(),
+            RunResult::decl(),
+            CheckSummary::decl(),
+            ModelsResult::decl(),
+            ModelInfo::decl(),
+            ResultFilesParams::decl(),
+            ResultFilesResult::decl(),
+            LeaderboardResult::decl(),
+            RunsParams::decl(),
+            ActiveRun::decl(),
+        ];
+        for decl in decls {
+            out.push_str("export ");
+            out.push_str(&decl);
+            out.push_str("\n\n");
+        }
+        let consts = |name: &str, pairs: &[(&str, &str)]| {
+            let mut s = format!("export const {name} = {{\n");
+            for (k, v) in pairs {
+                s.push_str(&format!("  {k}: \"{v}\",\n"));
+            }
+            s.push_str("} as const;\n\n");
+            s
+        };
+        out.push_str(&consts(
+            "Method",
+            &[
+                ("models", Models::METHOD),
+                ("resultFiles", ResultFiles::METHOD),
+                ("leaderboard", Leaderboard::METHOD),
+                ("runs", Runs::METHOD),
+            ],
+        ));
+        out.push_str(&consts(
+            "ServerCommand",
+            &[
+                ("run", command::RUN),
+                ("rejudge", command::REJUDGE),
+                ("checkWorkspace", command::CHECK_WORKSPACE),
+                ("newTask", command::NEW_TASK),
+                ("draft", command::DRAFT),
+            ],
+        ));
+        out.push_str(&consts("LensCommand", &[("runTask", command::RUN_TASK)]));
+        out.trim_end().to_owned() + "\n"
+    }
+
+    /// The extension's types are these types: generated, committed, and checked here, so
+    /// a change on one side cannot leave the other behind (the extension's typecheck then
+    /// finds every use that no longer fits).
+    #[test]
+    fn typescript_types_are_generated() {
+        let path = repo().join("editors/vscode/src/protocol.generated.ts");
+        let want = generated();
+        if std::env::var_os("FABULA_BLESS").is_some() {
+            std::fs::write(&path, &want).unwrap();
+        }
+        let have = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            have == want,
+            "{} is stale: run `FABULA_BLESS=1 cargo test -p fabula-lsp --lib protocol`",
+            path.display()
+        );
+    }
+}
