@@ -3,7 +3,7 @@
 // code-server and checks what a person would see:
 //   1. the Problems panel shows the unknown-beat error of the broken task, from "fabula";
 //   2. the code lens on the scored task's id line shows each sim model's score and the
-//      judge count (`▶ Run · sim-writer-a 0.57 · sim-writer-b 0.49 (3 judges)`);
+//      judge count (`▶ Run · sim-writer-a 82.5 · sim-writer-b 73.7 (3 judges)`, scores on 0-100);
 //   3. hovering the task id shows the per-model breakdown.
 // Then it saves a screenshot. Every request that is not to loopback is aborted.
 import { chromium } from "playwright-core";
@@ -136,9 +136,9 @@ async function checkProblems(p) {
   log(`problems: ${rowText}`);
 }
 
-// Code lens on the id line: `▶ Run · sim-writer-a 0.57 · sim-writer-b 0.49 (3 judges)`.
+// Code lens on the id line: `▶ Run · sim-writer-a 82.5 · sim-writer-b 73.7 (3 judges)`, scores on 0-100.
 async function checkLens(p, editor) {
-  const pattern = /▶ Run · sim-writer-a (\d\.\d\d)\*? · sim-writer-b (\d\.\d\d)\*? \((\d+) judges?\)/;
+  const pattern = /▶ Run · sim-writer-a (\d{1,3}\.\d)\*? · sim-writer-b (\d{1,3}\.\d)\*? \((\d+) judges?\)/;
   const lens = editor.locator(".codelens-decoration").filter({ hasText: "▶ Run" }).first();
   await lens.waitFor({ timeout: STEP_MS }).catch(() => {
     throw new Error("no code lens `▶ Run …` appeared above the task's id line within 90 s");
@@ -153,7 +153,7 @@ async function checkLens(p, editor) {
   const m = pattern.exec(text);
   if (!m) throw new Error(`code lens is "${text}", expected to match ${pattern}`);
   for (const s of [m[1], m[2]]) {
-    if (!(Number(s) >= 0 && Number(s) <= 1)) throw new Error(`code lens score ${s} is not in [0, 1]`);
+    if (!(Number(s) >= 0 && Number(s) <= 100)) throw new Error(`code lens score ${s} is not in [0, 100]`);
   }
   if (m[3] !== "3") throw new Error(`code lens says ${m[3]} judges, expected 3 (fabula.yaml has three sim judges)`);
   log(`code lens: ${text}`);
