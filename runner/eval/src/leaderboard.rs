@@ -197,24 +197,44 @@ pub fn compute_with_items<'a>(
     let mut counted_generations = 0usize;
     let mut counted_evaluations = 0usize;
     let mut rows: Vec<Row> = Vec::new();
-    for (model, items) in models.iter().zip(&per_model) {
+    // The estimates (a bootstrap each: most of the work), in parallel over models and types.
+    fn ranked_of<'i, 'b>(
+        items: &'i [Item<'b>],
+        allow_partial: bool,
+        common: &BTreeSet<(&str, u32)>,
+    ) -> Vec<&'i Item<'b>> {
+        items
+            .iter()
+            .filter(|i| i.score.standing.complete())
+            .filter(|i| allow_partial || common.contains(&(i.task.id(), i.sample)))
+            .collect()
+    }
+    let estimates: Vec<(Option<Estimate>, BTreeMap<TaskType, Option<Estimate>>)> = per_model
+        .par_iter()
+        .map(|items| {
+            let ranked = ranked_of(items, options.allow_partial, &common);
+            let mut by_type: BTreeMap<TaskType, Vec<&Item<'_>>> = BTreeMap::new();
+            for i in &ranked {
+                by_type.entry(i.task.task.task_type()).or_default().push(i);
+            }
+            let by_type: Vec<(TaskType, Vec<&Item<'_>>)> = by_type.into_iter().collect();
+            let by_type = by_type
+                .par_iter()
+                .map(|(t, list)| (*t, estimate(list, resamples)))
+                .collect();
+            (estimate(&ranked, resamples), by_type)
+        })
+        .collect();
+    for ((model, items), (score, by_type)) in models.iter().zip(&per_model).zip(estimates) {
         let mut row = Row {
             model: model.clone(),
             ..Row::default()
         };
-        let ranked: Vec<&Item<'_>> = items
-            .iter()
-            .filter(|i| i.score.standing.complete())
-            .filter(|i| options.allow_partial || common.contains(&(i.task.id(), i.sample)))
-            .collect();
-        row.score = estimate(&ranked, resamples);
-        let mut by_type: BTreeMap<TaskType, Vec<&Item<'_>>> = BTreeMap::new();
-        for i in &ranked {
-            by_type.entry(i.task.task.task_type()).or_default().push(i);
-        }
-        for (t, list) in by_type {
+        let ranked = ranked_of(items, options.allow_partial, &common);
+        row.score = score;
+        for (t, e) in by_type {
             types.insert(t);
-            if let Some(e) = estimate(&list, resamples) {
+            if let Some(e) = e {
                 row.by_type.insert(t.as_str().to_string(), e);
             }
         }
