@@ -7,6 +7,9 @@
 //!   chromium and `runner/cli/e2e/node_modules` are there) how long chromium takes to
 //!   open it (target < 2 s) and to open a task's drill-down.
 //! - `fabula compare` of the two sim writers on the same store (no target: measured).
+//! - Adding one judge over 10,080 stored generations (3 sim writers × the dataset × 80
+//!   samples, judged once): `fabula run --quiet` with a second judge, its peak RSS
+//!   (target ≤ 60 MB) and time.
 //!
 //! Run: `cargo bench -p fabula-cli --bench results`. Medians of several runs.
 
@@ -102,18 +105,86 @@ fn median(mut v: Vec<Duration>) -> Duration {
 }
 
 fn count_records(dir: &Path) -> usize {
-    let mut n = 0;
+    walk(dir).len()
+}
+
+/// Every `.json` file under `dir`.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).unwrap().flatten() {
             if e.file_type().unwrap().is_dir() {
                 stack.push(e.path());
             } else if e.path().extension().is_some_and(|x| x == "json") {
-                n += 1;
+                files.push(e.path());
             }
         }
     }
-    n
+    files
+}
+
+/// Runs `fabula ARGS` in `dir`, reading its peak RSS (`VmHWM`, monotonic) every 5 ms
+/// until it exits: (wall time, peak MB).
+fn peak(bin: &Path, dir: &Path, args: &[&str]) -> (Duration, f64) {
+    let started = Instant::now();
+    let mut child = Command::new(bin)
+        .args(args)
+        .current_dir(dir)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut kb = 0u64;
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if let Ok(text) = std::fs::read_to_string(&status_file)
+            && let Some(v) = text.lines().find_map(|l| l.strip_prefix("VmHWM:"))
+        {
+            kb = kb.max(v.trim().trim_end_matches("kB").trim().parse().unwrap_or(0));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    assert!(status.success());
+    (started.elapsed(), kb as f64 / 1024.0)
+}
+
+/// A store of 10,080 generations judged by one judge, then a second judge added.
+fn add_a_judge(bin: &Path) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    copy_dir(&repo().join("dataset"), &p.join("dataset"));
+    let config = std::fs::read_to_string(repo().join("fabula.yaml")).unwrap();
+    let third = "  sim-writer-c:\n    provider: sim\n    model: sim/writer-c\n";
+    let config = config.replacen("  sim-writer-b:\n", &format!("{third}  sim-writer-b:\n"), 1);
+    std::fs::write(p.join("fabula.yaml"), config).unwrap();
+    let samples = ["--samples", "80"];
+    let one = ["--judge", "sim-judge-1"];
+    timed(bin, p, &[&["run", "--quiet"][..], &samples, &one].concat());
+    let generations = walk(&p.join("results"))
+        .iter()
+        .filter(|f| {
+            f.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("gen-"))
+        })
+        .count();
+    let (took, mb) = peak(
+        bin,
+        p,
+        &[
+            &["run", "--quiet"][..],
+            &samples,
+            &one,
+            &["--judge", "sim-judge-2"],
+        ]
+        .concat(),
+    );
+    format!(
+        "| add a second judge over {generations} stored generations (`fabula run --quiet`) | {:.0} ms, peak RSS {mb:.1} MB | ≤ 60 MB |\n",
+        took.as_secs_f64() * 1000.0
+    )
 }
 
 fn main() {
@@ -181,6 +252,7 @@ fn main() {
         report.as_secs_f64() * 1000.0,
         compare.as_secs_f64() * 1000.0
     );
+    out.push_str(&add_a_judge(&bin));
     out.push_str(&browser_open(&page));
     std::io::Write::write_all(&mut std::io::stdout(), out.as_bytes()).unwrap();
 }

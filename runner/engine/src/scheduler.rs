@@ -164,28 +164,40 @@ impl Engine {
         events: mpsc::Sender<Event>,
         control: Arc<Control>,
     ) {
+        // A job becomes a task only once it has a place in the window: memory holds the
+        // window's jobs in flight, not every job of a large plan.
         let window = Arc::new(Semaphore::new(self.window.max(1)));
         let mut set = JoinSet::new();
-        for job in jobs {
+        let mut jobs = jobs.into_iter();
+        while let Some(job) = jobs.next() {
+            while let Some(done) = set.try_join_next() {
+                surface_panic(done);
+            }
+            let Ok(open) = Arc::clone(&window).acquire_owned().await else {
+                break;
+            };
+            if control.is_stopped() {
+                // Everything not started is skipped, in one event.
+                let (mut generations, mut evaluations) = (0, 0);
+                for job in std::iter::once(job).chain(jobs.by_ref()) {
+                    generations += usize::from(job.existing.is_none());
+                    evaluations += job.judges.len();
+                }
+                let _ = events
+                    .send(Event::Skipped {
+                        generations,
+                        evaluations,
+                        why: Skip::Stopped,
+                    })
+                    .await;
+                break;
+            }
             let engine = Arc::clone(self);
             let events = events.clone();
-            let window = Arc::clone(&window);
             let control = Arc::clone(&control);
             let store = store.clone();
             set.spawn(async move {
-                let Ok(_open) = window.acquire_owned().await else {
-                    return;
-                };
-                if control.is_stopped() {
-                    let _ = events
-                        .send(Event::Skipped {
-                            generations: usize::from(job.existing.is_none()),
-                            evaluations: job.judges.len(),
-                            why: Skip::Stopped,
-                        })
-                        .await;
-                    return;
-                }
+                let _open = open;
                 tokio::select! {
                     () = control.aborted() => {}
                     () = engine.run_job(job, &store, &events, &control) => {}
@@ -193,12 +205,7 @@ impl Engine {
             });
         }
         while let Some(done) = set.join_next().await {
-            if let Err(e) = done
-                && e.is_panic()
-            {
-                // A bug, not bad input: surface it rather than lose it silently.
-                std::panic::resume_unwind(e.into_panic());
-            }
+            surface_panic(done);
         }
     }
 
@@ -460,6 +467,15 @@ fn stop_on(control: &Control, refused: &crate::call::CallError) {
 }
 
 /// RFC 3339 UTC, milliseconds.
+/// A job that panicked is a bug, not bad input: surface it rather than lose it silently.
+fn surface_panic(done: Result<(), tokio::task::JoinError>) {
+    if let Err(e) = done
+        && e.is_panic()
+    {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
 pub fn now() -> String {
     humantime::format_rfc3339_millis(SystemTime::now()).to_string()
 }

@@ -91,6 +91,12 @@ impl Store {
     /// Temporary files of interrupted writes are never records: they are skipped here and
     /// removed by [`Store::lock`]. Symbolic links are reported, never followed.
     pub fn load(&self) -> Loaded {
+        self.load_with(Detail::Full)
+    }
+
+    /// [`Store::load`], keeping only `detail` of each record in memory: a store of tens
+    /// of thousands of records is planned or scored without holding every text.
+    pub fn load_with(&self, detail: Detail) -> Loaded {
         let Contents {
             mut records,
             temporaries: _,
@@ -106,10 +112,13 @@ impl Store {
             (std::thread::available_parallelism().map_or(1, |n| n.get()) * 4).clamp(2, 16);
         let entries: Vec<Entry> = match rayon::ThreadPoolBuilder::new().num_threads(threads).build()
         {
-            Ok(pool) => pool.install(|| records.par_iter().map(load_one).collect()),
-            Err(_) => records.iter().map(load_one).collect(),
+            Ok(pool) => pool.install(|| records.par_iter().map(|p| load_one(p, detail)).collect()),
+            Err(_) => records.iter().map(|p| load_one(p, detail)).collect(),
         };
+        let count = |f: fn(&Entry) -> bool| entries.iter().filter(|e| f(e)).count();
         let mut out = Loaded {
+            generations: Vec::with_capacity(count(|e| matches!(e, Entry::Generation(_)))),
+            evaluations: Vec::with_capacity(count(|e| matches!(e, Entry::Evaluation(_)))),
             problems,
             ..Loaded::default()
         };
@@ -339,6 +348,53 @@ pub(crate) fn is_temporary(name: &str) -> bool {
 }
 
 /// What one file under `results/` holds.
+/// How much of each record a load keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Detail {
+    /// Everything: what reports, exports, comparisons and the editor show.
+    Full,
+    /// What scoring needs: evaluations without the judges' evidence, reasons and raw
+    /// answers (the leaderboard).
+    Scores,
+    /// What planning needs: generations without their text, evaluations without their
+    /// verdicts (`fabula run` before its first call; judge-only jobs read their
+    /// generation when they start).
+    Plan,
+}
+
+impl Detail {
+    fn generation(self, mut g: GenerationSummary) -> GenerationSummary {
+        if self == Detail::Plan {
+            g.output = String::new();
+            g.questions = Vec::new();
+            g.programmatic = None;
+        }
+        g
+    }
+
+    fn evaluation(self, mut e: EvaluationRecord) -> EvaluationRecord {
+        match self {
+            Detail::Full => {}
+            Detail::Scores => {
+                e.raw = None;
+                for c in &mut e.criteria {
+                    c.evidence = String::new();
+                    c.reason = String::new();
+                    for i in &mut c.items {
+                        i.evidence = String::new();
+                        i.reason = String::new();
+                    }
+                }
+            }
+            Detail::Plan => {
+                e.raw = None;
+                e.criteria = Vec::new();
+            }
+        }
+        e
+    }
+}
+
 enum Entry {
     Generation(GenerationSummary),
     Evaluation(EvaluationRecord),
@@ -346,7 +402,7 @@ enum Entry {
     Problem(String),
 }
 
-fn load_one(path: &PathBuf) -> Entry {
+fn load_one(path: &PathBuf, detail: Detail) -> Entry {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -357,13 +413,13 @@ fn load_one(path: &PathBuf) -> Entry {
     };
     if name.starts_with("gen-") {
         match serde_json::from_slice::<GenerationSummary>(&bytes) {
-            Ok(r) if r.format_version == RECORD_VERSION => Entry::Generation(r),
+            Ok(r) if r.format_version == RECORD_VERSION => Entry::Generation(detail.generation(r)),
             Ok(r) => Entry::Problem(unknown_version(r.format_version)),
             Err(e) => Entry::Problem(explain(&bytes, "generation", &e)),
         }
     } else if name.starts_with("eval-") {
         match serde_json::from_slice::<EvaluationRecord>(&bytes) {
-            Ok(r) if r.format_version == RECORD_VERSION => Entry::Evaluation(r),
+            Ok(r) if r.format_version == RECORD_VERSION => Entry::Evaluation(detail.evaluation(r)),
             Ok(r) => Entry::Problem(unknown_version(r.format_version)),
             Err(e) => Entry::Problem(explain(&bytes, "evaluation", &e)),
         }

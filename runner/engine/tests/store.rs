@@ -5,7 +5,7 @@
 
 use fabula_core::model::{EvaluationRecord, GenerationRecord};
 use fabula_engine::lock::LockError;
-use fabula_engine::store::{LINK_PROBLEM, Store};
+use fabula_engine::store::{Detail, LINK_PROBLEM, Store};
 use std::os::unix::fs::symlink;
 use std::path::Path;
 use std::sync::mpsc;
@@ -234,4 +234,49 @@ fn superseded_records_are_kept_in_history_and_never_loaded() {
     let after = store.load();
     assert!(after.generations.is_empty() && after.evaluations.is_empty());
     assert!(after.problems.is_empty(), "{:?}", after.problems);
+}
+
+#[test]
+fn a_lighter_load_keeps_what_planning_and_scoring_read_and_drops_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::new(dir.path().join("results"));
+    store.write_generation(&generation("m", "t")).unwrap();
+    let mut e = evaluation("m", "t", "j");
+    e.criteria = serde_json::from_value(serde_json::json!([{
+        "criterion": "beats", "score": 0.5, "verdict": "fail",
+        "evidence": "a quote", "reason": "why",
+        "items": [{"item": 1, "score": 1.0, "verdict": "pass", "evidence": "q", "reason": "r"}]
+    }]))
+    .unwrap();
+    store.write_evaluation(&e).unwrap();
+
+    let full = store.load_with(Detail::Full);
+    assert_eq!(full.generations[0].1.output, "Text.");
+    assert_eq!(full.evaluations[0].1, e);
+
+    // Scores: every number and verdict, no evidence, reasons or raw answer.
+    let scores = store.load_with(Detail::Scores);
+    assert_eq!(scores.generations[0].1.output, "Text.");
+    let c = &scores.evaluations[0].1.criteria[0];
+    assert_eq!((c.score, c.verdict.as_str()), (0.5, "fail"));
+    assert_eq!((c.evidence.as_str(), c.reason.as_str()), ("", ""));
+    assert_eq!((c.items[0].score, c.items[0].evidence.as_str()), (1.0, ""));
+    assert_eq!(scores.evaluations[0].1.raw, None);
+
+    // Plan: identities, fingerprints, status and the judged text's hash only.
+    let plan = store.load_with(Detail::Plan);
+    let (g, e2) = (&plan.generations[0].1, &plan.evaluations[0].1);
+    assert_eq!(
+        (g.output.as_str(), g.fingerprint.as_str()),
+        ("", "0123456789abcdef")
+    );
+    assert!(e2.criteria.is_empty());
+    assert_eq!(
+        (
+            e2.fingerprint.as_str(),
+            e2.generation_sha.as_str(),
+            e2.status
+        ),
+        (e.fingerprint.as_str(), e.generation_sha.as_str(), e.status)
+    );
 }

@@ -209,7 +209,8 @@ pub fn compute_with_items<'a>(
             .filter(|i| allow_partial || common.contains(&(i.task.id(), i.sample)))
             .collect()
     }
-    let estimates: Vec<(Option<Estimate>, BTreeMap<TaskType, Option<Estimate>>)> = per_model
+    type Estimates = (Option<Estimate>, BTreeMap<TaskType, Option<Estimate>>);
+    let estimates: Vec<Estimates> = per_model
         .par_iter()
         .map(|items| {
             let ranked = ranked_of(items, options.allow_partial, &common);

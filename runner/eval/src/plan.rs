@@ -48,8 +48,9 @@ pub struct Job {
     pub existing: Option<PathBuf>,
     /// Today's fingerprint of the generation.
     pub fingerprint: String,
-    /// Today's evaluation fingerprint of each judge.
-    pub judge_fingerprints: BTreeMap<String, String>,
+    /// Today's evaluation fingerprint of each judge (shared by the samples of a task and
+    /// model: a plan of tens of thousands of jobs holds one map per task and model).
+    pub judge_fingerprints: Arc<BTreeMap<String, String>>,
 }
 
 /// Stored failures with today's fingerprints, by kind.
@@ -149,6 +150,7 @@ pub fn plan(current: &Current<'_>, selection: &Selection, records: &Records) -> 
                 .iter()
                 .filter_map(|j| Some((j.as_str(), current.evaluation(task, &gfp, j)?)))
                 .collect();
+            let shared = Arc::new(owned(&efps));
             for sample in 0..selection.samples {
                 if !in_shard(selection.shard, task.id(), writer, sample) {
                     continue;
@@ -186,7 +188,7 @@ pub fn plan(current: &Current<'_>, selection: &Selection, records: &Records) -> 
                             judges: missing,
                             existing: Some(path.to_path_buf()),
                             fingerprint: gfp.clone(),
-                            judge_fingerprints: owned(&efps),
+                            judge_fingerprints: Arc::clone(&shared),
                         }
                     }
                     Some((_, g)) if !selection.retry_failed => {
@@ -209,7 +211,7 @@ pub fn plan(current: &Current<'_>, selection: &Selection, records: &Records) -> 
                             judges: selection.judges.clone(),
                             existing: None,
                             fingerprint: gfp.clone(),
-                            judge_fingerprints: owned(&efps),
+                            judge_fingerprints: Arc::clone(&shared),
                         }
                     }
                 };
@@ -251,7 +253,7 @@ pub fn job(
         judges: judges.to_vec(),
         existing: None,
         fingerprint,
-        judge_fingerprints,
+        judge_fingerprints: Arc::new(judge_fingerprints),
     })
 }
 

@@ -5,6 +5,7 @@ use crate::Outcome;
 use crate::args::{BoardFormat, LeaderboardArgs};
 use crate::render::board;
 use anyhow::Context as _;
+use fabula_engine::store::Detail;
 use fabula_eval::leaderboard::{self, Board, Options};
 use std::io::Write;
 use std::path::Path;
@@ -57,7 +58,7 @@ pub fn print(
     allow_partial: bool,
 ) -> anyhow::Result<Board> {
     let tasks = session.all_tasks();
-    let loaded = session.store.load();
+    let loaded = session.store.load_with(Detail::Scores);
     let board = leaderboard::compute(
         &session.current(),
         &tasks,

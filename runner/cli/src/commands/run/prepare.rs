@@ -5,6 +5,7 @@ use super::super::session::{Invalid, Session};
 use crate::args::RunArgs;
 use crate::error::CliError;
 use fabula_engine::lock::{LockError, WriteLock};
+use fabula_engine::store::Detail;
 use fabula_eval::plan::{self, Plan, Selection};
 use std::io::Write;
 
@@ -59,7 +60,7 @@ pub fn prepare(args: &RunArgs) -> anyhow::Result<Prepared> {
             LockError::Io { .. } => crate::error::store(e.to_string()),
             _ => CliError::Usage(e.to_string()).into(),
         })?;
-    let loaded = session.store.load();
+    let loaded = session.store.load_with(Detail::Plan);
     if !loaded.problems.is_empty() && !args.quiet {
         writeln!(
             err,
