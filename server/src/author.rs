@@ -6,7 +6,7 @@
 
 use crate::db;
 use crate::ls::Ls;
-use crate::run::refuse;
+use crate::run::{project_root, refuse};
 use fabula_core::scaffold::{self, NewTask};
 use fabula_core::workspace::Workspace;
 use fabula_engine::draft::{self, DraftResult, Project, Request};
@@ -68,10 +68,7 @@ async fn workspace(ls: &Arc<Ls>) -> jsonrpc::Result<Workspace> {
 
 /// Writes a skeleton; answers `{ "uri", "path" }` for the client to open.
 pub async fn new_task(ls: &Arc<Ls>, args: NewTaskArgs) -> jsonrpc::Result<serde_json::Value> {
-    let root = ls
-        .state
-        .root()
-        .ok_or_else(|| refuse("no project folder is open (a folder with fabula.yaml)"))?;
+    let root = project_root(ls)?;
     let ws = workspace(ls).await?;
     let skeleton = fabula_engine::project::add_task(
         &root,
@@ -104,10 +101,7 @@ pub async fn draft(ls: &Arc<Ls>, args: DraftArgs) -> jsonrpc::Result<serde_json:
             "this workspace is not trusted, so model calls are off; trust it to draft tasks",
         ));
     }
-    let root = ls
-        .state
-        .root()
-        .ok_or_else(|| refuse("no project folder is open (a folder with fabula.yaml)"))?;
+    let root = project_root(ls)?;
     let ws = workspace(ls).await?;
     let config = ws
         .config()

@@ -105,6 +105,13 @@ pub(crate) fn refuse(message: impl Into<String>) -> jsonrpc::Error {
     }
 }
 
+/// The project folder, or a refusal saying none is open.
+pub(crate) fn project_root(ls: &Ls) -> jsonrpc::Result<std::path::PathBuf> {
+    ls.state
+        .root()
+        .ok_or_else(|| refuse("no project folder is open (a folder with fabula.yaml)"))
+}
+
 pub async fn run(ls: &Arc<Ls>, args: RunArgs, rejudge: bool) -> jsonrpc::Result<RunResult> {
     match run_inner(ls, args, rejudge).await {
         Ok(r) => Ok(r),
@@ -127,10 +134,7 @@ async fn run_inner(ls: &Arc<Ls>, args: RunArgs, rejudge: bool) -> jsonrpc::Resul
             "this workspace is not trusted, so runs are off: trust it in VS Code, or start the server with initializationOptions.trusted = true",
         ));
     }
-    let root = ls
-        .state
-        .root()
-        .ok_or_else(|| refuse("no project folder is open (a folder with fabula.yaml)"))?;
+    let root = project_root(ls)?;
     let env = Env::load(&root).map_err(refuse)?;
     let task_id = args.task.clone();
     let model = args.model.clone();

@@ -565,7 +565,7 @@ fn side_items<'a>(
                 out.push(Item {
                     task,
                     sample,
-                    score: leaderboard::scoring_gap(Gap::NotGenerated),
+                    score: crate::scoring::ItemScore::incomplete(Gap::NotGenerated),
                     generation: None,
                     path: None,
                     evaluations: Vec::new(),

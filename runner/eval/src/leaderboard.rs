@@ -372,7 +372,7 @@ pub(crate) fn items_of<'a>(
                 out.push(Item {
                     task,
                     sample,
-                    score: scoring_gap(Gap::NotGenerated),
+                    score: ItemScore::incomplete(Gap::NotGenerated),
                     generation: None,
                     path: None,
                     evaluations: Vec::new(),
@@ -392,19 +392,6 @@ pub(crate) fn items_of<'a>(
         }
     }
     out
-}
-
-pub(crate) fn scoring_gap(gap: Gap) -> ItemScore {
-    ItemScore {
-        standing: Standing::Incomplete(gap),
-        final_score: None,
-        programmatic: None,
-        breakdown: None,
-        trajectory: Vec::new(),
-        judge: None,
-        pass: None,
-        aggregate: None,
-    }
 }
 
 /// The score and interval of complete items, grouped by task.

@@ -87,7 +87,8 @@ pub struct ItemScore {
 }
 
 impl ItemScore {
-    fn incomplete(gap: Gap) -> ItemScore {
+    /// An item with nothing to score yet.
+    pub fn incomplete(gap: Gap) -> ItemScore {
         ItemScore {
             standing: Standing::Incomplete(gap),
             final_score: None,
