@@ -625,7 +625,8 @@ pub struct LeaderboardArgs {
     #[arg(long, value_name = "FILE")]
     pub write: Option<PathBuf>,
 
-    /// Exit 1 when any model scores below this (0-100): a gate for CI.
+    /// Exit 1 when any model scores below this (0-100): a gate for CI. With `--format
+    /// junit`, each model's case and its per-type cases fail below it too.
     #[arg(long, value_name = "SCORE", value_parser = parse_score, allow_hyphen_values = true)]
     pub fail_under: Option<f64>,
 
@@ -729,6 +730,9 @@ pub enum BoardFormat {
     Markdown,
     Json,
     Csv,
+    /// JUnit XML for CI: a test case per model and per model × task type, failing
+    /// below `--fail-under`.
+    Junit,
 }
 
 const CHECK_AFTER_HELP: &str = "\

@@ -41,6 +41,8 @@ fn config(url: &str, slots: u32) -> Config {
         base_url_env: None,
         api_key_env: Some("BENCH_KEY".into()),
         concurrency: Some(slots),
+        concurrency_min: None,
+        concurrency_max: None,
         requests_per_minute: None,
         timeout_secs: Some(30),
         max_retries: Some(0),

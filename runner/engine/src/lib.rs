@@ -6,6 +6,7 @@
 //! `fabula-eval`; what a task says from `fabula-core`. The `fabula` CLI and the language
 //! server only drive it.
 
+pub mod adaptive;
 pub mod budget;
 pub mod call;
 pub mod draft;

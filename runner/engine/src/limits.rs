@@ -1,5 +1,6 @@
-//! Per-provider limits: a concurrency cap, a requests-per-minute rate (governor), a
-//! retry policy with exponential backoff and jitter, and a circuit breaker.
+//! Per-provider limits: a concurrency cap (fixed slots, or adaptive: [`crate::adaptive`]),
+//! a requests-per-minute rate (governor), a retry policy with exponential backoff and
+//! jitter, and a circuit breaker.
 //!
 //! [`Limits::run`] wraps one logical call: it waits for a slot and for the rate limiter,
 //! asks the breaker, makes an attempt, and on a retryable failure sleeps (honouring
@@ -9,6 +10,7 @@
 //! A provider's headers are untrusted: [`retry_after`] accepts only what it can represent
 //! and caps it, so no header value can panic or park a call for ever.
 
+use crate::adaptive::{Adaptive, AdaptivePolicy, Outcome};
 use crate::call::CallError;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use std::future::Future;
@@ -180,18 +182,33 @@ impl Breaker {
     }
 }
 
+/// How many requests a provider may have in flight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Concurrency {
+    /// This many slots, always.
+    Fixed(u32),
+    /// A limit that adapts to the provider's 429s and latency (AIMD).
+    Adaptive(AdaptivePolicy),
+}
+
 /// All the limits of one provider.
 #[derive(Debug)]
 pub struct Limits {
     pub retry: RetryPolicy,
-    slots: Semaphore,
+    slots: Slots,
     rate: Option<DefaultDirectRateLimiter>,
     breaker: Breaker,
 }
 
+#[derive(Debug)]
+enum Slots {
+    Fixed(Semaphore),
+    Adaptive(Adaptive),
+}
+
 impl Limits {
     pub fn new(
-        concurrency: u32,
+        concurrency: Concurrency,
         requests_per_minute: Option<u32>,
         retry: RetryPolicy,
         breaker: BreakerPolicy,
@@ -199,9 +216,13 @@ impl Limits {
         let rate = requests_per_minute
             .and_then(NonZeroU32::new)
             .map(|n| RateLimiter::direct(Quota::per_minute(n)));
+        let slots = match concurrency {
+            Concurrency::Fixed(n) => Slots::Fixed(Semaphore::new(n.max(1) as usize)),
+            Concurrency::Adaptive(policy) => Slots::Adaptive(Adaptive::new(policy)),
+        };
         Limits {
             retry,
-            slots: Semaphore::new(concurrency.max(1) as usize),
+            slots,
             rate,
             breaker: Breaker::new(breaker),
         }
@@ -209,6 +230,14 @@ impl Limits {
 
     pub fn breaker(&self) -> &Breaker {
         &self.breaker
+    }
+
+    /// The adaptive limit, when the concurrency is adaptive.
+    pub fn adaptive(&self) -> Option<&Adaptive> {
+        match &self.slots {
+            Slots::Fixed(_) => None,
+            Slots::Adaptive(a) => Some(a),
+        }
     }
 
     /// Runs `attempt` under the limits, retrying as the policy says. Returns the value
@@ -254,19 +283,31 @@ impl Limits {
             }),
             Admission::Wait(retry_in) => return Err(CallError::CircuitOpen { retry_in }),
         };
-        let _slot = self
-            .slots
-            .acquire()
-            .await
-            .map_err(|_| CallError::Config("provider shut down".into()))?;
+        let slot = match &self.slots {
+            Slots::Fixed(semaphore) => Slot::Fixed {
+                _permit: semaphore
+                    .acquire()
+                    .await
+                    .map_err(|_| CallError::Config("provider shut down".into()))?,
+            },
+            Slots::Adaptive(adaptive) => Slot::Adaptive(adaptive.acquire().await),
+        };
         if let Some(rate) = &self.rate {
             rate.until_ready().await;
         }
         let timeout = self.retry.timeout;
+        let started = std::time::Instant::now();
         let result = match tokio::time::timeout(timeout, attempt()).await {
             Ok(r) => r,
             Err(_) => Err(CallError::Timeout(timeout)),
         };
+        if let Slot::Adaptive(permit) = slot {
+            permit.finish(match &result {
+                Ok(_) => Outcome::Success(started.elapsed()),
+                Err(CallError::Status { code: 429, .. }) => Outcome::Overloaded,
+                Err(_) => Outcome::Neutral,
+            });
+        }
         let (ok, endpoint_failure) = match &result {
             Ok(_) => (true, false),
             Err(e) => (false, e.is_endpoint_failure()),
@@ -277,6 +318,14 @@ impl Limits {
         }
         result
     }
+}
+
+/// A slot held while an attempt is in flight.
+enum Slot<'a> {
+    Fixed {
+        _permit: tokio::sync::SemaphorePermit<'a>,
+    },
+    Adaptive(crate::adaptive::Permit<'a>),
 }
 
 /// Held by the half-open breaker's probe while it is in flight: if the call is cancelled
@@ -390,7 +439,7 @@ mod tests {
     #[tokio::test]
     async fn a_cancelled_probe_does_not_leave_the_breaker_probing() {
         let limits = Limits::new(
-            4,
+            Concurrency::Fixed(4),
             None,
             RetryPolicy {
                 max_retries: 0,

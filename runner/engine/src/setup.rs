@@ -80,7 +80,7 @@ pub fn engine(
         .collect::<BTreeSet<_>>()
         .iter()
         .filter_map(|p| config.providers.get(*p))
-        .map(|p| p.concurrency.unwrap_or(8))
+        .map(|p| p.max_slots())
         .sum();
     Ok(Engine {
         models,

@@ -22,6 +22,8 @@ fn config(kind: ProviderKind, url: &str, concurrency: u32) -> ProviderConfig {
         base_url_env: None,
         api_key_env: Some("TEST_API_KEY".into()),
         concurrency: Some(concurrency),
+        concurrency_min: None,
+        concurrency_max: None,
         requests_per_minute: None,
         timeout_secs: None,
         max_retries: None,

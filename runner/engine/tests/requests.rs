@@ -23,6 +23,8 @@ fn provider_config(kind: ProviderKind, dialect: Option<Dialect>) -> ProviderConf
         base_url_env: Some("REQ_BASE_URL".into()),
         api_key_env: Some("REQ_KEY".into()),
         concurrency: Some(2),
+        concurrency_min: None,
+        concurrency_max: None,
         requests_per_minute: None,
         timeout_secs: Some(5),
         max_retries: Some(0),

@@ -34,6 +34,8 @@ fn config(url: &str) -> Config {
         base_url_env: None,
         api_key_env: Some("K".into()),
         concurrency: Some(4),
+        concurrency_min: None,
+        concurrency_max: None,
         requests_per_minute: None,
         timeout_secs: Some(5),
         max_retries: Some(0),

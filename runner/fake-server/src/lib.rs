@@ -86,12 +86,54 @@ pub struct FakeServer {
     pub max_in_flight: Arc<AtomicUsize>,
     /// Body bytes of [`Reply::Stream`] replies that the client's socket accepted.
     pub streamed: Arc<AtomicUsize>,
+    admission: Option<Arc<Admission>>,
+}
+
+/// A server that admits at most `capacity` requests at once and answers the rest at once
+/// with a 429 and `Retry-After: retry_after_secs`, as a rate-limited provider does.
+#[derive(Debug)]
+pub struct Admission {
+    pub capacity: usize,
+    /// The `Retry-After` header's value, in seconds (fractions allowed).
+    pub retry_after_secs: f64,
+    /// Requests admitted and not yet answered. Released before the answer is written, so
+    /// a client that got its answer can never find its own request still counted.
+    admitted: AtomicUsize,
+    max_admitted: AtomicUsize,
+    rejected: AtomicUsize,
 }
 
 impl FakeServer {
     /// Starts a server that waits `latency` before each reply from `handler(index, req)`.
     pub async fn start(
         latency: Duration,
+        handler: impl Fn(usize, &Seen) -> Reply + Send + Sync + 'static,
+    ) -> FakeServer {
+        FakeServer::start_with(latency, None, handler).await
+    }
+
+    /// Like [`FakeServer::start`], but admitting at most `capacity` requests at once: the
+    /// others are answered 429 at once (no latency, the handler not called), with
+    /// `Retry-After: retry_after_secs`.
+    pub async fn start_limited(
+        latency: Duration,
+        capacity: usize,
+        retry_after_secs: f64,
+        handler: impl Fn(usize, &Seen) -> Reply + Send + Sync + 'static,
+    ) -> FakeServer {
+        let admission = Admission {
+            capacity,
+            retry_after_secs,
+            admitted: AtomicUsize::new(0),
+            max_admitted: AtomicUsize::new(0),
+            rejected: AtomicUsize::new(0),
+        };
+        FakeServer::start_with(latency, Some(Arc::new(admission)), handler).await
+    }
+
+    async fn start_with(
+        latency: Duration,
+        admission: Option<Arc<Admission>>,
         handler: impl Fn(usize, &Seen) -> Reply + Send + Sync + 'static,
     ) -> FakeServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -107,6 +149,7 @@ impl FakeServer {
             let in_flight = Arc::clone(&in_flight);
             let max_in_flight = Arc::clone(&max_in_flight);
             let streamed = Arc::clone(&streamed);
+            let admission = admission.clone();
             tokio::spawn(async move {
                 loop {
                     let Ok((stream, _)) = listener.accept().await else {
@@ -119,6 +162,7 @@ impl FakeServer {
                     let handler = Arc::clone(&handler);
                     let counter = Arc::clone(&counter);
                     let streamed = Arc::clone(&streamed);
+                    let admission = admission.clone();
                     tokio::spawn(async move {
                         let counters = Counters {
                             counter,
@@ -126,6 +170,7 @@ impl FakeServer {
                             in_flight,
                             max_in_flight,
                             streamed,
+                            admission,
                         };
                         serve(stream, latency, handler, counters).await;
                     });
@@ -138,7 +183,29 @@ impl FakeServer {
             in_flight,
             max_in_flight,
             streamed,
+            admission,
         }
+    }
+
+    /// Requests answered 429 for want of capacity ([`FakeServer::start_limited`]).
+    pub fn rejected(&self) -> usize {
+        self.admission
+            .as_ref()
+            .map_or(0, |a| a.rejected.load(Ordering::SeqCst))
+    }
+
+    /// Requests admitted and being answered now ([`FakeServer::start_limited`]).
+    pub fn admitted(&self) -> usize {
+        self.admission
+            .as_ref()
+            .map_or(0, |a| a.admitted.load(Ordering::SeqCst))
+    }
+
+    /// The most requests ever admitted at once ([`FakeServer::start_limited`]).
+    pub fn max_admitted(&self) -> usize {
+        self.admission
+            .as_ref()
+            .map_or(0, |a| a.max_admitted.load(Ordering::SeqCst))
     }
 
     pub fn url(&self) -> String {
@@ -175,6 +242,7 @@ struct Counters {
     in_flight: Arc<AtomicUsize>,
     max_in_flight: Arc<AtomicUsize>,
     streamed: Arc<AtomicUsize>,
+    admission: Option<Arc<Admission>>,
 }
 
 async fn serve(mut stream: TcpStream, latency: Duration, handler: Arc<Handler>, c: Counters) {
@@ -184,6 +252,7 @@ async fn serve(mut stream: TcpStream, latency: Duration, handler: Arc<Handler>, 
         in_flight,
         max_in_flight,
         streamed,
+        admission,
     } = c;
     let mut buf = Vec::with_capacity(8192);
     loop {
@@ -194,10 +263,34 @@ async fn serve(mut stream: TcpStream, latency: Duration, handler: Arc<Handler>, 
         max_in_flight.fetch_max(now, Ordering::SeqCst);
         let index = counter.fetch_add(1, Ordering::SeqCst);
         seen.lock().unwrap().push(request.clone());
-        let reply = handler(index, &request);
-        if !latency.is_zero() {
-            tokio::time::sleep(latency).await;
-        }
+        let admitted = match &admission {
+            None => true,
+            Some(a) => {
+                let now = a.admitted.fetch_add(1, Ordering::SeqCst) + 1;
+                if now > a.capacity {
+                    a.admitted.fetch_sub(1, Ordering::SeqCst);
+                    a.rejected.fetch_add(1, Ordering::SeqCst);
+                    false
+                } else {
+                    a.max_admitted.fetch_max(now, Ordering::SeqCst);
+                    true
+                }
+            }
+        };
+        let reply = if admitted {
+            let reply = handler(index, &request);
+            if !latency.is_zero() {
+                tokio::time::sleep(latency).await;
+            }
+            if let Some(a) = &admission {
+                a.admitted.fetch_sub(1, Ordering::SeqCst);
+            }
+            reply
+        } else {
+            let after = admission.as_ref().map_or(0.0, |a| a.retry_after_secs);
+            Reply::status(429, r#"{"error": {"message": "rate limited"}}"#)
+                .with_header("retry-after", &after.to_string())
+        };
         let keep = match reply {
             Reply::Json {
                 status,

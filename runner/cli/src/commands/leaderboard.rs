@@ -1,9 +1,11 @@
-//! `fabula leaderboard`: scores from the results store, in the format asked for.
+//! `fabula leaderboard`: scores from the results store, in the format asked for. The
+//! exit code's gate is the models' overall scores against `--fail-under`, whatever the
+//! format (JUnit's per-type cases are shown, not gated).
 
 use super::session::Session;
 use crate::Outcome;
 use crate::args::{BoardFormat, LeaderboardArgs};
-use crate::render::board;
+use crate::render::{board, junit_board};
 use anyhow::Context as _;
 use fabula_engine::store::Detail;
 use fabula_eval::leaderboard::{self, Board, Options};
@@ -24,6 +26,7 @@ pub fn run(args: &LeaderboardArgs) -> anyhow::Result<Outcome> {
         args.format,
         args.write.as_deref(),
         args.allow_partial,
+        args.fail_under,
     )?;
     if let Some(min) = args.fail_under {
         let under: Vec<String> = board
@@ -48,7 +51,8 @@ pub fn run(args: &LeaderboardArgs) -> anyhow::Result<Outcome> {
     Ok(Outcome::Success)
 }
 
-/// Computes and prints the leaderboard of `models`; also writes Markdown to `write`.
+/// Computes and prints the leaderboard of `models` (JUnit judged against `fail_under`);
+/// also writes Markdown to `write`.
 pub fn print(
     session: &Session,
     models: &[String],
@@ -56,6 +60,7 @@ pub fn print(
     format: BoardFormat,
     write: Option<&Path>,
     allow_partial: bool,
+    fail_under: Option<f64>,
 ) -> anyhow::Result<Board> {
     let tasks = session.all_tasks();
     let loaded = session.store.load_with(Detail::Scores);
@@ -76,6 +81,7 @@ pub fn print(
         BoardFormat::Markdown => board::markdown(&mut out, &board),
         BoardFormat::Json => board::json(&mut out, &board),
         BoardFormat::Csv => board::csv(&mut out, &board),
+        BoardFormat::Junit => junit_board::write(&mut out, &board, fail_under),
     };
     match written {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}

@@ -99,13 +99,13 @@ fn severity(d: &Diagnostic) -> &'static str {
 }
 
 /// Escaped for element content.
-fn text(s: &str) -> String {
+pub(super) fn text(s: &str) -> String {
     escape(s, false)
 }
 
 /// Escaped for a double-quoted attribute: also quotes, and line breaks and tabs as
 /// character references (an attribute's raw whitespace is normalised to spaces).
-fn attribute(s: &str) -> String {
+pub(super) fn attribute(s: &str) -> String {
     escape(s, true)
 }
 

@@ -1,6 +1,6 @@
 //! Rendering check results: the core returns diagnostics with byte ranges; this turns
 //! them into text for people (human), machines (json), GitHub Actions (github) and CI
-//! test reports (junit).
+//! test reports (junit); the leaderboard as a table (board) and as JUnit (junit_board).
 
 pub mod board;
 pub mod compare;
@@ -8,6 +8,7 @@ pub mod github;
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod junit_board;
 pub mod report;
 
 use fabula_core::diagnostic::{Diagnostic, Severity};

@@ -20,6 +20,7 @@ use crate::workspace::Workspace;
 mod beat_order;
 mod beats_not_adjacent;
 mod budget_no_room;
+mod concurrency_range;
 mod constraint_count;
 mod duplicate_local_id;
 mod duplicate_task_id;
@@ -177,6 +178,7 @@ pub const CHECKS: &[Check] = &[
     too_few_questions::CHECK,
     no_control_task::CHECK,
     unknown_provider::CHECK,
+    concurrency_range::CHECK,
     unknown_model::CHECK,
     missing_role::CHECK,
     placeholder::CHECK,

@@ -74,8 +74,14 @@ pub struct ProviderConfig {
     pub base_url_env: Option<String>,
     #[serde(default)]
     pub api_key_env: Option<String>,
+    /// Requests in flight at once: fixed slots, or where an adaptive limit starts.
     #[serde(default)]
     pub concurrency: Option<u32>,
+    /// With either bound set, the limit adapts (AIMD) between them.
+    #[serde(default)]
+    pub concurrency_min: Option<u32>,
+    #[serde(default)]
+    pub concurrency_max: Option<u32>,
     #[serde(default)]
     pub requests_per_minute: Option<u32>,
     #[serde(default)]
@@ -87,6 +93,44 @@ pub struct ProviderConfig {
     pub max_response_bytes: Option<u64>,
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+}
+
+/// Slots of a provider without `concurrency`.
+pub const DEFAULT_CONCURRENCY: u32 = 8;
+/// An adaptive limit's floor and ceiling when only the other is set.
+pub const DEFAULT_CONCURRENCY_MIN: u32 = 1;
+pub const DEFAULT_CONCURRENCY_MAX: u32 = 64;
+
+impl ProviderConfig {
+    /// Whether the provider's concurrency adapts (`concurrency_min` or `_max` set).
+    pub fn adaptive(&self) -> bool {
+        self.concurrency_min.is_some() || self.concurrency_max.is_some()
+    }
+
+    /// `(floor, ceiling, start)` of an adaptive limit, made consistent: the floor at least
+    /// 1, the ceiling at least the floor, the start (`concurrency`, else the floor) between
+    /// them.
+    pub fn adaptive_bounds(&self) -> (u32, u32, u32) {
+        let floor = self
+            .concurrency_min
+            .unwrap_or(DEFAULT_CONCURRENCY_MIN)
+            .max(1);
+        let ceiling = self
+            .concurrency_max
+            .unwrap_or(DEFAULT_CONCURRENCY_MAX.max(floor))
+            .max(floor);
+        let start = self.concurrency.unwrap_or(floor).clamp(floor, ceiling);
+        (floor, ceiling, start)
+    }
+
+    /// The most requests it may ever have in flight: its slots, or the adaptive ceiling.
+    pub fn max_slots(&self) -> u32 {
+        if self.adaptive() {
+            self.adaptive_bounds().1
+        } else {
+            self.concurrency.unwrap_or(DEFAULT_CONCURRENCY).max(1)
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]

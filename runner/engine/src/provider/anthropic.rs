@@ -28,6 +28,10 @@ impl Provider for Anthropic {
                 .await
         })
     }
+
+    fn limits(&self) -> Option<&crate::limits::Limits> {
+        Some(&self.endpoint.limits)
+    }
 }
 
 /// Anthropic's smallest thinking budget.

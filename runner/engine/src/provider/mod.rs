@@ -16,9 +16,10 @@ pub use openai::parse as parse_chat_completions;
 pub use rules::{Findings, Wire};
 pub use sim::Sim;
 
+use crate::adaptive::AdaptivePolicy;
 use crate::call::{CallError, ChatRequest, Completion};
 use crate::env::Env;
-use crate::limits::{BreakerPolicy, Limits, RetryPolicy};
+use crate::limits::{BreakerPolicy, Concurrency, Limits, RetryPolicy};
 use fabula_core::model::{
     Config, Dialect, FinishReason, ModelConfig, ProviderConfig, ProviderKind, Usage,
 };
@@ -40,6 +41,12 @@ pub trait Provider: Send + Sync + std::fmt::Debug {
         &'a self,
         request: &'a ChatRequest,
     ) -> BoxFuture<'a, Result<Completion, CallError>>;
+
+    /// The limits its calls run under (none for the simulator): what a test or a
+    /// progress display reads, e.g. an adaptive limit's current value.
+    fn limits(&self) -> Option<&Limits> {
+        None
+    }
 }
 
 /// A response body, parsed: what every wire format reduces to.
@@ -87,8 +94,14 @@ pub fn build(
     if let Some(s) = config.timeout_secs {
         retry.timeout = Duration::from_secs(s);
     }
+    let concurrency = if config.adaptive() {
+        let (floor, ceiling, start) = config.adaptive_bounds();
+        Concurrency::Adaptive(AdaptivePolicy::new(floor, ceiling, start))
+    } else {
+        Concurrency::Fixed(config.max_slots())
+    };
     let limits = Limits::new(
-        config.concurrency.unwrap_or(8),
+        concurrency,
         config.requests_per_minute,
         tuning.retry.clone().unwrap_or(retry),
         tuning.breaker.clone().unwrap_or_default(),

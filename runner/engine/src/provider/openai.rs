@@ -31,6 +31,10 @@ impl Provider for OpenAi {
                 .await
         })
     }
+
+    fn limits(&self) -> Option<&crate::limits::Limits> {
+        Some(&self.endpoint.limits)
+    }
 }
 
 /// The request body for `request` in `dialect`. A setting the dialect cannot carry, or

@@ -14,6 +14,8 @@ pub fn provider(kind: ProviderKind, url: &str, dialect: Dialect, key_env: &str) 
         base_url_env: None,
         api_key_env: Some(key_env.into()),
         concurrency: Some(4),
+        concurrency_min: None,
+        concurrency_max: None,
         requests_per_minute: None,
         timeout_secs: None,
         max_retries: None,

@@ -449,6 +449,7 @@ fn board(p: &Prepared) -> anyhow::Result<()> {
         BoardFormat::Table,
         None,
         false,
+        None,
     )?;
     Ok(())
 }
