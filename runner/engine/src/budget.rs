@@ -14,7 +14,6 @@
 //! dropped mid-flight: what it cost is unknown. Earlier failed attempts of a call that
 //! finally succeeded are not seen; the retry policy bounds them.
 
-use crate::call::ChatRequest;
 use fabula_core::model::{Config, Price, ProviderKind};
 use std::fmt;
 use std::sync::{Arc, Mutex};
@@ -68,24 +67,11 @@ fn valid_cap(usd: f64) -> bool {
     usd.is_finite() && usd * NANOS >= 1.0
 }
 
-/// Tokens a message costs beyond its text: role markers and separators (OpenAI's chat
-/// format uses 3–4, Anthropic's fewer); 8 is a bound, not an estimate.
-pub const TOKENS_PER_MESSAGE: u64 = 8;
-
-/// An upper bound on the input tokens of `request`: one per byte of text, plus
-/// [`TOKENS_PER_MESSAGE`] each.
-pub fn input_tokens_bound(request: &ChatRequest) -> u64 {
-    request
-        .messages
-        .iter()
-        .map(|m| m.content.len() as u64 + TOKENS_PER_MESSAGE)
-        .sum()
-}
-
-/// The most `request` can cost at `price` (USD per million tokens).
-pub fn worst_case(request: &ChatRequest, price: Price) -> Option<Usd> {
-    let input = input_tokens_bound(request) as f64 * price.input;
-    let output = f64::from(request.max_tokens) * price.output;
+/// The most a call can cost at `price` (USD per million tokens), given a bound on its
+/// input tokens ([`crate::call::ChatRequest::input_tokens_bound`]) and its `max_tokens`.
+pub fn worst_case(input_tokens: u64, max_tokens: u32, price: Price) -> Option<Usd> {
+    let input = input_tokens as f64 * price.input;
+    let output = f64::from(max_tokens) * price.output;
     Usd::ceil((input + output) / 1_000_000.0)
 }
 
@@ -239,7 +225,7 @@ impl Drop for Reservation {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::call::Message;
+    use crate::call::{ChatRequest, Message};
 
     #[test]
     fn caps_are_positive_finite_amounts() {
@@ -278,12 +264,15 @@ mod tests {
             json: false,
             response_schema: None,
         };
-        assert_eq!(input_tokens_bound(&request), 1216);
+        assert_eq!(request.input_tokens_bound(), 1216);
         let price = Price {
             input: 2.0,
             output: 10.0,
         };
-        assert_eq!(worst_case(&request, price), Some(Usd(7_432_000)));
+        assert_eq!(
+            worst_case(request.input_tokens_bound(), request.max_tokens, price),
+            Some(Usd(7_432_000))
+        );
     }
 
     #[test]

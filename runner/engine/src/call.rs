@@ -78,6 +78,21 @@ pub struct ChatRequest {
     pub response_schema: Option<serde_json::Value>,
 }
 
+/// Tokens a message costs beyond its text: role markers and separators (OpenAI's chat
+/// format uses 3–4, Anthropic's fewer); 8 is a bound, not an estimate.
+pub const TOKENS_PER_MESSAGE: u64 = 8;
+
+impl ChatRequest {
+    /// An upper bound on the input tokens of this request: one per byte of text, plus
+    /// [`TOKENS_PER_MESSAGE`] each (what the budget reserves).
+    pub fn input_tokens_bound(&self) -> u64 {
+        self.messages
+            .iter()
+            .map(|m| m.content.len() as u64 + TOKENS_PER_MESSAGE)
+            .sum()
+    }
+}
+
 /// A successful call, normalised.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Completion {

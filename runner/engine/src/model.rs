@@ -103,7 +103,11 @@ impl ModelHandle {
 
     /// The most `request` can cost at the model's price; `None` without a price.
     pub fn worst_case_cost(&self, request: &ChatRequest) -> Option<Usd> {
-        budget::worst_case(request, self.config.price?)
+        budget::worst_case(
+            request.input_tokens_bound(),
+            request.max_tokens,
+            self.config.price?,
+        )
     }
 
     /// Calls the provider; fills in the cost from the config's prices when the provider

@@ -3,7 +3,7 @@
 //! what the calls cost, worked out independently (issue 12).
 
 use fabula_core::model::{FinishReason, ModelConfig, Price, Usage};
-use fabula_engine::budget::{self, Budget, Usd};
+use fabula_engine::budget::{Budget, Usd};
 use fabula_engine::call::{CallError, ChatRequest, Completion, Message};
 use fabula_engine::model::ModelHandle;
 use fabula_engine::provider::{BoxFuture, Provider, priced};
@@ -28,7 +28,7 @@ impl Provider for Metered {
             let (delay, outcome, usage, share) = {
                 let mut rng = self.rng.lock().unwrap();
                 let usage = Usage {
-                    prompt_tokens: rng.u64(0..=budget::input_tokens_bound(request)),
+                    prompt_tokens: rng.u64(0..=request.input_tokens_bound()),
                     completion_tokens: rng.u64(0..=u64::from(request.max_tokens)),
                     reasoning_tokens: 0,
                 };

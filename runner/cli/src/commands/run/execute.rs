@@ -2,29 +2,19 @@
 //! workers, the reporters that follow it, the budget, and the signals that stop it.
 
 use super::prepare::Prepared;
-use super::report::{self, Mode};
+use super::report::{self, Done, Mode};
 use crate::args::RunArgs;
 use crate::error::{self, CliError};
 use anyhow::Context as _;
 use fabula_engine::budget::{self, Budget};
 use fabula_engine::provider;
 use fabula_engine::provider::Tuning;
-use fabula_engine::recorder::{self, Reporter, Tally};
+use fabula_engine::recorder::{self, Reporter};
 use fabula_engine::scheduler::{Control, StopReason};
 use fabula_engine::setup;
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// What a finished (or stopped) run did.
-pub struct Done {
-    pub tally: Tally,
-    pub stopped: Option<StopReason>,
-    pub elapsed: Duration,
-    pub mode: Mode,
-    /// The run's spending cap, when it had one.
-    pub budget: Option<Arc<Budget>>,
-}
 
 pub fn execute(p: &Prepared, args: &RunArgs) -> anyhow::Result<Done> {
     let session = &p.session;

@@ -2,19 +2,30 @@
 //! runs (a bar, lines for logs, or JSON events), and the summary with the exit code.
 //! Every count says what will really run and what really happened.
 
-use super::execute::Done;
 use super::prepare::Prepared;
 use crate::Outcome;
 use crate::args::{BoardFormat, RunArgs};
 use crate::render::plural;
 use fabula_core::model::FailureKind;
+use fabula_engine::budget::Budget;
 use fabula_engine::recorder::{Reporter, Stored, Tally};
-use fabula_engine::scheduler::{Event, Skip};
+use fabula_engine::scheduler::{Event, Skip, StopReason};
 use fabula_eval::plan::Failures;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// What a finished (or stopped) run did.
+pub struct Done {
+    pub tally: Tally,
+    pub stopped: Option<StopReason>,
+    pub elapsed: Duration,
+    pub mode: Mode,
+    /// The run's spending cap, when it had one.
+    pub budget: Option<Arc<Budget>>,
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
