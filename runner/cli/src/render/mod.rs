@@ -2,6 +2,7 @@
 //! them into text for people (human), machines (json), GitHub Actions (github) and CI
 //! test reports (junit).
 
+pub mod agreement;
 pub mod board;
 pub mod compare;
 pub mod github;
