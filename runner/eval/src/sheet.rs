@@ -387,6 +387,54 @@ pub fn rankings(
     Ok(out)
 }
 
+/// A ranking of `sample` by its output ids in rank groups, best first (an editor's
+/// ranking view): every id must be one of the sample's, at most once, two or more in
+/// all; otherwise why not.
+pub fn ranking(
+    sample: &Sample,
+    ranks: &[Vec<String>],
+    rater: &str,
+    note: &str,
+    seed: &str,
+    created_at: &str,
+) -> Result<HumanRanking, String> {
+    let mut seen: Vec<&str> = Vec::new();
+    let mut groups = Vec::new();
+    for group in ranks {
+        let mut out = Vec::new();
+        for id in group {
+            let Some(o) = sample.outputs.iter().find(|o| &o.id == id) else {
+                return Err(format!(
+                    "output `{id}` is not one of task `{}` sample {}'s outputs today (they changed since the view opened: open it again)",
+                    sample.task, sample.sample
+                ));
+            };
+            if seen.contains(&id.as_str()) {
+                return Err(format!("output `{id}` is ranked twice"));
+            }
+            seen.push(id);
+            out.push(o.generation.clone());
+        }
+        if !out.is_empty() {
+            groups.push(out);
+        }
+    }
+    if seen.len() < 2 {
+        return Err("a ranking needs two or more outputs".to_string());
+    }
+    Ok(HumanRanking {
+        format_version: RECORD_VERSION,
+        task: sample.task.clone(),
+        task_type: sample.task_type,
+        sample: sample.sample,
+        rater: rater.to_string(),
+        ranks: groups,
+        note: note.trim().to_string(),
+        seed: seed.to_string(),
+        created_at: created_at.to_string(),
+    })
+}
+
 /// One row of a sample as read: the row, the output it names, its rank.
 type Entry<'a> = (&'a Row, &'a Output, Option<u32>);
 
@@ -681,6 +729,37 @@ mod tests {
             assert_eq!(e.row, row, "{csv}\n{e}");
             assert!(e.message.contains(says), "{csv}\n{e}");
         }
+    }
+
+    #[test]
+    fn an_editor_ranking_by_ids() {
+        let s = sample(&[("a", "one"), ("b", "two"), ("c", "three")]);
+        let id = |m: &str| output_id(SEED, "t", 0, &generation(m).record);
+        let r = ranking(
+            &s,
+            &[vec![id("c")], vec![id("a"), id("b")]],
+            "ann",
+            " hm ",
+            SEED,
+            "now",
+        )
+        .unwrap();
+        assert_eq!(r.ranks[0][0].model, "c");
+        assert_eq!(r.ranks[1].len(), 2);
+        assert_eq!(r.note, "hm");
+        let e = ranking(
+            &s,
+            &[vec![id("a")], vec!["nope".into()]],
+            "ann",
+            "",
+            SEED,
+            "now",
+        );
+        assert!(e.unwrap_err().contains("`nope`"));
+        let e = ranking(&s, &[vec![id("a")], vec![id("a")]], "ann", "", SEED, "now");
+        assert!(e.unwrap_err().contains("twice"));
+        let e = ranking(&s, &[vec![id("a")], vec![]], "ann", "", SEED, "now");
+        assert!(e.unwrap_err().contains("two or more"));
     }
 
     #[test]

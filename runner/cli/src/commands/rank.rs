@@ -108,16 +108,7 @@ fn rater(given: Option<&str>, root: &Path) -> anyhow::Result<String> {
         }
         return Ok(r.to_string());
     }
-    let from_git = std::process::Command::new("git")
-        .args(["config", "user.email"])
-        .current_dir(root)
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .filter(|r| !r.is_empty());
+    let from_git = fabula_engine::rater::from_git(root);
     from_git.ok_or_else(|| {
         usage("who is ranking? pass --rater NAME (an email address or a name), or set `git config user.email`")
     })
