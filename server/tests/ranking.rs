@@ -6,7 +6,7 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::{Client, project};
+use support::{Client, find_task, project, uri};
 
 const TASK: &str = "chasqui-road-back";
 
@@ -111,5 +111,25 @@ async fn outputs_are_ranked_blind_and_saved_as_records() {
         assert!(message.contains(says), "{refused}");
     }
     assert_eq!(rankings(&root).len(), 2);
+
+    // The task's hover compares the judges' order with the rankings that count (the
+    // newer of ann's two).
+    let path = find_task(&root.join("dataset/tasks"), TASK).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    client.open(&path, &text);
+    let at = text.find(&format!("id: {TASK}")).unwrap() + 4;
+    let line = text[..at].matches('\n').count();
+    let col = at - text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let hover = client
+        .request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": uri(&path)}, "position": {"line": line, "character": col}}),
+        )
+        .await;
+    let md = hover["contents"]["value"].as_str().unwrap();
+    assert!(md.contains("People's rankings against the judges"), "{md}");
+    assert!(md.contains("ann@example\\.org (sample 0)"), "{md}");
+    assert!(md.contains(&format!("tau-b **{:+.2}**", -tau)), "{md}");
+    assert_eq!(md.matches("(sample 0)").count(), 1, "{md}");
     client.shutdown().await;
 }

@@ -8,9 +8,10 @@ use crate::ranking::{self, TaskOutputs};
 use crate::run::refuse;
 use fabula_eval::agreement::{self, Options};
 use fabula_eval::sheet;
+use std::sync::Arc;
 use tower_lsp_server::jsonrpc::{Error, Result};
 
-pub async fn handle(ls: &Ls, params: SaveRankingParams) -> Result<SaveRankingResult> {
+pub async fn handle(ls: &Arc<Ls>, params: SaveRankingParams) -> Result<SaveRankingResult> {
     let Some(root) = ls.state.root() else {
         return Err(Error::invalid_params("no project folder is open"));
     };
@@ -21,7 +22,8 @@ pub async fn handle(ls: &Ls, params: SaveRankingParams) -> Result<SaveRankingRes
     // Fixed before computing: a computation retried on a newer snapshot writes the same
     // record to the same name.
     let created_at = fabula_engine::scheduler::now();
-    ls.state
+    let saved = ls
+        .state
         .compute(move |snap| {
             let mut outputs = TaskOutputs::open(snap, &root, &params.task)?;
             let samples = outputs.samples(&params.seed);
@@ -67,5 +69,8 @@ pub async fn handle(ls: &Ls, params: SaveRankingParams) -> Result<SaveRankingRes
                 median_tau: figures.rankings.first().and_then(|r| r.median_tau),
             })
         })
-        .await?
+        .await??;
+    // The task's hover shows the new ranking without waiting for the file watcher.
+    crate::results::changed(ls, vec![std::path::PathBuf::from(&saved.file)]).await;
+    Ok(saved)
 }
