@@ -195,6 +195,12 @@ fn export_fill_import_and_agreement_with_a_hand_computed_tau() {
     assert_eq!(record_json["ranks"][0][0]["model"], s0);
     assert_eq!(record_json["ranks"][1].as_array().unwrap().len(), 2);
 
+    let o = fabula(&p, &["status"], &[]);
+    assert!(
+        text(&o).contains("1 human ranking(s) by 1 rater(s) under results/rankings/"),
+        "{}",
+        text(&o)
+    );
     let a = agreement(&p);
     let median = a["rows"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(median["median"], true);
