@@ -250,7 +250,11 @@ async function checkRanking(p) {
   if (files.length !== 1) throw new Error(`${dir} holds ${files.length} ranking records, expected 1`);
   const record = JSON.parse(fs.readFileSync(path.join(dir, files[0]), "utf8"));
   const idOf = (g) =>
-    createHash("sha256").update(`${record.seed}\n${SCORED}\n0\n${g.record}`).digest("hex").slice(0, 8);
+    createHash("sha256")
+      .update(`${record.seed}\n${SCORED}\n0\n${g.record}`)
+      .digest("hex")
+      .slice(0, 8)
+      .replace(/./g, (c) => String.fromCharCode(97 + parseInt(c, 16)));
   const stored = record.ranks.map((group) => group.map(idOf).join("="));
   if (stored.join(">") !== after.join(">")) throw new Error(`the record ranks ${stored.join(" > ")}, the view showed ${after.join(" > ")}`);
   if (record.rater !== "e2e@example.org" || record.note !== "e2e: the second one first") {

@@ -288,11 +288,11 @@ fn a_sheet_that_does_not_match_is_refused_naming_the_row_and_nothing_is_saved() 
     // The second data row (spreadsheet row 3) gets an id of no output.
     let third = good.lines().nth(2).unwrap().to_string();
     let id = &rows[1].output;
-    let bad = good.replace(&third, &third.replace(id.as_str(), "0badc0de"));
+    let bad = good.replace(&third, &third.replace(id.as_str(), "zzzzzzzz"));
     let o = import(&p, "ann@example.org", &bad);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(
-        text(&o).contains("row 3: output `0badc0de`"),
+        text(&o).contains("row 3: output `zzzzzzzz`"),
         "{}",
         text(&o)
     );

@@ -449,10 +449,18 @@ pub fn is_seed(s: &str) -> bool {
     s.len() == 16 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
-/// A generation's anonymised id in a sheet: 8 hex digits of a hash of the seed, the
-/// sample and the record name. Without the records, it says nothing of the model.
+/// A generation's anonymised id in a sheet: 8 letters from a hash of the seed, the
+/// sample and the record name (each hex digit of the hash's first 8 as `a`..`p`).
+/// Without the records, it says nothing of the model; being letters only, a spreadsheet
+/// never takes it for a number (and drops a leading zero, or writes `1.2E+7`).
 pub fn output_id(seed: &str, task: &str, sample: u32, record: &str) -> String {
-    sha_hex(format!("{seed}\n{task}\n{sample}\n{record}").as_bytes())[..8].to_string()
+    sha_hex(format!("{seed}\n{task}\n{sample}\n{record}").as_bytes())[..8]
+        .chars()
+        .map(|c| {
+            let nibble = c.to_digit(16).unwrap_or(0) as u8;
+            char::from(b'a' + nibble)
+        })
+        .collect()
 }
 
 /// A record's name: its path below `root`, `/`-separated.
@@ -658,9 +666,9 @@ mod tests {
         let head = "sheet,task,sample,output,rank,note,text\n";
         let cases = [
             (
-                format!("{head}{SEED},t,0,{a},1,,\n{SEED},t,0,ffffffff,2,,\n"),
+                format!("{head}{SEED},t,0,{a},1,,\n{SEED},t,0,zzzzzzzz,2,,\n"),
                 3,
-                "output `ffffffff` is not one of",
+                "output `zzzzzzzz` is not one of",
             ),
             (
                 format!("{head}{SEED},t,0,{a},1,,\n{SEED},t,0,{b},,,\n"),
@@ -777,5 +785,8 @@ mod tests {
             output_id("1111111111111111", "t", 0, "m/t/gen-s0-x.json")
         );
         assert!(is_seed(&new_seed("ann 2026")));
+        let id = output_id(SEED, "t", 0, "m/t/gen-s0-x.json");
+        assert_eq!(id.len(), 8);
+        assert!(id.bytes().all(|b| (b'a'..=b'p').contains(&b)), "{id}");
     }
 }
