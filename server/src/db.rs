@@ -20,6 +20,7 @@ use fabula_core::document::Document;
 use fabula_core::text::LineIndex;
 use fabula_core::workspace::Workspace;
 use fabula_engine::env::Env;
+use fabula_eval::agreement::RankingAgreement;
 use fabula_eval::fingerprint::Current;
 use fabula_eval::scores::{ModelScore, TaskRecords};
 use std::collections::HashMap;
@@ -253,4 +254,52 @@ pub fn scores(db: &dyn Db, project: Project, file: SourceFile) -> Scores {
         records,
         &config.judges,
     )))
+}
+
+/// People's rankings of the task in `file` that count today, each compared with the
+/// judges' order (what the task's hover shows); empty for other files.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HumanOrders(pub Arc<Vec<RankingAgreement>>);
+
+#[salsa::tracked(returns(ref))]
+pub fn human_orders(db: &dyn Db, project: Project, file: SourceFile) -> HumanOrders {
+    let doc = document(db, file).0.clone();
+    let Some(task) = doc.task() else {
+        return HumanOrders(Arc::default());
+    };
+    let results = project.results(db).0.clone();
+    let Some(records) = results
+        .by_task
+        .get(&task.id)
+        .filter(|r| !r.rankings.is_empty())
+    else {
+        return HumanOrders(Arc::default());
+    };
+    let all = workspace(db, project);
+    let Some((_, config)) = all.ws.config() else {
+        return HumanOrders(Arc::default());
+    };
+    let Some(prepared) = fabula_eval::prepared::prepare(&all.ws, config, &doc) else {
+        return HumanOrders(Arc::default());
+    };
+    let slop = fabula_engine::project::slop(&all.ws);
+    let dialects = fabula_engine::setup::dialects(config, &project.env(db).0);
+    let current = Current::new(config, &slop, &dialects);
+    let one_task = fabula_eval::records::Records {
+        generations: records.generations.clone(),
+        evaluations: records.evaluations.clone(),
+        rankings: records.rankings.clone(),
+        ..Default::default()
+    };
+    let figures = fabula_eval::agreement::agreement(
+        &current,
+        &[Arc::new(prepared)],
+        &one_task,
+        &config.judges,
+        &fabula_eval::agreement::Options {
+            resamples: 0,
+            ..Default::default()
+        },
+    );
+    HumanOrders(Arc::new(figures.rankings))
 }

@@ -16,6 +16,7 @@ pub mod ls;
 pub mod position;
 pub mod protocol;
 pub mod publish;
+pub mod ranking;
 pub mod results;
 pub mod run;
 pub mod server;

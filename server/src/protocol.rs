@@ -43,6 +43,28 @@ impl Request for Leaderboard {
     const METHOD: &'static str = "fabula/leaderboard";
 }
 
+/// `fabula/rankingItems`: a task sample's outputs for a person to rank, blind (no model
+/// names, shuffled with a seed of this view's own).
+#[derive(Debug)]
+pub enum RankingItems {}
+
+impl Request for RankingItems {
+    type Params = RankingItemsParams;
+    type Result = RankingItemsResult;
+    const METHOD: &'static str = "fabula/rankingItems";
+}
+
+/// `fabula/saveRanking`: store a person's ranking of the outputs `fabula/rankingItems`
+/// gave, as a record under `results/rankings/`.
+#[derive(Debug)]
+pub enum SaveRanking {}
+
+impl Request for SaveRanking {
+    type Params = SaveRankingParams;
+    type Result = SaveRankingResult;
+    const METHOD: &'static str = "fabula/saveRanking";
+}
+
 /// `fabula/runs` (server → client): the runs in flight, sent when one starts or ends.
 #[derive(Debug)]
 pub enum Runs {}
@@ -202,6 +224,85 @@ pub struct ActiveRun {
     pub model: String,
 }
 
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct RankingItemsParams {
+    pub task: String,
+    /// The sample to rank; default: the first with outputs of two or more models.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub sample: Option<u32>,
+    /// Who ranks (the extension's `fabula.rater` setting); default: `git config
+    /// user.email` in the project. Seeds the order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub rater: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct RankingItemsResult {
+    pub task: String,
+    pub sample: u32,
+    /// Every sample of the task that can be ranked.
+    pub samples: Vec<u32>,
+    /// The shuffle's seed: sent back with the ranking.
+    pub seed: String,
+    pub rater: String,
+    /// The task as a judge reads it: the brief, the beats, the constraints.
+    pub brief: String,
+    /// The outputs in the order to show them; no model name anywhere.
+    pub items: Vec<RankingItem>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct RankingItem {
+    /// The anonymised id (a hash of the seed and the record).
+    pub id: String,
+    /// The final text.
+    pub text: String,
+    /// The turns of an agentic task (empty for one-request tasks): who spoke (`harness`,
+    /// `writer`, `oracle`, `critic`, `feedback`) and what.
+    pub transcript: Vec<RankingTurn>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct RankingTurn {
+    pub actor: String,
+    pub content: String,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct SaveRankingParams {
+    pub task: String,
+    pub sample: u32,
+    /// The seed `fabula/rankingItems` answered.
+    pub seed: String,
+    /// Output ids in rank groups, best first; the ids of one group are tied.
+    pub ranks: Vec<Vec<String>>,
+    #[serde(default)]
+    pub note: String,
+    /// Default: `git config user.email` in the project.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub rater: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct SaveRankingResult {
+    /// The record written (absolute path).
+    pub file: String,
+    /// Kendall's tau-b of this ranking against the judges' median order, when the
+    /// outputs are scored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub median_tau: Option<f64>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,6 +358,12 @@ mod tests {
             LeaderboardResult::decl(),
             RunsParams::decl(),
             ActiveRun::decl(),
+            RankingItemsParams::decl(),
+            RankingItemsResult::decl(),
+            RankingItem::decl(),
+            RankingTurn::decl(),
+            SaveRankingParams::decl(),
+            SaveRankingResult::decl(),
         ];
         for decl in decls {
             out.push_str("export ");
@@ -277,6 +384,8 @@ mod tests {
                 ("models", Models::METHOD),
                 ("resultFiles", ResultFiles::METHOD),
                 ("leaderboard", Leaderboard::METHOD),
+                ("rankingItems", RankingItems::METHOD),
+                ("saveRanking", SaveRanking::METHOD),
                 ("runs", Runs::METHOD),
             ],
         ));

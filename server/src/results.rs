@@ -29,6 +29,7 @@ pub enum Update {
 pub struct Folder {
     generations: Vec<(PathBuf, fabula_core::model::GenerationSummary)>,
     evaluations: Vec<(PathBuf, fabula_core::model::EvaluationRecord)>,
+    rankings: Vec<(PathBuf, fabula_core::model::HumanRanking)>,
     problems: usize,
 }
 
@@ -73,6 +74,13 @@ impl Update {
                     .evaluations
                     .push((path, e));
             }
+            for (path, r) in loaded.rankings {
+                fresh
+                    .entry(parent(&path))
+                    .or_default()
+                    .rankings
+                    .push((path, r));
+            }
             for (path, _) in loaded.problems {
                 fresh.entry(parent(&path)).or_default().problems += 1;
             }
@@ -111,6 +119,7 @@ fn parent(path: &Path) -> PathBuf {
 fn tasks_of(folder: &Folder, out: &mut BTreeSet<String>) {
     out.extend(folder.generations.iter().map(|(_, g)| g.task.clone()));
     out.extend(folder.evaluations.iter().map(|(_, e)| e.task.clone()));
+    out.extend(folder.rankings.iter().map(|(_, r)| r.task.clone()));
 }
 
 /// Records by task, of every task (`only: None`) or of these tasks.
@@ -129,6 +138,10 @@ fn group<'a>(
             let records = out.entry(e.task.clone()).or_default();
             records.evaluations.push((path.clone(), e.clone()));
         }
+        for (path, r) in folder.rankings.iter().filter(|(_, r)| wanted(&r.task)) {
+            let records = out.entry(r.task.clone()).or_default();
+            records.rankings.push((path.clone(), r.clone()));
+        }
     }
     // Path order, whatever order the folders came in: the same records give the same
     // scores.
@@ -136,6 +149,7 @@ fn group<'a>(
         .map(|(task, mut r)| {
             r.generations.sort_by(|a, b| a.0.cmp(&b.0));
             r.evaluations.sort_by(|a, b| a.0.cmp(&b.0));
+            r.rankings.sort_by(|a, b| a.0.cmp(&b.0));
             (task, Arc::new(r))
         })
         .collect()
@@ -188,6 +202,7 @@ fn without_history(dir: &Path, mut loaded: Loaded) -> Loaded {
     loaded.generations.retain(|(p, _)| current(p));
     loaded.evaluations.retain(|(p, _)| current(p));
     loaded.pairwise.retain(|(p, _)| current(p));
+    loaded.rankings.retain(|(p, _)| current(p));
     loaded.problems.retain(|(p, _)| current(p));
     loaded
 }

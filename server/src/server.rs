@@ -43,6 +43,14 @@ pub fn service(
         <protocol::Leaderboard as Request>::METHOD,
         Server::leaderboard,
     )
+    .custom_method(
+        <protocol::RankingItems as Request>::METHOD,
+        Server::ranking_items,
+    )
+    .custom_method(
+        <protocol::SaveRanking as Request>::METHOD,
+        Server::save_ranking,
+    )
     .custom_method("window/workDoneProgress/cancel", Server::cancel_progress)
     .finish();
     let Some(ls) = shared else {
@@ -145,6 +153,28 @@ impl Server {
 
     async fn leaderboard(&self, _: protocol::Empty) -> Result<protocol::LeaderboardResult> {
         guard("fabula/leaderboard", handlers::leaderboard::handle(&self.0)).await
+    }
+
+    async fn ranking_items(
+        &self,
+        params: protocol::RankingItemsParams,
+    ) -> Result<protocol::RankingItemsResult> {
+        guard(
+            "fabula/rankingItems",
+            handlers::ranking_items::handle(&self.0, params),
+        )
+        .await
+    }
+
+    async fn save_ranking(
+        &self,
+        params: protocol::SaveRankingParams,
+    ) -> Result<protocol::SaveRankingResult> {
+        guard(
+            "fabula/saveRanking",
+            handlers::save_ranking::handle(&self.0, params),
+        )
+        .await
     }
 
     async fn cancel_progress(&self, params: WorkDoneProgressCancelParams) {

@@ -3,14 +3,25 @@
 // code-server and checks what a person would see:
 //   1. the Problems panel shows the unknown-beat error of the broken task, from "fabula";
 //   2. the code lens on the scored task's id line shows each sim model's score and the
-//      judge count (`▶ Run · sim-writer-a 82.5 · sim-writer-b 73.7 (3 judges)`, scores on 0-100);
+//      judge count (`▶ Run · sim-writer-a 82.5 · sim-writer-b 73.7 (3 judges)`);
 //   3. hovering the task id shows the per-model breakdown.
-// Then it saves a screenshot. Every request that is not to loopback is aborted.
+// Then it saves a screenshot, and:
+//   4. "Fabula: Rank Outputs" opens the blind ranking view; dragging the second output
+//      above the first and saving writes a ranking record whose order is the dragged one,
+//      and the tau-b the view reports is the one `fabula agreement` prints.
+// Every request that is not to loopback is aborted.
+import { createHash } from "node:crypto";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { chromium } from "playwright-core";
 
 const url = must("FABULA_E2E_URL");
 const screenshot = must("FABULA_E2E_SCREENSHOT");
 const failshot = process.env.FABULA_E2E_FAILSHOT;
+const workspace = must("FABULA_E2E_WORKSPACE");
+const fabula = must("FABULA_E2E_FABULA_BIN");
+const rankingShot = process.env.FABULA_E2E_RANKING_SCREENSHOT;
 const SCORED = "chasqui-road-back";
 const BROKEN = "edo-fire-falling";
 const STEP_MS = 90_000;
@@ -26,7 +37,7 @@ function log(msg) {
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
 const blocked = [];
 const failures = [];
-const CHECKS = 3;
+const CHECKS = 4;
 let passed = 0;
 
 async function check(name, fn) {
@@ -64,7 +75,11 @@ try {
   const context = await browser.newContext({
     viewport: { width: 1440, height: 900 },
     deviceScaleFactor: 1,
-    serviceWorkers: "block", // so that every request goes through the route below
+    // VS Code's webviews (the ranking view) do not load without their service worker.
+    // What it fetches bypasses the route below: it serves the webview's own frame from
+    // code-server (loopback), and this extension's pages load nothing (CSP
+    // default-src 'none').
+    serviceWorkers: "allow",
   });
   await context.route("**", (route) => {
     const u = new URL(route.request().url());
@@ -96,9 +111,13 @@ try {
   const scores = await check("code lens", () => checkLens(page, editor));
   await check("hover", () => checkHover(page, editor, scores));
 
+  if (failures.length === 0) {
+    await page.screenshot({ path: screenshot });
+    log(`screenshot ${screenshot}`);
+  }
+  await check("ranking", () => checkRanking(page));
+
   if (failures.length) throw new Error(`${failures.length} check(s) failed: ${failures.join("; ")}`);
-  await page.screenshot({ path: screenshot });
-  log(`screenshot ${screenshot}`);
   ok = true;
 } catch (e) {
   process.stderr.write(`e2e browser FAILED: ${e instanceof Error ? e.message : String(e)}\n`);
@@ -136,9 +155,10 @@ async function checkProblems(p) {
   log(`problems: ${rowText}`);
 }
 
-// Code lens on the id line: `▶ Run · sim-writer-a 82.5 · sim-writer-b 73.7 (3 judges)`, scores on 0-100.
+// Code lens on the id line: `▶ Run · sim-writer-a 82.5 · sim-writer-b 73.7 (3 judges)`.
 async function checkLens(p, editor) {
-  const pattern = /▶ Run · sim-writer-a (\d{1,3}\.\d)\*? · sim-writer-b (\d{1,3}\.\d)\*? \((\d+) judges?\)/;
+  // Scores are on the one 0-100 scale, with one decimal.
+  const pattern = /▶ Run · sim-writer-a (\d+\.\d)\*? · sim-writer-b (\d+\.\d)\*? \((\d+) judges?\)/;
   const lens = editor.locator(".codelens-decoration").filter({ hasText: "▶ Run" }).first();
   await lens.waitFor({ timeout: STEP_MS }).catch(() => {
     throw new Error("no code lens `▶ Run …` appeared above the task's id line within 90 s");
@@ -182,6 +202,71 @@ async function checkHover(p, editor, scores) {
     if (!text.includes(want)) throw new Error(`hover lacks "${want}": ${text.slice(0, 400)}`);
   }
   log(`hover: ${text.slice(0, 160)}…`);
+}
+
+// The ranking view: blind outputs, a drag, a save, the record on disk, the agreement.
+async function checkRanking(p) {
+  await dismissNotifications(p);
+  await runCommand(p, "Fabula: Rank Outputs");
+  const frame = p.frameLocator("iframe.webview.ready").first().frameLocator("iframe#active-frame");
+  const items = frame.locator("li.item");
+  await items.first().waitFor({ timeout: STEP_MS });
+  const count = await items.count();
+  if (count !== 2) throw new Error(`the ranking view shows ${count} outputs, expected 2 (sim-writer-a and sim-writer-b)`);
+  const page = normalise(await frame.locator("body").innerText());
+  for (const leak of ["sim-writer", "sim/writer", "sim-judge"]) {
+    if (page.includes(leak)) throw new Error(`the ranking view shows "${leak}": it must be blind`);
+  }
+  const ids = async () => Promise.all([0, 1].map((i) => items.nth(i).getAttribute("data-id")));
+  const before = await ids();
+  // HTML5 drag and drop inside the webview's nested cross-origin frames: the page's own
+  // handlers get the events a drag makes (dragstart, dragover on the top edge of the
+  // first output, drop, dragend), with one DataTransfer as a browser passes them.
+  const inner = await (await items.first().elementHandle()).ownerFrame();
+  const dataTransfer = await inner.evaluateHandle(() => new DataTransfer());
+  const top = await items.nth(0).evaluate((el) => el.getBoundingClientRect().top);
+  await items.nth(1).dispatchEvent("dragstart", { dataTransfer });
+  await items.nth(0).dispatchEvent("dragover", { dataTransfer, clientX: 40, clientY: top + 2 });
+  await items.nth(0).dispatchEvent("drop", { dataTransfer, clientX: 40, clientY: top + 2 });
+  await items.nth(0).dispatchEvent("dragend", { dataTransfer });
+  const after = await ids();
+  if (after[0] !== before[1]) throw new Error(`dragging the second output above the first left the order ${after.join(", ")}`);
+  await frame.locator("#note").fill("e2e: the second one first");
+  await frame.locator("#save").click();
+  const status = frame.locator("#status");
+  let said = "";
+  const deadline = Date.now() + STEP_MS;
+  while (Date.now() < deadline && !said.startsWith("Ranking saved")) {
+    said = normalise(await status.innerText());
+    if (said.startsWith("Not saved")) throw new Error(said);
+    await p.waitForTimeout(250);
+  }
+  const m = /tau-b against the judges' median order: ([+-]\d\.\d\d)/.exec(said);
+  if (!m) throw new Error(`after saving the view says "${said}", expected the tau-b against the judges`);
+  if (rankingShot) await p.screenshot({ path: rankingShot });
+  // The record on disk: the dragged order, by the ids the view showed.
+  const dir = path.join(workspace, "results", "rankings", SCORED);
+  const files = fs.readdirSync(dir).filter((f) => f.startsWith("rank-s0-") && f.endsWith(".json"));
+  if (files.length !== 1) throw new Error(`${dir} holds ${files.length} ranking records, expected 1`);
+  const record = JSON.parse(fs.readFileSync(path.join(dir, files[0]), "utf8"));
+  const idOf = (g) =>
+    createHash("sha256")
+      .update(`${record.seed}\n${SCORED}\n0\n${g.record}`)
+      .digest("hex")
+      .slice(0, 8)
+      .replace(/./g, (c) => String.fromCharCode(97 + parseInt(c, 16)));
+  const stored = record.ranks.map((group) => group.map(idOf).join("="));
+  if (stored.join(">") !== after.join(">")) throw new Error(`the record ranks ${stored.join(" > ")}, the view showed ${after.join(" > ")}`);
+  if (record.rater !== "e2e@example.org" || record.note !== "e2e: the second one first") {
+    throw new Error(`the record's rater or note is wrong: ${record.rater}, ${record.note}`);
+  }
+  // The agreement that follows: the CLI reads the record and agrees with the view.
+  const agreement = JSON.parse(execFileSync(fabula, ["agreement", "--format", "json"], { cwd: workspace, encoding: "utf8" }));
+  const median = agreement.rows.find((r) => r.median);
+  if (median?.tau === undefined || median.tau === null || median.tau.toFixed(2).replace(/^(?!-)/, "+") !== m[1]) {
+    throw new Error(`fabula agreement says tau ${median?.tau}, the view said ${m[1]}`);
+  }
+  log(`ranking: ${said}`);
 }
 
 function normalise(s) {

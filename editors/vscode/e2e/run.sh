@@ -205,7 +205,8 @@ cat > "$UDD/User/settings.json" <<EOF
   "editor.minimap.enabled": false,
   "editor.hover.delay": 300,
   "window.zoomLevel": 0,
-  "fabula.trace.server": "messages"
+  "fabula.trace.server": "messages",
+  "fabula.rater": "e2e@example.org"
 }
 EOF
 cat > "$TMP/config.yaml" <<EOF
@@ -239,6 +240,8 @@ say "code-server is up ($(elapsed))"
 # ---------------------------------------------------------------- the browser
 export FABULA_E2E_URL="http://127.0.0.1:$PORT/?folder=$WS"
 export FABULA_E2E_WORKSPACE="$WS"
+export FABULA_E2E_FABULA_BIN="$FABULA"
+export FABULA_E2E_RANKING_SCREENSHOT="${FABULA_E2E_RANKING_SCREENSHOT:-$HERE/screenshot-ranking.png}"
 export FABULA_E2E_SCREENSHOT="${FABULA_E2E_SCREENSHOT:-$HERE/screenshot.png}"
 export FABULA_E2E_FAILSHOT="$HERE/screenshot-failure.png"
 setsid timeout -k 10 "${FABULA_E2E_BROWSER_TIMEOUT:-300}" node "$HERE/run.mjs" &
@@ -268,8 +271,8 @@ why=()
 [ "$browser_rc" -eq 0 ] || why+=("browser checks failed (exit $browser_rc; failure screenshot: $FABULA_E2E_FAILSHOT)")
 [ "$idle_ok" -eq 1 ] || why+=("the server is not idle ($refreshes code lens refreshes in 5 s)")
 if [ "${#why[@]}" -gt 0 ]; then
-  [ "$browser_rc" -ne 0 ] || echo "e2e: 3 passed, 1 failed"
+  [ "$browser_rc" -ne 0 ] || echo "e2e: 4 passed, 1 failed"
   fail "$(IFS=';'; echo "${why[*]}")"
 fi
-echo "e2e: 4 passed, 0 failed"
+echo "e2e: 5 passed, 0 failed"
 say "passed in $(elapsed); screenshot: $FABULA_E2E_SCREENSHOT"

@@ -9,6 +9,7 @@ import {
   type CheckSummary,
   type LeaderboardResult,
   type ModelsResult,
+  type RankingItemsResult,
   type ResultFilesResult,
   type RunParams,
   type RunResult,
@@ -34,6 +35,8 @@ export interface CommandContext {
   restartServer(): Promise<void>;
   showOutput(): void;
   showLeaderboard(markdown: string): Promise<void>;
+  /** Opens the ranking view on a task sample's outputs. */
+  showRanking(view: RankingItemsResult): void;
   log(line: string): void;
 }
 
@@ -60,6 +63,7 @@ export function commandHandlers(cx: CommandContext): CommandHandlers {
     [ClientCommand.checkWorkspace]: () => checkWorkspace(cx),
     [ClientCommand.showLeaderboard]: () => showLeaderboard(cx),
     [ClientCommand.openResults]: (...args) => openResults(cx, args[0]),
+    [ClientCommand.rankOutputs]: (...args) => rankOutputs(cx, args[0]),
     [ClientCommand.restartServer]: () => cx.restartServer(),
     [ClientCommand.showOutput]: () => {
       cx.showOutput();
@@ -255,6 +259,31 @@ export async function showLeaderboard(cx: CommandContext): Promise<void> {
   }
   const { markdown } = await server.request<LeaderboardResult>(Method.leaderboard, {});
   await cx.showLeaderboard(markdown);
+}
+
+/**
+ * Opens the ranking view on the task under the cursor (or the code lens argument): its
+ * outputs, blind, for the rater of `fabula.rater` (else the server asks git).
+ */
+export async function rankOutputs(cx: CommandContext, argument: unknown): Promise<void> {
+  const server = requireServer(cx);
+  if (server === undefined) {
+    return;
+  }
+  const targets = await targetTasks(cx, argument, "cursor");
+  if (targets === undefined) {
+    return;
+  }
+  const [target] = targets;
+  if (target === undefined) {
+    return;
+  }
+  const rater = cx.host.workspace.getConfiguration("fabula").get<string>("rater", "").trim();
+  const view = await server.request<RankingItemsResult>(Method.rankingItems, {
+    task: target.task,
+    ...(rater === "" ? {} : { rater }),
+  });
+  cx.showRanking(view);
 }
 
 export async function openResults(cx: CommandContext, argument: unknown): Promise<void> {

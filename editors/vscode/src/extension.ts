@@ -10,6 +10,8 @@ import { Controller } from "./controller";
 import { findServer, processDiscoveryInput } from "./discovery";
 import type { Host } from "./host";
 import { LeaderboardView } from "./leaderboard";
+import { Method, type SaveRankingResult } from "./protocol";
+import { RankingView } from "./ranking";
 
 let controller: Controller | undefined;
 
@@ -22,6 +24,15 @@ export function activate(context: vscode.ExtensionContext): void {
   status.name = "Fabula";
   const leaderboard = new LeaderboardView(vscode);
   const host = vscodeHost();
+  // Assigned below; the view only saves after the controller exists.
+  let connection: () => ReturnType<Controller["connection"]> = () => undefined;
+  const ranking = new RankingView(vscode, async (params) => {
+    const server = connection();
+    if (server === undefined) {
+      throw new Error("the language server is not running");
+    }
+    return await server.request<SaveRankingResult>(Method.saveRanking, params);
+  });
 
   const current = new Controller({
     host,
@@ -55,6 +66,7 @@ export function activate(context: vscode.ExtensionContext): void {
     },
   });
   controller = current;
+  connection = () => current.connection();
 
   const commandContext: CommandContext = {
     host,
@@ -64,6 +76,9 @@ export function activate(context: vscode.ExtensionContext): void {
       output.show(true);
     },
     showLeaderboard: (markdown) => leaderboard.show(markdown),
+    showRanking: (view) => {
+      ranking.show(view);
+    },
     log,
   };
 
@@ -71,6 +86,7 @@ export function activate(context: vscode.ExtensionContext): void {
     output,
     status,
     leaderboard,
+    ranking,
     ...registerCommands(commandContext, commandHandlers(commandContext)),
     vscode.workspace.onDidGrantWorkspaceTrust(() => {
       void current.onTrustGranted();

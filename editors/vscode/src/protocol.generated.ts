@@ -76,10 +76,83 @@ export type RunsParams = { active: Array<ActiveRun>, };
 
 export type ActiveRun = { task: string, model: string, };
 
+export type RankingItemsParams = { task: string, 
+/**
+ * The sample to rank; default: the first with outputs of two or more models.
+ */
+sample?: number, 
+/**
+ * Who ranks (the extension's `fabula.rater` setting); default: `git config
+ * user.email` in the project. Seeds the order.
+ */
+rater?: string, };
+
+export type RankingItemsResult = { task: string, sample: number, 
+/**
+ * Every sample of the task that can be ranked.
+ */
+samples: Array<number>, 
+/**
+ * The shuffle's seed: sent back with the ranking.
+ */
+seed: string, rater: string, 
+/**
+ * The task as a judge reads it: the brief, the beats, the constraints.
+ */
+brief: string, 
+/**
+ * The outputs in the order to show them; no model name anywhere.
+ */
+items: Array<RankingItem>, };
+
+export type RankingItem = { 
+/**
+ * The anonymised id (a hash of the seed and the record).
+ */
+id: string, 
+/**
+ * The final text.
+ */
+text: string, 
+/**
+ * The turns of an agentic task (empty for one-request tasks): who spoke (`harness`,
+ * `writer`, `oracle`, `critic`, `feedback`) and what.
+ */
+transcript: Array<RankingTurn>, };
+
+export type RankingTurn = { actor: string, content: string, };
+
+export type SaveRankingParams = { task: string, sample: number, 
+/**
+ * The seed `fabula/rankingItems` answered.
+ */
+seed: string, 
+/**
+ * Output ids in rank groups, best first; the ids of one group are tied.
+ */
+ranks: Array<Array<string>>, note: string, 
+/**
+ * Default: `git config user.email` in the project.
+ */
+rater?: string, };
+
+export type SaveRankingResult = { 
+/**
+ * The record written (absolute path).
+ */
+file: string, 
+/**
+ * Kendall's tau-b of this ranking against the judges' median order, when the
+ * outputs are scored.
+ */
+median_tau?: number, };
+
 export const Method = {
   models: "fabula/models",
   resultFiles: "fabula/resultFiles",
   leaderboard: "fabula/leaderboard",
+  rankingItems: "fabula/rankingItems",
+  saveRanking: "fabula/saveRanking",
   runs: "fabula/runs",
 } as const;
 

@@ -9,11 +9,17 @@ export type {
   LeaderboardResult,
   ModelInfo,
   ModelsResult,
+  RankingItem,
+  RankingItemsParams,
+  RankingItemsResult,
+  RankingTurn,
   ResultFilesParams,
   ResultFilesResult,
   RunArgs as RunParams,
   RunResult,
   RunsParams,
+  SaveRankingParams,
+  SaveRankingResult,
   TaskRef,
 } from "./protocol.generated";
 export { LensCommand, ServerCommand } from "./protocol.generated";
@@ -27,6 +33,7 @@ export const ClientCommand = {
   checkWorkspace: "fabula.checkWorkspace",
   showLeaderboard: "fabula.showLeaderboard",
   openResults: "fabula.openResults",
+  rankOutputs: "fabula.rankOutputs",
   restartServer: "fabula.restartServer",
   showOutput: "fabula.showOutput",
 } as const;

@@ -28,6 +28,8 @@ Examples:
   fabula leaderboard                scores per model and task type
   fabula export --format csv > verdicts.csv
   fabula merge shard-*/results      join the results folders of shards into results/
+  fabula rank --export sheet.csv    rank outputs blind in a spreadsheet, then --import it
+  fabula agreement                  which judge agrees most with people's rankings
   fabula report                     one HTML page: charts, drill-down, transcripts";
 
 #[derive(Debug, Parser)]
@@ -72,6 +74,16 @@ pub enum Command {
     /// moved most; optional pairwise judging in both orders; a regression gate.
     #[command(after_help = COMPARE_AFTER_HELP)]
     Compare(CompareArgs),
+    /// Rank outputs blind, as a person: export a sheet of each task sample's outputs
+    /// (shuffled, no model names) for a spreadsheet, then import it with the ranks filled.
+    #[command(after_help = RANK_AFTER_HELP)]
+    Rank(RankArgs),
+    /// How well each judge agrees with people: Kendall's tau-b between the human
+    /// rankings (`fabula rank`) and each judge's order and the judges' median, averaged
+    /// over tasks with a 95% interval; raters against each other; the tasks where judges
+    /// and people disagree most.
+    #[command(after_help = AGREEMENT_AFTER_HELP)]
+    Agreement(AgreementArgs),
     /// One row per task × model × sample × judge × criterion (and item): verdicts with
     /// evidence, programmatic parts, tokens, latency, cost and failure reasons.
     #[command(after_help = EXPORT_AFTER_HELP)]
@@ -104,6 +116,49 @@ pub enum Command {
     Report(ReportArgs),
 }
 
+const RANK_AFTER_HELP: &str = "\
+Judges agreeing with each other does not make them right: people ranking the same
+outputs shows whether they are. A ranking sheet is CSV for any spreadsheet, one row per
+output: the task, the sample, an anonymised output id, an empty rank column, a note
+column and the text. Model names, configs and fingerprints are never in it, and each
+export shuffles the outputs with a seed of its own (the `sheet` column), so every rater
+sees another order and other ids. Only task samples with today's outputs of two or more
+models are in a sheet. A text a spreadsheet would take for a formula (=, +, -, @) is
+shown with a leading ' so that it stays text.
+
+Fill `rank` with 1 for the best output of a task sample, 2 for the next, and so on; give
+equal numbers to tie outputs. Leave every rank of a sample empty to skip it. A note on
+any row of a sample is kept with the ranking. Then import the sheet: each ranked sample
+becomes a record under results/rankings/ (merged by `fabula merge` like any other). An
+output id that matches no output of today's store (the outputs were re-run since, or
+the sheet came from another store), a sample ranked in part or a rank that is not a
+whole number is an error naming the row; nothing is saved then.
+
+The rater is --rater, else `git config user.email`. A ranking counts while the outputs
+it ranks are today's; a rater's newer ranking of a sample replaces their older one.
+
+Examples:
+  fabula rank --export sheet.csv                     every task, rater from git
+  fabula rank --export ann.csv --rater ann@example.org --task chasqui-road-back
+  fabula rank --import ann.csv --rater ann@example.org
+  fabula agreement                                   what the rankings say of the judges";
+
+const AGREEMENT_AFTER_HELP: &str = "\
+For each human ranking of a task sample, Kendall's tau-b (ties counted on both sides)
+between the person's order and each judge's order of the same outputs (by that judge's
+judge part), and the judges' median order (by the item's score, the leaderboard's).
+1 is the same order, 0 unrelated, -1 reversed. A row is the mean over tasks of the mean
+over that task's rankings; the interval is a 95% bootstrap over tasks, then rankings
+(fixed seed). When two or more people ranked the same sample, the `raters` row is their
+mean pairwise tau-b. Then the tasks where the judges' median agrees least with people,
+with the orders side by side. Rankings whose outputs changed since are not counted.
+
+Examples:
+  fabula rank --export sheet.csv && fabula rank --import sheet.csv
+  fabula agreement
+  fabula agreement --judge sim-judge-1 --judge sim-judge-2 --format markdown
+  fabula agreement --format json | jq '.rows[] | {who, tau}'";
+
 const MERGE_AFTER_HELP: &str = "\
 Each record is verified before it is copied: it must parse, match
 schema/result.schema.json, and sit at the name the store gives its content. A record
@@ -119,6 +174,59 @@ Exit codes: 0 merged, 1 conflicts or invalid records (the rest is merged), 2 usa
 Examples:
   fabula merge shard-*/results                  into this project's results/
   fabula merge a/results b/results --into all/  into another folder";
+
+#[derive(Debug, clap::Args)]
+pub struct RankArgs {
+    /// Write a blind ranking sheet (CSV) to FILE.
+    #[arg(
+        long,
+        value_name = "FILE.csv",
+        conflicts_with = "import",
+        required_unless_present = "import"
+    )]
+    pub export: Option<PathBuf>,
+
+    /// Read a filled ranking sheet back and save its rankings under results/rankings/.
+    #[arg(long, value_name = "FILE.csv")]
+    pub import: Option<PathBuf>,
+
+    /// Who ranks (an email address or a name). Default: `git config user.email`.
+    #[arg(long, value_name = "RATER")]
+    pub rater: Option<String>,
+
+    /// Only this task id in the sheet (repeatable; export only).
+    #[arg(long = "task", value_name = "ID", conflicts_with = "import")]
+    pub tasks: Vec<String>,
+
+    /// Only tasks of this type in the sheet (repeatable; export only).
+    #[arg(long = "task-type", value_name = "TYPE", conflicts_with = "import")]
+    pub task_types: Vec<String>,
+
+    #[command(flatten)]
+    pub project: ProjectArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AgreementArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CompareFormat::Table)]
+    pub format: CompareFormat,
+
+    /// Judges to compare with people (repeatable). Default: `judges` in fabula.yaml.
+    #[arg(long = "judge", value_name = "NAME")]
+    pub judges: Vec<String>,
+
+    /// Only tasks of this type (repeatable).
+    #[arg(long = "task-type", value_name = "TYPE")]
+    pub task_types: Vec<String>,
+
+    /// Only this task id (repeatable).
+    #[arg(long = "task", value_name = "ID")]
+    pub tasks: Vec<String>,
+
+    #[command(flatten)]
+    pub project: ProjectArgs,
+}
 
 #[derive(Debug, clap::Args)]
 pub struct MergeArgs {

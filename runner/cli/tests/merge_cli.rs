@@ -154,7 +154,7 @@ fn conflicts_and_invalid_records_are_reported_and_never_copied() {
         "{out}"
     );
     assert!(
-        out.contains("notes.json: not named gen-…, eval-… or pair-…"),
+        out.contains("notes.json: not named gen-…, eval-…, pair-… or rank-…"),
         "{out}"
     );
     assert_eq!(

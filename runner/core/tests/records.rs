@@ -5,9 +5,9 @@
 
 use fabula_core::model::{
     Actor, Breakdown, CriterionVerdict, EvaluationRecord, FailureKind, FinishReason,
-    GenerationRecord, GenerationSummary, ItemVerdict, PairSide, PairVerdict, PairwiseRecord,
-    Preference, ProgrammaticScores, Question, RECORD_SCHEMA, RECORD_VERSION, Role, SlopHit, Status,
-    TaskType, Turn, Usage,
+    GenerationRecord, GenerationSummary, HumanRanking, ItemVerdict, PairSide, PairVerdict,
+    PairwiseRecord, Preference, ProgrammaticScores, Question, RECORD_SCHEMA, RECORD_VERSION,
+    RankedGeneration, Role, SlopHit, Status, TaskType, Turn, Usage,
 };
 use serde_json::Value;
 
@@ -306,6 +306,69 @@ fn pairwise_records_match_the_schema_and_round_trip() {
     assert!(serde_json::from_str::<EvaluationRecord>(&text).is_err());
     assert!(
         serde_json::from_value::<PairwiseRecord>(serde_json::to_value(full_evaluation()).unwrap())
+            .is_err()
+    );
+}
+
+fn full_ranking() -> HumanRanking {
+    let generation = |model: &str| RankedGeneration {
+        model: model.into(),
+        record: format!("{model}/ferry-questions/gen-s1-0123456789abcdef0123456789abcdef.json"),
+        generation_fingerprint: "0123456789abcdef0123456789abcdef".into(),
+        generation_sha: "89abcdef0123456789abcdef01234567".into(),
+    };
+    HumanRanking {
+        format_version: RECORD_VERSION,
+        task: "ferry-questions".into(),
+        task_type: TaskType::BeatRevision,
+        sample: 1,
+        rater: "ann@example.org".into(),
+        ranks: vec![
+            vec![generation("gpt-5")],
+            vec![generation("gpt-5-low"), generation("claude-haiku")],
+        ],
+        note: "The second and third read alike.".into(),
+        seed: "00fab01a5eed0001".into(),
+        created_at: "2026-11-23T10:00:03.000Z".into(),
+    }
+}
+
+#[test]
+fn rankings_match_the_schema_and_round_trip() {
+    let full = full_ranking();
+    assert_valid(&serde_json::to_value(&full).unwrap());
+    let text = serde_json::to_string_pretty(&full).unwrap();
+    assert_eq!(serde_json::from_str::<HumanRanking>(&text).unwrap(), full);
+    let mut minimal = full_ranking();
+    minimal.note.clear();
+    minimal.seed.clear();
+    assert_valid(&serde_json::to_value(&minimal).unwrap());
+    let text = serde_json::to_string(&minimal).unwrap();
+    assert_eq!(
+        serde_json::from_str::<HumanRanking>(&text).unwrap(),
+        minimal
+    );
+    assert_eq!(full.generations().count(), 3);
+    let v = validator();
+    let mut bad = serde_json::to_value(&full).unwrap();
+    bad["ranks"][1] = serde_json::json!([]);
+    assert!(!v.is_valid(&bad), "an empty rank group");
+    let mut bad = serde_json::to_value(&full).unwrap();
+    bad["ranks"][0][0]["record"] = "../gen-s1-x.json".into();
+    assert!(
+        !v.is_valid(&bad),
+        "a record name outside a model's task folder"
+    );
+    let mut bad = serde_json::to_value(&full).unwrap();
+    bad["rater"] = "".into();
+    assert!(!v.is_valid(&bad));
+    let mut bad = serde_json::to_value(&full).unwrap();
+    bad["ranks"][0][0]["surprise"] = 1.into();
+    assert!(!v.is_valid(&bad));
+    // A ranking is none of the other kinds, nor they one.
+    assert!(serde_json::from_str::<PairwiseRecord>(&text).is_err());
+    assert!(
+        serde_json::from_value::<HumanRanking>(serde_json::to_value(full_pairwise()).unwrap())
             .is_err()
     );
 }

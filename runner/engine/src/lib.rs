@@ -20,6 +20,7 @@ pub mod model;
 pub mod pairwise;
 pub mod project;
 pub mod provider;
+pub mod rater;
 pub mod recorder;
 pub mod scheduler;
 pub mod secret;

@@ -10,9 +10,12 @@
 //! destination's write lock.
 
 use crate::lock::WriteLock;
-use crate::store::{Store, contents, evaluation_name, generation_name, pairwise_name};
+use crate::store::{
+    NOT_A_RECORD_NAME, Store, contents, evaluation_name, generation_name, pairwise_name,
+    ranking_name,
+};
 use fabula_core::model::{
-    EvaluationRecord, GenerationRecord, PairwiseRecord, RECORD_SCHEMA, RECORD_VERSION,
+    EvaluationRecord, GenerationRecord, HumanRanking, PairwiseRecord, RECORD_SCHEMA, RECORD_VERSION,
 };
 use serde_json::Value;
 use std::io;
@@ -152,8 +155,10 @@ pub fn verify(name: &Path, bytes: &[u8]) -> Result<Value, String> {
         Kind::Evaluation
     } else if file.starts_with("pair-") {
         Kind::Pairwise
+    } else if file.starts_with("rank-") {
+        Kind::Ranking
     } else {
-        return Err("not named gen-…, eval-… or pair-…".to_string());
+        return Err(NOT_A_RECORD_NAME.to_string());
     };
     if let Some(v) = value.get("format_version").and_then(Value::as_u64)
         && v != u64::from(RECORD_VERSION)
@@ -190,6 +195,11 @@ pub fn verify(name: &Path, bytes: &[u8]) -> Result<Value, String> {
                 .map_err(|e| format!("not a pairwise record: {e}"))?;
             pairwise_name(&r)
         }
+        Kind::Ranking => {
+            let r: HumanRanking = serde_json::from_value(value.clone())
+                .map_err(|e| format!("not a ranking record: {e}"))?;
+            ranking_name(&r)
+        }
     };
     if expected != name {
         return Err(format!(
@@ -207,6 +217,7 @@ enum Kind {
     Generation,
     Evaluation,
     Pairwise,
+    Ranking,
 }
 
 impl Kind {
@@ -216,6 +227,7 @@ impl Kind {
             Kind::Generation => "generation",
             Kind::Evaluation => "evaluation",
             Kind::Pairwise => "pairwise",
+            Kind::Ranking => "ranking",
         }
     }
 }
@@ -223,8 +235,12 @@ impl Kind {
 /// The published schema narrowed to one kind, so that errors name the field at fault
 /// instead of "not valid under any of the schemas listed in oneOf".
 fn schema(kind: Kind) -> &'static jsonschema::Validator {
-    static VALIDATORS: [OnceLock<jsonschema::Validator>; 3] =
-        [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    static VALIDATORS: [OnceLock<jsonschema::Validator>; 4] = [
+        OnceLock::new(),
+        OnceLock::new(),
+        OnceLock::new(),
+        OnceLock::new(),
+    ];
     VALIDATORS[kind as usize].get_or_init(|| {
         // Committed and tested (runner/core/tests/records.rs): failing is a build defect.
         let mut schema: Value =

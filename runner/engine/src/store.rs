@@ -2,9 +2,10 @@
 //! under `results/`, written atomically the moment the record exists.
 //!
 //! Layout: `results/<model>/<task>/gen-s<sample>-<fingerprint>.json`,
-//! `results/<model>/<task>/eval-s<sample>-<judge>-<fingerprint>.json` and, for pairwise
-//! comparisons, `results/pairwise/<task>/pair-s<sample>-<first>-vs-<second>-<judge>-
-//! <fingerprint>.json`. A name is a
+//! `results/<model>/<task>/eval-s<sample>-<judge>-<fingerprint>.json`, for pairwise
+//! comparisons `results/pairwise/<task>/pair-s<sample>-<first>-vs-<second>-<judge>-
+//! <fingerprint>.json` and for human rankings `results/rankings/<task>/rank-s<sample>-
+//! <rater>-<content hash>.json`. A name is a
 //! function of what produced the record, so stores from several machines merge by plain
 //! copy: the same work has the same name, different work a different one. A record whose
 //! fingerprint is not today's stays on disk (stale: flagged, excluded, re-planned).
@@ -15,7 +16,8 @@
 //! temporary files and reports (never panics on) a file that is not a record.
 
 use fabula_core::model::{
-    EvaluationRecord, GenerationRecord, GenerationSummary, PairwiseRecord, RECORD_VERSION,
+    EvaluationRecord, GenerationRecord, GenerationSummary, HumanRanking, PairwiseRecord,
+    RECORD_VERSION,
 };
 pub use fabula_eval::records::Records as Loaded;
 use rayon::prelude::*;
@@ -65,6 +67,17 @@ impl Store {
 
     pub fn write_pairwise(&self, r: &PairwiseRecord) -> io::Result<PathBuf> {
         let path = self.pairwise_path(r);
+        self.write_atomic(&path, &to_json(r)?)?;
+        Ok(path)
+    }
+
+    pub fn ranking_path(&self, r: &HumanRanking) -> PathBuf {
+        self.root.join(ranking_name(r))
+    }
+
+    /// Writes a person's ranking (the caller holds the store's lock, [`Store::lock`]).
+    pub fn write_ranking(&self, r: &HumanRanking) -> io::Result<PathBuf> {
+        let path = self.ranking_path(r);
         self.write_atomic(&path, &to_json(r)?)?;
         Ok(path)
     }
@@ -127,6 +140,7 @@ impl Store {
                 Entry::Generation(r) => out.generations.push((path.clone(), r)),
                 Entry::Evaluation(r) => out.evaluations.push((path.clone(), r)),
                 Entry::Pairwise(r) => out.pairwise.push((path.clone(), r)),
+                Entry::Ranking(r) => out.rankings.push((path.clone(), r)),
                 Entry::Problem(why) => out.problems.push((path.clone(), why)),
             }
         }
@@ -251,6 +265,23 @@ pub fn pairwise_name(r: &PairwiseRecord) -> PathBuf {
     ))
 }
 
+/// A human ranking's path relative to the root: its task, sample and rater, and a hash
+/// of its whole content (two raters, or one rater's two rankings, never share a name;
+/// the same ranking copied from another store has the same one).
+pub fn ranking_name(r: &HumanRanking) -> PathBuf {
+    let content = serde_json::to_vec(r).unwrap_or_default();
+    let hash = fabula_eval::fingerprint::sha_hex(&content);
+    Path::new(RANKINGS).join(safe(&r.task)).join(format!(
+        "rank-s{}-{}-{}.json",
+        r.sample,
+        safe(&r.rater),
+        &hash[..16]
+    ))
+}
+
+/// The folder of human rankings under the root.
+pub const RANKINGS: &str = "rankings";
+
 /// An evaluation's path relative to the root: a function of what produced it.
 pub fn evaluation_name(
     model: &str,
@@ -343,7 +374,10 @@ pub(crate) fn is_temporary(name: &str) -> bool {
     number(pid)
         && number(n)
         && record.is_some_and(|r| {
-            (r.starts_with("gen-") || r.starts_with("eval-")) && r.ends_with(".json")
+            ["gen-", "eval-", "pair-", "rank-"]
+                .iter()
+                .any(|kind| r.starts_with(kind))
+                && r.ends_with(".json")
         })
 }
 
@@ -399,6 +433,7 @@ enum Entry {
     Generation(GenerationSummary),
     Evaluation(EvaluationRecord),
     Pairwise(PairwiseRecord),
+    Ranking(HumanRanking),
     Problem(String),
 }
 
@@ -429,10 +464,19 @@ fn load_one(path: &PathBuf, detail: Detail) -> Entry {
             Ok(r) => Entry::Problem(unknown_version(r.format_version)),
             Err(e) => Entry::Problem(explain(&bytes, "pairwise", &e)),
         }
+    } else if name.starts_with("rank-") {
+        match serde_json::from_slice::<HumanRanking>(&bytes) {
+            Ok(r) if r.format_version == RECORD_VERSION => Entry::Ranking(r),
+            Ok(r) => Entry::Problem(unknown_version(r.format_version)),
+            Err(e) => Entry::Problem(explain(&bytes, "ranking", &e)),
+        }
     } else {
-        Entry::Problem("not named gen-…, eval-… or pair-…".to_string())
+        Entry::Problem(NOT_A_RECORD_NAME.to_string())
     }
 }
+
+/// Why a `.json` file under `results/` is not read as a record.
+pub const NOT_A_RECORD_NAME: &str = "not named gen-…, eval-…, pair-… or rank-…";
 
 #[derive(serde::Deserialize)]
 struct VersionOnly {
@@ -526,6 +570,7 @@ mod tests {
         let ours = temporary_name("gen-s0-abc.json");
         assert!(is_temporary(&ours), "{ours}");
         assert!(is_temporary(".tmp-12-0-eval-s1-judge-abc.json"));
+        assert!(is_temporary(".tmp-12-0-rank-s0-ann_example.org-abc.json"));
         for other in [
             ".tmp-notes.json",
             ".tmp-12-gen-s0.json",

@@ -280,3 +280,79 @@ fn a_lighter_load_keeps_what_planning_and_scoring_read_and_drops_the_rest() {
         (e.fingerprint.as_str(), e.generation_sha.as_str(), e.status)
     );
 }
+
+fn ranking(rater: &str, note: &str) -> fabula_core::model::HumanRanking {
+    let ranked = |model: &str| {
+        serde_json::json!({
+            "model": model,
+            "record": format!("{model}/t1/gen-s0-0123456789abcdef.json"),
+            "generation_fingerprint": "0123456789abcdef",
+            "generation_sha": "00112233445566778899aabbccddeeff"
+        })
+    };
+    serde_json::from_value(serde_json::json!({
+        "format_version": 2, "task": "t1", "task_type": "beat_interpolation", "sample": 0,
+        "rater": rater, "ranks": [[ranked("m1")], [ranked("m2"), ranked("m3")]],
+        "note": note, "seed": "00fab01a5eed0001", "created_at": "2026-12-03T00:00:00Z"
+    }))
+    .unwrap()
+}
+
+/// Human rankings are records like the others: written atomically under
+/// `results/rankings/<task>/`, named by task, sample, rater and a content hash (so two
+/// raters, or one rater's two rankings, never collide, and the same ranking merges as a
+/// duplicate), loaded, and verified by `fabula merge` (a renamed file is refused).
+#[test]
+fn rankings_are_stored_loaded_and_merged_by_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::new(dir.path().join("results"));
+    let ann = ranking("ann@example.org", "");
+    let bob = ranking("bob@example.org", "");
+    let ann_again = ranking("ann@example.org", "changed my mind");
+    let paths: Vec<_> = [&ann, &bob, &ann_again]
+        .iter()
+        .map(|r| store.write_ranking(r).unwrap())
+        .collect();
+    for p in &paths {
+        assert!(
+            p.starts_with(dir.path().join("results/rankings/t1")),
+            "{p:?}"
+        );
+        let name = p.file_name().unwrap().to_string_lossy();
+        assert!(name.starts_with("rank-s0-"), "{name}");
+    }
+    assert!(paths[0].to_string_lossy().contains("ann_example.org"));
+    assert_ne!(
+        paths[0], paths[2],
+        "a new ranking never overwrites an old one"
+    );
+    assert_eq!(
+        store.ranking_path(&ann),
+        paths[0],
+        "a function of the content"
+    );
+    let loaded = store.load();
+    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+    assert_eq!(loaded.rankings.len(), 3);
+    assert!(loaded.rankings.iter().any(|(_, r)| *r == ann_again));
+
+    // Merging: copied into an empty store, identical the second time.
+    let other = tempfile::tempdir().unwrap();
+    let into = Store::new(other.path().join("results"));
+    let lock = into.lock().unwrap();
+    let report = fabula_engine::merge::merge(&into, &lock, &[store.root().to_path_buf()]).unwrap();
+    assert_eq!(report.copied.len(), 3, "{report:?}");
+    let again = fabula_engine::merge::merge(&into, &lock, &[store.root().to_path_buf()]).unwrap();
+    assert_eq!((again.copied.len(), again.identical), (0, 3));
+    assert_eq!(into.load().rankings.len(), 3);
+    // A ranking edited by hand no longer sits at its content's name: refused.
+    let tampered = tempfile::tempdir().unwrap();
+    let source = Store::new(tampered.path().join("results"));
+    let path = source.write_ranking(&ann).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("\"m1\"", "\"m9\"")).unwrap();
+    let report = fabula_engine::merge::merge(&into, &lock, &[source.root().to_path_buf()]).unwrap();
+    assert!(report.copied.is_empty());
+    assert_eq!(report.invalid.len(), 1, "{report:?}");
+    assert!(report.invalid[0].1.contains("belongs at"), "{report:?}");
+}

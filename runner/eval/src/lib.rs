@@ -4,6 +4,7 @@
 //! and the leaderboard model with its text forms. The engine runs what this plans; the
 //! CLI and the language server show what this computes.
 
+pub mod agreement;
 pub mod compare;
 pub mod export;
 pub mod fingerprint;
@@ -15,5 +16,6 @@ pub mod records;
 pub mod report;
 pub mod scores;
 pub mod scoring;
+pub mod sheet;
 pub mod stats;
 pub mod text;

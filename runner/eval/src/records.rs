@@ -1,8 +1,8 @@
 //! The records of a results store as the evaluation layer reads them: generation
-//! summaries, evaluations and pairwise comparisons, each with the path it was read from. The engine's store
-//! does the reading; everything here is in memory.
+//! summaries, evaluations, pairwise comparisons and human rankings, each with the path it
+//! was read from. The engine's store does the reading; everything here is in memory.
 
-use fabula_core::model::{EvaluationRecord, GenerationSummary, PairwiseRecord};
+use fabula_core::model::{EvaluationRecord, GenerationSummary, HumanRanking, PairwiseRecord};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -14,6 +14,8 @@ pub struct Records {
     pub evaluations: Vec<(PathBuf, EvaluationRecord)>,
     /// Pairwise comparisons (`fabula compare --pairwise`).
     pub pairwise: Vec<(PathBuf, PairwiseRecord)>,
+    /// People's rankings of a task sample's outputs (`fabula rank`).
+    pub rankings: Vec<(PathBuf, HumanRanking)>,
     /// Files that are not readable records: path and why.
     pub problems: Vec<(PathBuf, String)>,
 }

@@ -12,7 +12,7 @@ use crate::prepared::PreparedTask;
 use crate::records::Records;
 use crate::scoring::{self, Standing};
 use fabula_core::judge;
-use fabula_core::model::{EvaluationRecord, FailureKind, GenerationSummary, Status};
+use fabula_core::model::{EvaluationRecord, FailureKind, GenerationSummary, HumanRanking, Status};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -23,6 +23,8 @@ use std::path::PathBuf;
 pub struct TaskRecords {
     pub generations: Vec<(PathBuf, GenerationSummary)>,
     pub evaluations: Vec<(PathBuf, EvaluationRecord)>,
+    /// People's rankings of the task's outputs (`fabula rank`, the editor's view).
+    pub rankings: Vec<(PathBuf, HumanRanking)>,
 }
 
 /// A store's records by task id.
@@ -39,6 +41,12 @@ pub fn by_task(records: Records) -> HashMap<String, TaskRecords> {
             .or_default()
             .evaluations
             .push((path, e));
+    }
+    for (path, r) in records.rankings {
+        out.entry(r.task.clone())
+            .or_default()
+            .rankings
+            .push((path, r));
     }
     out
 }

@@ -21,13 +21,14 @@ pub async fn handle(ls: &Arc<Ls>, params: HoverParams) -> Result<Option<Hover>> 
             let doc = shared.state.usable(snap.document(file));
             let ws = &db::workspace(&snap.db, snap.project).ws;
             let scores = db::scores(&snap.db, snap.project, file).0.clone();
+            let people = db::human_orders(&snap.db, snap.project, file).0.clone();
             let diagnostics = db::diagnostics(&snap.db, snap.project, file).0.clone();
             let here: Vec<_> = diagnostics
                 .iter()
                 .filter(|d| d.range.start <= offset && offset <= d.range.end)
                 .collect();
             let explained = crate::ide::hover::explanations(here.iter().copied());
-            let found = crate::ide::hover::hover(ws, &doc, offset, &scores);
+            let found = crate::ide::hover::hover(ws, &doc, offset, &scores, &people);
             let same_text = doc.text.len() == positions.text.len();
             let (text, range) = match found {
                 Some((text, range)) => (

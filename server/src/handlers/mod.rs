@@ -18,8 +18,10 @@ pub mod initialize;
 pub mod initialized;
 pub mod leaderboard;
 pub mod models;
+pub mod ranking_items;
 pub mod references;
 pub mod result_files;
+pub mod save_ranking;
 pub mod shutdown;
 pub mod watched_files;
 

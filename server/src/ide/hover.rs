@@ -10,6 +10,7 @@ use fabula_core::schema;
 use fabula_core::syntax::Place;
 use fabula_core::text::TextRange;
 use fabula_core::workspace::Workspace;
+use fabula_eval::agreement::RankingAgreement;
 use fabula_eval::scores::ModelScore;
 use std::fmt::Write as _;
 
@@ -18,12 +19,13 @@ pub fn hover(
     doc: &Document,
     offset: u32,
     scores: &[ModelScore],
+    people: &[RankingAgreement],
 ) -> Option<(String, TextRange)> {
     if let Some((target, range)) = super::target_at(doc, offset) {
         let text = match &target {
             Target::Beat { theory, beat } => beat_text(ws, theory, beat),
             Target::Theory(id) => theory_text(ws, id),
-            Target::TaskId(id) => Some(scores_text(id, scores)),
+            Target::TaskId(id) => Some(scores_text(id, scores) + &people_text(people)),
         };
         if let Some(text) = text {
             return Some((text, range));
@@ -133,6 +135,52 @@ fn theory_text(ws: &Workspace, id: &str) -> Option<String> {
         let _ = writeln!(s, "{}. {} (`{}`)", i + 1, b.name, b.id);
     }
     Some(s)
+}
+
+/// How the judges' order of the task's outputs compares with each person's ranking.
+pub fn people_text(people: &[RankingAgreement]) -> String {
+    if people.is_empty() {
+        return String::new();
+    }
+    let order = |groups: &[Vec<String>]| {
+        groups
+            .iter()
+            .map(|g| {
+                g.iter()
+                    .map(|m| format!("`{m}`"))
+                    .collect::<Vec<_>>()
+                    .join(" = ")
+            })
+            .collect::<Vec<_>>()
+            .join(" > ")
+    };
+    let mut s = String::from("\n#### People's rankings against the judges\n\n");
+    for r in people {
+        let tau = r
+            .median_tau
+            .map_or_else(|| "-".to_owned(), |t| format!("{t:+.2}"));
+        let _ = writeln!(
+            s,
+            "- {} (sample {}): {} · judges' median: {} · tau-b **{tau}**",
+            escape_markdown(&r.rater),
+            r.sample,
+            order(&r.human),
+            order(&r.median_order),
+        );
+    }
+    s
+}
+
+/// A person's id shown as text, never as Markdown or HTML.
+fn escape_markdown(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if "\\`*_{}[]()#+-.!|<>&~".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Each model's latest score with the judges' breakdown.

@@ -57,6 +57,7 @@ describe("fabula.vsix", () => {
     const properties = manifest.contributes.configuration.properties;
     assert.deepEqual(Object.keys(properties).sort(), [
       "fabula.inlineScores",
+      "fabula.rater",
       "fabula.run.defaultModels",
       "fabula.server.path",
       "fabula.trace.server",

@@ -5,7 +5,14 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { beforeEach, describe, test } from "node:test";
 import { commandHandlers, registerCommands, taskFromPath, type CommandContext } from "../../src/commands";
-import { ClientCommand, Method, ServerCommand, type ModelsResult, type RunResult } from "../../src/protocol";
+import {
+  ClientCommand,
+  Method,
+  ServerCommand,
+  type ModelsResult,
+  type RankingItemsResult,
+  type RunResult,
+} from "../../src/protocol";
 import { FakeHost, FakeServer, FakeUri, ResponseError, settle } from "./stubs";
 
 const TASK_FILE = "/bench/dataset/tasks/beat_interpolation/chasqui-road-back.yaml";
@@ -25,6 +32,7 @@ interface Harness {
   server: FakeServer;
   running: boolean;
   leaderboards: string[];
+  rankings: RankingItemsResult[];
   logs: string[];
   restarts: number;
   outputShown: number;
@@ -52,6 +60,7 @@ function harness(): Harness {
     server,
     running: true,
     leaderboards: [],
+    rankings: [],
     logs: [],
     restarts: 0,
     outputShown: 0,
@@ -74,6 +83,9 @@ function harness(): Harness {
     showLeaderboard: (markdown) => {
       h.leaderboards.push(markdown);
       return Promise.resolve();
+    },
+    showRanking: (view) => {
+      h.rankings.push(view);
     },
     log: (line) => h.logs.push(line),
   };
@@ -289,6 +301,33 @@ describe("other commands", () => {
     await h.run(ClientCommand.showLeaderboard);
     assert.deepEqual(h.server.sent, [{ method: Method.leaderboard, args: [{}] }]);
     assert.deepEqual(h.leaderboards, ["| model | score |\n|---|---|\n| sim-writer-a | 0.61 |"]);
+  });
+
+  test("fabula.rankOutputs asks for the task's outputs as the configured rater and opens the view", async () => {
+    const h = harness();
+    const view: RankingItemsResult = {
+      task: "chasqui-road-back",
+      sample: 0,
+      samples: [0],
+      seed: "00fab01a5eed0001",
+      rater: "ann@example.org",
+      brief: "Write the beats.",
+      items: [
+        { id: "1a2b3c4d", text: "One.", transcript: [] },
+        { id: "5e6f7a8b", text: "Two.", transcript: [] },
+      ],
+    };
+    h.server.answers.set(Method.rankingItems, () => view);
+    h.host.settings.set("fabula.rater", " ann@example.org ");
+    await h.run(ClientCommand.rankOutputs, { uri: TASK_URI, task: "chasqui-road-back" });
+    assert.deepEqual(h.server.sent, [
+      { method: Method.rankingItems, args: [{ task: "chasqui-road-back", rater: "ann@example.org" }] },
+    ]);
+    assert.deepEqual(h.rankings, [view]);
+    // No rater set: the server asks git.
+    h.host.settings.delete("fabula.rater");
+    await h.run(ClientCommand.rankOutputs, { uri: TASK_URI, task: "chasqui-road-back" });
+    assert.deepEqual(h.server.sent[1], { method: Method.rankingItems, args: [{ task: "chasqui-road-back" }] });
   });
 
   test("fabula.openResults opens the files behind the latest scores", async () => {

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+mod agreement;
 mod check;
 mod clean_failed;
 mod compare;
@@ -11,6 +12,7 @@ mod leaderboard;
 mod merge;
 mod missing;
 mod new;
+mod rank;
 mod report;
 mod run;
 mod session;
@@ -28,6 +30,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::CleanFailed(args) => clean_failed::run(&args),
         Command::Leaderboard(args) => leaderboard::run(&args),
         Command::Compare(args) => compare::run(&args),
+        Command::Rank(args) => rank::run(&args),
+        Command::Agreement(args) => agreement::run(&args),
         Command::Export(args) => export::run(&args),
         Command::Init(args) => init::run(&args),
         Command::New(args) => new::run(&args),

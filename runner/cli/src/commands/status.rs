@@ -86,6 +86,19 @@ pub fn run(args: &StatusArgs) -> anyhow::Result<Outcome> {
             c.ok, c.failed, c.stale, c.evals_ok, c.evals_failed, c.cost
         )?;
     }
+    if !loaded.rankings.is_empty() {
+        let raters: std::collections::BTreeSet<&str> = loaded
+            .rankings
+            .iter()
+            .map(|(_, r)| r.rater.as_str())
+            .collect();
+        writeln!(
+            out,
+            "{} human ranking(s) by {} rater(s) under results/rankings/: `fabula agreement` compares them with the judges.",
+            loaded.rankings.len(),
+            raters.len()
+        )?;
+    }
     if args.verbose && !reasons.is_empty() {
         writeln!(out, "\nFailures by reason:")?;
         for ((what, kind), (n, example, at)) in &reasons {

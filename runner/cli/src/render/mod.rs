@@ -2,6 +2,7 @@
 //! them into text for people (human), machines (json), GitHub Actions (github) and CI
 //! test reports (junit); the leaderboard as a table (board) and as JUnit (junit_board).
 
+pub mod agreement;
 pub mod board;
 pub mod compare;
 pub mod github;

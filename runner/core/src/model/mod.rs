@@ -16,9 +16,9 @@ pub use config::{
 };
 pub use record::{
     Actor, Breakdown, CriterionVerdict, EvaluationRecord, FailureKind, FinishReason,
-    GenerationRecord, GenerationSummary, ItemVerdict, PairSide, PairVerdict, PairwiseRecord,
-    Preference, ProgrammaticScores, Question, RECORD_SCHEMA, RECORD_VERSION, Role, SlopHit, Status,
-    Turn, Usage,
+    GenerationRecord, GenerationSummary, HumanRanking, ItemVerdict, PairSide, PairVerdict,
+    PairwiseRecord, Preference, ProgrammaticScores, Question, RECORD_SCHEMA, RECORD_VERSION,
+    RankedGeneration, Role, SlopHit, Status, Turn, Usage,
 };
 pub use slop::SlopList;
 pub use task::{

@@ -1,5 +1,5 @@
-//! Result records: one JSON file per generation, per evaluation and per pairwise
-//! comparison under `results/`.
+//! Result records: one JSON file per generation, per evaluation, per pairwise
+//! comparison and per human ranking under `results/`.
 //!
 //! The records are the durable output of a run, so their format is versioned
 //! ([`RECORD_VERSION`]) and published as `schema/result.schema.json`. Readers accept any
@@ -11,9 +11,9 @@ use super::task::TaskType;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// The record format version written today. Pairwise records were added in version 2
-/// without changing the other kinds: a kind of its own (its own file prefix), so no
-/// stored record had to become unreadable for it.
+/// The record format version written today. Pairwise records and human rankings were
+/// added in version 2 without changing the other kinds: each a kind of its own (its own
+/// file prefix), so no stored record had to become unreadable for them.
 pub const RECORD_VERSION: u32 = 2;
 
 /// The published JSON Schema of result records (`schema/result.schema.json`).
@@ -456,4 +456,50 @@ pub struct PairwiseRecord {
     pub cost_usd: Option<f64>,
     pub latency_ms: u64,
     pub created_at: String,
+}
+
+/// One generation a person ranked: which record, and the exact text they read.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RankedGeneration {
+    /// Model config name of the generation.
+    pub model: String,
+    /// The generation record's name in the store: its path relative to `results/`, with
+    /// `/` between components.
+    pub record: String,
+    /// Fingerprint of the generation; a different one today makes the ranking stale.
+    pub generation_fingerprint: String,
+    /// The generation's `view_sha`: the hash of the exact text the rater read.
+    pub generation_sha: String,
+}
+
+/// One person's ranking of several models' generations of the same task sample, best
+/// first, with ties. A ranking counts while every generation it ranks is today's and
+/// holds the text the rater read; several raters per task are normal, and a rater's
+/// newer ranking of a sample replaces their older one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HumanRanking {
+    pub format_version: u32,
+    pub task: String,
+    pub task_type: TaskType,
+    pub sample: u32,
+    /// Who ranked: a setting, `git config user.email`, or `--rater`.
+    pub rater: String,
+    /// The generations in rank groups, best first; the generations of one group are tied.
+    pub ranks: Vec<Vec<RankedGeneration>>,
+    /// The rater's note.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub note: String,
+    /// The seed the outputs were shuffled with for this rater (blind, in an order of
+    /// their own), as 16 hex digits.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub seed: String,
+    /// RFC 3339 UTC time the ranking was saved.
+    pub created_at: String,
+}
+
+impl HumanRanking {
+    /// Every ranked generation, best first.
+    pub fn generations(&self) -> impl Iterator<Item = &RankedGeneration> {
+        self.ranks.iter().flatten()
+    }
 }
