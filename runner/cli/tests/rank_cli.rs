@@ -218,6 +218,26 @@ fn export_fill_import_and_agreement_with_a_hand_computed_tau() {
         .find(|l| l.contains("judges' median"))
         .unwrap_or_else(|| panic!("{table}"));
     assert!(row.contains("+0.82"), "{table}");
+    // The leaderboard carries the same figure: in its JSON, and in the table's footer.
+    let o = fabula(&p, &["leaderboard", "--format", "json"], &[]);
+    let board: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let human = board["human"]["rows"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(human["median"], true);
+    assert!(
+        (human["tau"].as_f64().unwrap() - hand).abs() < 1e-9,
+        "{human}"
+    );
+    let o = fabula(&p, &["leaderboard"], &[]);
+    let table = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        table.contains("the judges' median order has Kendall's tau-b +0.82 against 1 human ranking(s) over 1 task(s)"),
+        "{table}"
+    );
 
     // Bob reverses the median order. Bob against the median: every pair discordant: -1.
     // The median row: one task, mean of (0.8165, -1) = -0.0918. Ann against Bob: (s0,s1)

@@ -125,6 +125,10 @@ pub struct Board {
     /// Items every ranked model completed (what ranks are over), unless partial.
     pub common_items: usize,
     pub allow_partial: bool,
+    /// People's rankings against the judges (what `fabula agreement` prints), when any
+    /// ranking counts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub human: Option<crate::agreement::Agreement>,
 }
 
 /// One scored item of one model: what the board's numbers are made of.
@@ -307,6 +311,16 @@ pub fn compute_with_items<'a>(
     });
     board.rows = rows;
     board.agreement = agreement(&per_model, judges);
+    if !records.rankings.is_empty() {
+        let human = crate::agreement::agreement(
+            current,
+            tasks,
+            records,
+            judges,
+            &crate::agreement::Options::default(),
+        );
+        board.human = (human.counted > 0).then_some(human);
+    }
     board.task_types = TaskType::ALL
         .iter()
         .filter(|t| types.contains(t))

@@ -125,6 +125,17 @@ pub fn footer(board: &Board) -> String {
             .kendall_tau
             .map_or("n/a".into(), |t| format!("{t:.2}")),
     ));
+    if let Some(median) = board
+        .human
+        .as_ref()
+        .and_then(|h| h.rows.iter().find(|r| r.median))
+        && let Some(tau) = median.tau
+    {
+        s.push_str(&format!(
+            " With people: the judges' median order has Kendall's tau-b {tau:+.2} against {} human ranking(s) over {} task(s) (`fabula agreement` per judge).",
+            median.compared, median.tasks
+        ));
+    }
     if board.stale_generations + board.stale_evaluations > 0 {
         s.push_str(&format!(
             " Left out as stale: {} generations, {} evaluations.",
