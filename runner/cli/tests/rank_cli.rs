@@ -238,6 +238,19 @@ fn export_fill_import_and_agreement_with_a_hand_computed_tau() {
         table.contains("the judges' median order has Kendall's tau-b +0.82 against 1 human ranking(s) over 1 task(s)"),
         "{table}"
     );
+    // And the report, in its agreement section.
+    let o = fabula(&p, &["report", "--out", "page.html"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let page = std::fs::read_to_string(p.join("page.html")).unwrap();
+    let people = &page[page.find("id=\"people-table\"").expect("a people section")..];
+    let median_row = &people[people
+        .find("judges&#x27; median")
+        .or_else(|| people.find("judges' median"))
+        .unwrap()..];
+    assert!(
+        median_row[..median_row.find("</tr>").unwrap()].contains(">0.82<"),
+        "{people:.600}"
+    );
 
     // Bob reverses the median order. Bob against the median: every pair discordant: -1.
     // The median row: one task, mean of (0.8165, -1) = -0.0918. Ann against Bob: (s0,s1)

@@ -41,6 +41,8 @@ pub struct Overview {
     pub latency: Tradeoff,
     pub recommendation: Option<Recommendation>,
     pub agreement: AgreementMatrix,
+    /// People's rankings against the judges, when any ranking counts.
+    pub human: Option<crate::agreement::Agreement>,
     /// One chart per revision type that has trajectories.
     pub improvement: Vec<ImprovementChart>,
     /// Every item of every model, for the drill-down table.
@@ -243,6 +245,7 @@ pub fn overview(board: &Board, models: &[String], items: &[Vec<Item<'_>>]) -> Ov
         latency: tradeoff::tradeoff(&candidates, |c| c.latency),
         recommendation: tradeoff::recommend(&candidates),
         agreement: agreement(board),
+        human: board.human.clone(),
         improvement: improvement(&order, &of),
         items: order
             .iter()
