@@ -7,7 +7,7 @@
 //!   chromium and `runner/cli/e2e/node_modules` are there) how long chromium takes to
 //!   open it (target < 2 s) and to open a task's drill-down.
 //! - `fabula compare` of the two sim writers on the same store (no target: measured).
-//! - Adding one judge over 10,080 stored generations (3 sim writers × the dataset × 80
+//! - Adding one judge over 10,080 stored generations (3 sim writers × 84 tasks × 40
 //!   samples, judged once): `fabula run --quiet` with a second judge, its peak RSS
 //!   (target ≤ 60 MB) and time.
 //!
@@ -160,7 +160,7 @@ fn add_a_judge(bin: &Path) -> String {
     let third = "  sim-writer-c:\n    provider: sim\n    model: sim/writer-c\n";
     let config = config.replacen("  sim-writer-b:\n", &format!("{third}  sim-writer-b:\n"), 1);
     std::fs::write(p.join("fabula.yaml"), config).unwrap();
-    let samples = ["--samples", "80"];
+    let samples = ["--samples", "40"];
     let one = ["--judge", "sim-judge-1"];
     timed(bin, p, &[&["run", "--quiet"][..], &samples, &one].concat());
     let generations = walk(&p.join("results"))
