@@ -164,8 +164,12 @@ try {
     await page.evaluate((t) => {
       location.hash = new URLSearchParams({ task: t }).toString();
     }, bigTask);
+    // The previous task's entries stay until the new detail is unpacked: wait for this
+    // task's, by its id in the detail's heading, before reading.
+    await page.locator("#task-detail").getByText(bigTask, { exact: true }).first().waitFor({ timeout: 15_000 });
     const entry = page.locator(`#task-detail .sample:not([hidden]) .entry[data-model="${models[0]}"]`);
     await entry.locator(".text").waitFor({ timeout: 15_000 });
+    await entry.getByText(/more bytes are not shown/).waitFor({ timeout: 15_000 }).catch(() => {});
     const note = await entry.innerText();
     expect(/more bytes are not shown/.test(note), "the 1 MB text is not cut with a note");
     expect(!note.includes(BIG_END), "the whole 1 MB text was put in the page");
