@@ -66,15 +66,17 @@ each task's rankings; the interval is a 95% bootstrap over tasks, then rankings.
 
 fn sections(a: &Agreement) -> Vec<Section> {
     let mut out = Vec::new();
-    let raters = if a.raters.is_empty() {
-        "none".to_string()
+    let counted = if a.raters.is_empty() {
+        "No ranking counted".to_string()
     } else {
-        a.raters.join(", ")
+        format!(
+            "{} ranking(s) by {} counted",
+            a.counted,
+            a.raters.join(", ")
+        )
     };
     let mut notes = vec![format!(
-        "{} ranking(s) by {} counted{}.",
-        a.counted,
-        raters,
+        "{counted}{}.",
         if a.stale > 0 {
             format!(
                 "; {} not counted (a ranked output changed or was re-run since, or a newer ranking by the same person replaced it)",
