@@ -453,7 +453,14 @@ fn load_one(path: &PathBuf, detail: Detail) -> Entry {
             Err(e) => Entry::Problem(explain(&bytes, "generation", &e)),
         }
     } else if name.starts_with("eval-") {
-        match serde_json::from_slice::<EvaluationRecord>(&bytes) {
+        let parsed = match detail {
+            Detail::Full => serde_json::from_slice::<EvaluationRecord>(&bytes),
+            // Without allocating the judges' texts: most of what an evaluation holds.
+            Detail::Scores | Detail::Plan => {
+                serde_json::from_slice::<light::Evaluation>(&bytes).map(EvaluationRecord::from)
+            }
+        };
+        match parsed {
             Ok(r) if r.format_version == RECORD_VERSION => Entry::Evaluation(detail.evaluation(r)),
             Ok(r) => Entry::Problem(unknown_version(r.format_version)),
             Err(e) => Entry::Problem(explain(&bytes, "evaluation", &e)),
@@ -581,6 +588,108 @@ mod tests {
             ".tmp-1a-0-gen-s0.json",
         ] {
             assert!(!is_temporary(other), "{other}");
+        }
+    }
+}
+
+/// An evaluation as [`Detail::Scores`] reads it: every field of [`EvaluationRecord`] with
+/// the same defaults, except the judges' evidence, reasons and raw answer, which are
+/// skipped unread rather than allocated. A test compares it with a whole read.
+mod light {
+    use fabula_core::model::{
+        CriterionVerdict, EvaluationRecord, FailureKind, ItemVerdict, Status, TaskType, Usage,
+    };
+
+    #[derive(serde::Deserialize)]
+    pub(super) struct Evaluation {
+        format_version: u32,
+        task: String,
+        task_type: TaskType,
+        model: String,
+        sample: u32,
+        judge: String,
+        simulated: bool,
+        generation_fingerprint: String,
+        generation_sha: String,
+        fingerprint: String,
+        #[serde(default)]
+        round: Option<u32>,
+        status: Status,
+        #[serde(default)]
+        error: Option<String>,
+        #[serde(default)]
+        failure: Option<FailureKind>,
+        #[serde(default)]
+        criteria: Vec<Criterion>,
+        usage: Usage,
+        #[serde(default)]
+        cost_usd: Option<f64>,
+        latency_ms: u64,
+        created_at: String,
+    }
+
+    #[derive(serde::Deserialize)]
+    struct Criterion {
+        criterion: String,
+        score: f64,
+        #[serde(default)]
+        verdict: String,
+        #[serde(default)]
+        items: Vec<Item>,
+    }
+
+    #[derive(serde::Deserialize)]
+    struct Item {
+        item: u32,
+        score: f64,
+        verdict: String,
+    }
+
+    impl From<Evaluation> for EvaluationRecord {
+        fn from(e: Evaluation) -> EvaluationRecord {
+            EvaluationRecord {
+                format_version: e.format_version,
+                task: e.task,
+                task_type: e.task_type,
+                model: e.model,
+                sample: e.sample,
+                judge: e.judge,
+                simulated: e.simulated,
+                generation_fingerprint: e.generation_fingerprint,
+                generation_sha: e.generation_sha,
+                fingerprint: e.fingerprint,
+                round: e.round,
+                status: e.status,
+                error: e.error,
+                failure: e.failure,
+                criteria: e
+                    .criteria
+                    .into_iter()
+                    .map(|c| CriterionVerdict {
+                        criterion: c.criterion,
+                        score: c.score,
+                        verdict: c.verdict,
+                        evidence: String::new(),
+                        reason: String::new(),
+                        items: c
+                            .items
+                            .into_iter()
+                            .map(|i| ItemVerdict {
+                                item: i.item,
+                                score: i.score,
+                                verdict: i.verdict,
+                                evidence: String::new(),
+                                reason: String::new(),
+                            })
+                            .collect(),
+                    })
+                    .collect(),
+                raw: None,
+                usage: e.usage,
+                cost_usd: e.cost_usd,
+                latency_ms: e.latency_ms,
+                created_at: e.created_at,
+            }
         }
     }
 }

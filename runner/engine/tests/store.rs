@@ -242,6 +242,8 @@ fn a_lighter_load_keeps_what_planning_and_scoring_read_and_drops_the_rest() {
     let store = Store::new(dir.path().join("results"));
     store.write_generation(&generation("m", "t")).unwrap();
     let mut e = evaluation("m", "t", "j");
+    (e.round, e.error, e.cost_usd) = (Some(2), Some("late".into()), Some(0.25));
+    e.failure = Some(fabula_core::model::FailureKind::Unparsable);
     e.criteria = serde_json::from_value(serde_json::json!([{
         "criterion": "beats", "score": 0.5, "verdict": "fail",
         "evidence": "a quote", "reason": "why",
@@ -254,8 +256,18 @@ fn a_lighter_load_keeps_what_planning_and_scoring_read_and_drops_the_rest() {
     assert_eq!(full.generations[0].1.output, "Text.");
     assert_eq!(full.evaluations[0].1, e);
 
-    // Scores: every number and verdict, no evidence, reasons or raw answer.
+    // Scores: every number and verdict, no evidence, reasons or raw answer; otherwise
+    // the very record.
     let scores = store.load_with(Detail::Scores);
+    let mut without_texts = e.clone();
+    without_texts.raw = None;
+    for c in &mut without_texts.criteria {
+        (c.evidence, c.reason) = (String::new(), String::new());
+        for i in &mut c.items {
+            (i.evidence, i.reason) = (String::new(), String::new());
+        }
+    }
+    assert_eq!(scores.evaluations[0].1, without_texts);
     assert_eq!(scores.generations[0].1.output, "Text.");
     let c = &scores.evaluations[0].1.criteria[0];
     assert_eq!((c.score, c.verdict.as_str()), (0.5, "fail"));
