@@ -449,11 +449,15 @@ fn agreement(per_model: &[Vec<Item<'_>>], judges: &[String]) -> Agreement {
     let mut judge_scores: BTreeMap<&str, Vec<Option<f64>>> =
         judges.iter().map(|j| (j.as_str(), Vec::new())).collect();
     let mut units: Vec<Vec<f64>> = Vec::new();
+    // One rubric per task (rendering one is not free), not one per item.
+    let mut rubrics: HashMap<&str, judge::Rubric> = HashMap::new();
     for item in per_model.iter().flatten() {
         if item.score.aggregate.is_none() {
             continue;
         }
-        let rubric = judge::rubric(item.task.input(&[]));
+        let rubric = rubrics
+            .entry(item.task.id())
+            .or_insert_with(|| judge::rubric(item.task.input(&[])));
         let ok: Vec<&EvaluationRecord> = item
             .evaluations
             .iter()
