@@ -467,7 +467,7 @@ fn agreement(per_model: &[Vec<Item<'_>>], judges: &[String]) -> Agreement {
         for (j, list) in judge_scores.iter_mut() {
             let own: Vec<&EvaluationRecord> =
                 ok.iter().copied().filter(|e| e.judge == *j).collect();
-            list.push(score::aggregate(&rubric, &own).judge);
+            list.push(score::aggregate(rubric, &own).judge);
         }
         for entry in &rubric.entries {
             let answers: Vec<_> = ok
