@@ -36,8 +36,9 @@ fn release_binary() -> PathBuf {
     repo().join("target/release/fabula-lsp")
 }
 
+/// The server as the clients start it: on glibc with two malloc arenas (see main.rs).
 fn spawn(bin: &Path) -> (tokio::process::Child, Client) {
-    support::spawn(bin, &[], Stdio::null())
+    support::spawn(bin, &[("MALLOC_ARENA_MAX", "2")], Stdio::null())
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {

@@ -110,9 +110,15 @@ export function findServer(input: DiscoveryInput): Discovery {
 
 /** The command line and environment that start the server over stdio. */
 export function serverLaunch(serverPath: string, baseEnv: NodeJS.ProcessEnv): ServerLaunch {
-  // Backtraces make a crash report in the output channel useful; the user can still
-  // choose otherwise. Everything else (FABULA_LOG, API keys) passes through as is.
-  const env: NodeJS.ProcessEnv = { ...baseEnv, RUST_BACKTRACE: baseEnv.RUST_BACKTRACE ?? "1" };
+  // Backtraces make a crash report in the output channel useful; two malloc arenas keep
+  // the server's memory bounded on glibc (one arena per thread kept freed documents:
+  // 53-64 MB peak on a 20,000-line file instead of over 110). The user can still choose
+  // otherwise. Everything else (FABULA_LOG, API keys) passes through as is.
+  const env: NodeJS.ProcessEnv = {
+    ...baseEnv,
+    RUST_BACKTRACE: baseEnv.RUST_BACKTRACE ?? "1",
+    MALLOC_ARENA_MAX: baseEnv.MALLOC_ARENA_MAX ?? "2",
+  };
   return { command: serverPath, args: [], env };
 }
 
