@@ -113,12 +113,12 @@ pub async fn draft(ls: &Arc<Ls>, args: DraftArgs) -> jsonrpc::Result<serde_json:
         .clone()
         .or_else(|| config.judges.first().cloned())
         .ok_or_else(|| refuse("no validator given and no `judges` in fabula.yaml"))?;
-    let env = Env::load(&root).map_err(refuse)?;
+    let env = Env::load(&root).map_err(|e| refuse(e.to_string()))?;
     let models = draft::models(&config, &env, &Tuning::default(), &args.model, &validator)
         .map_err(|errors| {
             refuse(format!(
                 "{} (keys come from the environment or {})",
-                errors.join("; "),
+                errors,
                 root.join(".env").display()
             ))
         })?;

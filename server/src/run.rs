@@ -135,7 +135,7 @@ async fn run_inner(ls: &Arc<Ls>, args: RunArgs, rejudge: bool) -> jsonrpc::Resul
         ));
     }
     let root = project_root(ls)?;
-    let env = Env::load(&root).map_err(refuse)?;
+    let env = Env::load(&root).map_err(|e| refuse(e.to_string()))?;
     let task_id = args.task.clone();
     let model = args.model.clone();
     let judges = args.judges.clone();
@@ -165,7 +165,7 @@ async fn run_inner(ls: &Arc<Ls>, args: RunArgs, rejudge: bool) -> jsonrpc::Resul
     .map_err(|errors| {
         refuse(format!(
             "{} (keys come from the environment or {})",
-            errors.join("; "),
+            errors.joined("; "),
             root.join(".env").display()
         ))
     })?;

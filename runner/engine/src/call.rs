@@ -109,13 +109,16 @@ pub struct Completion {
 /// Why a call failed. Messages never contain API keys: no error is built from request
 /// headers, URLs carry no secrets, and every text that comes from a provider passes
 /// [`crate::secret::Secrets::scrub_error`] before anyone sees it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum CallError {
     /// No key for a provider that needs one (reported before any work starts).
+    #[error("provider `{provider}` needs an API key: set {env} in the environment or in .env")]
     MissingKey { provider: String, env: String },
     /// A request that could never succeed as configured (e.g. no room for the answer).
+    #[error("{0}")]
     Config(String),
     /// The provider answered with an HTTP error status.
+    #[error("HTTP {code}{}", if body.is_empty() { String::new() } else { format!(": {body}") })]
     Status {
         code: u16,
         body: String,
@@ -125,22 +128,32 @@ pub enum CallError {
     /// 402, 403, 404). Nothing more is sent for what was refused: the whole provider, or
     /// with `model` set (a 404) only that model id. The caller should stop that work and
     /// not record it as a failed item: retrying cannot help until the user fixes it.
+    #[error("{0}")]
     Refused(Box<Refusal>),
     /// The answer was larger than the provider's `max_response_bytes`; the rest of it was
     /// not read. A failed generation, not worth judging or retrying.
+    #[error(
+        "the response is larger than the provider's limit of {limit} bytes (max_response_bytes); the rest was not read"
+    )]
     TooLarge { limit: u64 },
     /// The run's budget cannot cover this call's worst-case cost (see
     /// [`crate::budget::Budget`]). Nothing was sent.
+    #[error("over budget: this call could cost up to {needed} and {left} of the budget is left")]
     OverBudget { needed: Usd, left: Usd },
     /// No answer within the per-request timeout.
+    #[error("no answer within {}s", .0.as_secs_f64())]
     Timeout(Duration),
     /// Could not connect, or the connection broke.
+    #[error("connection failed: {0}")]
     Connection(String),
     /// The body was not the JSON we expected: malformed, truncated, or missing fields.
+    #[error("malformed response: {0}")]
     Malformed(String),
     /// The provider's circuit breaker is open after repeated failures.
+    #[error("circuit open after repeated failures; next try in {:.1}s", retry_in.as_secs_f64())]
     CircuitOpen { retry_in: Duration },
     /// Gave up after retrying; holds the last error.
+    #[error("gave up after {attempts} attempts: {last}")]
     Exhausted { attempts: u32, last: Box<CallError> },
 }
 
@@ -238,70 +251,33 @@ impl CallError {
     }
 }
 
-impl fmt::Display for CallError {
+impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CallError::MissingKey { provider, env } => write!(
-                f,
-                "provider `{provider}` needs an API key: set {env} in the environment or in .env"
-            ),
-            CallError::Config(m) => write!(f, "{m}"),
-            CallError::Status { code, body, .. } => {
-                write!(f, "HTTP {code}")?;
-                if !body.is_empty() {
-                    write!(f, ": {body}")?;
-                }
-                Ok(())
-            }
-            CallError::Refused(r) => {
-                let what = match (r.status, &r.model) {
-                    (401, _) => "rejected the API key".to_string(),
-                    (402, _) => "refused payment".to_string(),
-                    (403, _) => "denied permission".to_string(),
-                    (_, Some(model)) => format!("does not know model `{model}`"),
-                    _ => "refused the request".to_string(),
-                };
-                let target = if r.model.is_some() {
-                    "this model"
-                } else {
-                    "it"
-                };
-                write!(
-                    f,
-                    "provider `{}` {what} (HTTP {}); {}; no more requests go to {target} in this run",
-                    r.provider,
-                    r.status,
-                    r.check()
-                )?;
-                if !r.detail.is_empty() {
-                    write!(f, " (it said: {})", r.detail)?;
-                }
-                Ok(())
-            }
-            CallError::TooLarge { limit } => write!(
-                f,
-                "the response is larger than the provider's limit of {limit} bytes (max_response_bytes); the rest was not read"
-            ),
-            CallError::OverBudget { needed, left } => write!(
-                f,
-                "over budget: this call could cost up to {needed} and {left} of the budget is left"
-            ),
-            CallError::Timeout(d) => write!(f, "no answer within {}s", d.as_secs_f64()),
-            CallError::Connection(m) => write!(f, "connection failed: {m}"),
-            CallError::Malformed(m) => write!(f, "malformed response: {m}"),
-            CallError::CircuitOpen { retry_in } => write!(
-                f,
-                "circuit open after repeated failures; next try in {:.1}s",
-                retry_in.as_secs_f64()
-            ),
-            CallError::Exhausted { attempts, last } => {
-                write!(f, "gave up after {attempts} attempts: {last}")
-            }
+        let what = match (self.status, &self.model) {
+            (401, _) => "rejected the API key".to_string(),
+            (402, _) => "refused payment".to_string(),
+            (403, _) => "denied permission".to_string(),
+            (_, Some(model)) => format!("does not know model `{model}`"),
+            _ => "refused the request".to_string(),
+        };
+        let target = if self.model.is_some() {
+            "this model"
+        } else {
+            "it"
+        };
+        write!(
+            f,
+            "provider `{}` {what} (HTTP {}); {}; no more requests go to {target} in this run",
+            self.provider,
+            self.status,
+            self.check()
+        )?;
+        if !self.detail.is_empty() {
+            write!(f, " (it said: {})", self.detail)?;
         }
+        Ok(())
     }
 }
-
-impl std::error::Error for CallError {}
 
 /// A short, single-line excerpt of a response body for error messages.
 pub(crate) fn excerpt(body: &str) -> String {

@@ -19,6 +19,7 @@ use crate::call::{CallError, Completion, Message};
 use crate::env::Env;
 use crate::model::ModelHandle;
 use crate::provider::Tuning;
+use crate::setup::{Problem, SetupError};
 use fabula_core::check;
 use fabula_core::check_text;
 use fabula_core::diagnostic::{Diagnostic, Severity};
@@ -68,7 +69,7 @@ pub fn models(
     tuning: &Tuning,
     writer: &str,
     validator: &str,
-) -> Result<Models, Vec<String>> {
+) -> Result<Models, SetupError> {
     let mut config = config.clone();
     config.oracle = None;
     config.critic = None;
@@ -85,7 +86,7 @@ pub fn models(
             .models
             .get(name)
             .cloned()
-            .ok_or_else(|| vec![format!("model `{name}` could not be bound")])
+            .ok_or_else(|| SetupError(vec![Problem::Unbound(name.to_owned())]))
     };
     Ok(Models {
         writer: handle(writer)?,

@@ -6,7 +6,17 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// A `.env` that cannot be read: the file, the entry (1-based) and what is wrong, never
+/// the entry's text (it may hold a key).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{}: {}{why}", path.display(), entry.map(|n| format!("entry {n}: ")).unwrap_or_default())]
+pub struct EnvError {
+    pub path: PathBuf,
+    pub entry: Option<usize>,
+    pub why: String,
+}
 
 #[derive(Clone, Default)]
 pub struct Env {
@@ -24,15 +34,20 @@ impl fmt::Debug for Env {
 impl Env {
     /// The process environment plus `<root>/.env` if it exists. A malformed `.env` is an
     /// error naming the file and line (never echoing a value).
-    pub fn load(root: &Path) -> Result<Env, String> {
+    pub fn load(root: &Path) -> Result<Env, EnvError> {
         let mut vars = BTreeMap::new();
         let dotenv = root.join(".env");
         if dotenv.is_file() {
-            let iter = dotenvy::from_path_iter(&dotenv)
-                .map_err(|e| format!("{}: {}", dotenv.display(), redact(&e)))?;
+            let iter = dotenvy::from_path_iter(&dotenv).map_err(|e| EnvError {
+                path: dotenv.clone(),
+                entry: None,
+                why: redact(&e),
+            })?;
             for (i, item) in iter.enumerate() {
-                let (k, v) = item.map_err(|e| {
-                    format!("{}: entry {}: {}", dotenv.display(), i + 1, redact(&e))
+                let (k, v) = item.map_err(|e| EnvError {
+                    path: dotenv.clone(),
+                    entry: Some(i + 1),
+                    why: redact(&e),
                 })?;
                 vars.insert(k, v);
             }
@@ -102,8 +117,11 @@ mod tests {
         assert_ne!(env.get("PATH"), Some("not-the-path"));
         std::fs::write(dir.join(".env"), "GOOD=1\nthis line is = 'broken\n").unwrap();
         let err = Env::load(&dir).unwrap_err();
-        assert!(err.contains(".env"), "{err}");
-        assert!(!err.contains("broken"), "{err}");
+        assert_eq!(err.path, dir.join(".env"));
+        assert_eq!(err.entry, Some(2), "the second entry is the broken one");
+        let shown = err.to_string();
+        assert!(shown.contains(".env: entry 2: "), "{shown}");
+        assert!(!shown.contains("broken"), "{shown}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -94,7 +94,7 @@ pub fn merge(
             let value = match verify(&name, &bytes) {
                 Ok(v) => v,
                 Err(why) => {
-                    report.invalid.push((path, why));
+                    report.invalid.push((path, why.to_string()));
                     continue;
                 }
             };
@@ -141,10 +141,34 @@ fn existing(target: &Path) -> Existing {
     }
 }
 
+/// Why a file is not a record that may be copied.
+#[derive(Debug, thiserror::Error)]
+pub enum Invalid {
+    #[error("not JSON: {0}")]
+    NotJson(serde_json::Error),
+    #[error("{NOT_A_RECORD_NAME}")]
+    NotARecordName,
+    #[error("format_version {0} is not one this build reads ({RECORD_VERSION})")]
+    Version(u64),
+    #[error("does not match schema/result.schema.json ({def}) at {at}: {why}")]
+    Schema {
+        def: &'static str,
+        at: String,
+        why: String,
+    },
+    #[error("not a {def} record: {source}")]
+    Shape {
+        def: &'static str,
+        source: serde_json::Error,
+    },
+    #[error("its content belongs at {}, not {}", expected.display(), name.display())]
+    Misplaced { expected: PathBuf, name: PathBuf },
+}
+
 /// The record's JSON if `bytes` are a valid record that belongs at `name` (relative to
 /// its store's root), else why not.
-pub fn verify(name: &Path, bytes: &[u8]) -> Result<Value, String> {
-    let value: Value = serde_json::from_slice(bytes).map_err(|e| format!("not JSON: {e}"))?;
+pub fn verify(name: &Path, bytes: &[u8]) -> Result<Value, Invalid> {
+    let value: Value = serde_json::from_slice(bytes).map_err(Invalid::NotJson)?;
     let file = name
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -158,14 +182,12 @@ pub fn verify(name: &Path, bytes: &[u8]) -> Result<Value, String> {
     } else if file.starts_with("rank-") {
         Kind::Ranking
     } else {
-        return Err(NOT_A_RECORD_NAME.to_string());
+        return Err(Invalid::NotARecordName);
     };
     if let Some(v) = value.get("format_version").and_then(Value::as_u64)
         && v != u64::from(RECORD_VERSION)
     {
-        return Err(format!(
-            "format_version {v} is not one this build reads ({RECORD_VERSION})"
-        ));
+        return Err(Invalid::Version(v));
     }
     if let Some(e) = schema(kind).iter_errors(&value).next() {
         let at = e.instance_path().to_string();
@@ -174,39 +196,51 @@ pub fn verify(name: &Path, bytes: &[u8]) -> Result<Value, String> {
         if why.chars().count() > 200 {
             why = why.chars().take(200).collect::<String>() + "…";
         }
-        return Err(format!(
-            "does not match schema/result.schema.json ({}) at {at}: {why}",
-            kind.def()
-        ));
+        return Err(Invalid::Schema {
+            def: kind.def(),
+            at,
+            why,
+        });
     }
     let expected = match kind {
         Kind::Generation => {
-            let r: GenerationRecord = serde_json::from_value(value.clone())
-                .map_err(|e| format!("not a generation record: {e}"))?;
+            let r: GenerationRecord =
+                serde_json::from_value(value.clone()).map_err(|source| Invalid::Shape {
+                    def: kind.def(),
+                    source,
+                })?;
             generation_name(&r.model, &r.task, r.sample, &r.fingerprint)
         }
         Kind::Evaluation => {
-            let r: EvaluationRecord = serde_json::from_value(value.clone())
-                .map_err(|e| format!("not an evaluation record: {e}"))?;
+            let r: EvaluationRecord =
+                serde_json::from_value(value.clone()).map_err(|source| Invalid::Shape {
+                    def: kind.def(),
+                    source,
+                })?;
             evaluation_name(&r.model, &r.task, r.sample, &r.judge, &r.fingerprint)
         }
         Kind::Pairwise => {
-            let r: PairwiseRecord = serde_json::from_value(value.clone())
-                .map_err(|e| format!("not a pairwise record: {e}"))?;
+            let r: PairwiseRecord =
+                serde_json::from_value(value.clone()).map_err(|source| Invalid::Shape {
+                    def: kind.def(),
+                    source,
+                })?;
             pairwise_name(&r)
         }
         Kind::Ranking => {
-            let r: HumanRanking = serde_json::from_value(value.clone())
-                .map_err(|e| format!("not a ranking record: {e}"))?;
+            let r: HumanRanking =
+                serde_json::from_value(value.clone()).map_err(|source| Invalid::Shape {
+                    def: kind.def(),
+                    source,
+                })?;
             ranking_name(&r)
         }
     };
     if expected != name {
-        return Err(format!(
-            "its content belongs at {}, not {}",
-            expected.display(),
-            name.display()
-        ));
+        return Err(Invalid::Misplaced {
+            expected,
+            name: name.to_path_buf(),
+        });
     }
     Ok(value)
 }

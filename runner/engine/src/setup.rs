@@ -12,6 +12,51 @@ use fabula_core::model::{Config, ProviderKind};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+/// Why a run cannot be set up: every problem found, so the user fixes them in one go.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", self.joined("; "))]
+pub struct SetupError(pub Vec<Problem>);
+
+impl SetupError {
+    /// The problems, one per `sep`.
+    pub fn joined(&self, sep: &str) -> String {
+        let lines: Vec<String> = self.0.iter().map(ToString::to_string).collect();
+        lines.join(sep)
+    }
+}
+
+/// One reason a run cannot be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum Problem {
+    #[error("unknown model `{0}`: it is not under `models` in fabula.yaml")]
+    UnknownModel(String),
+    #[error(
+        "provider `{provider}` (used by {}) is not under `providers` in fabula.yaml",
+        users.join(", ")
+    )]
+    UnknownProvider {
+        provider: String,
+        users: Vec<String>,
+    },
+    #[error("{source} (needed by {})", users.join(", "))]
+    MissingKey {
+        source: CallError,
+        users: Vec<String>,
+    },
+    #[error("provider `{provider}`: {source}")]
+    Provider { provider: String, source: CallError },
+    /// A setting the provider's wire format cannot send ([`provider::review`]).
+    #[error("{0}")]
+    Unsendable(String),
+    /// A model the engine was built with but could not hand out (a bug if it happens).
+    #[error("model `{0}` could not be bound")]
+    Unbound(String),
+}
+
+fn owned(names: &[&str]) -> Vec<String> {
+    names.iter().map(|n| n.to_string()).collect()
+}
+
 /// Builds the engine for `writers` judged by `judges` (config names). The oracle and
 /// critic of the config are included when set.
 pub fn engine(
@@ -21,7 +66,7 @@ pub fn engine(
     writers: &[String],
     judges: &[String],
     slop: Vec<String>,
-) -> Result<Engine, Vec<String>> {
+) -> Result<Engine, SetupError> {
     let mut needed: BTreeSet<&str> = BTreeSet::new();
     needed.extend(writers.iter().map(String::as_str));
     needed.extend(judges.iter().map(String::as_str));
@@ -33,34 +78,41 @@ pub fn engine(
     for name in &needed {
         match config.models.get(*name) {
             Some(m) => users.entry(m.provider.as_str()).or_default().push(name),
-            None => errors.push(format!(
-                "unknown model `{name}`: it is not under `models` in fabula.yaml"
-            )),
+            None => errors.push(Problem::UnknownModel(name.to_string())),
         }
     }
     for (pname, models) in &users {
         let Some(pconfig) = config.providers.get(*pname) else {
-            errors.push(format!(
-                "provider `{pname}` (used by {}) is not under `providers` in fabula.yaml",
-                models.join(", ")
-            ));
+            errors.push(Problem::UnknownProvider {
+                provider: pname.to_string(),
+                users: owned(models),
+            });
             continue;
         };
         match provider::build(pname, pconfig, env, tuning) {
             Ok(p) => {
                 providers.insert(pname, p);
             }
-            Err(e @ CallError::MissingKey { .. }) => {
-                errors.push(format!("{e} (needed by {})", models.join(", ")));
-            }
-            Err(e) => errors.push(format!("provider `{pname}`: {e}")),
+            Err(source @ CallError::MissingKey { .. }) => errors.push(Problem::MissingKey {
+                source,
+                users: owned(models),
+            }),
+            Err(source) => errors.push(Problem::Provider {
+                provider: pname.to_string(),
+                source,
+            }),
         }
     }
     // Settings the wire formats cannot send stop the run here, before any call.
     let names: Vec<String> = needed.iter().map(|n| n.to_string()).collect();
-    errors.extend(provider::review(config, env, &names).errors);
+    errors.extend(
+        provider::review(config, env, &names)
+            .errors
+            .into_iter()
+            .map(Problem::Unsendable),
+    );
     if !errors.is_empty() {
-        return Err(errors);
+        return Err(SetupError(errors));
     }
     let models: BTreeMap<String, ModelHandle> = needed
         .iter()

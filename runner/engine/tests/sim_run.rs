@@ -195,7 +195,15 @@ async fn a_missing_key_is_reported_before_any_work() {
         Vec::new(),
     )
     .unwrap_err();
-    let text = err.join("\n");
+    // One problem per provider, each typed as a missing key naming its users.
+    assert_eq!(err.0.len(), 2, "{err}");
+    assert!(
+        err.0
+            .iter()
+            .all(|p| matches!(p, setup::Problem::MissingKey { .. })),
+        "{err:?}"
+    );
+    let text = err.joined("\n");
     assert!(text.contains("OPENROUTER_API_KEY"), "{text}");
     assert!(text.contains("ANTHROPIC_API_KEY"), "{text}");
     assert!(text.contains("claude-sonnet"), "{text}");

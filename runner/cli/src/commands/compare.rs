@@ -276,7 +276,7 @@ fn judge_pairs(
     .map_err(|errors| {
         usage(&format!(
             "cannot judge pairwise:\n  {}",
-            errors.join("\n  ")
+            errors.joined("\n  ")
         ))
     })?;
     let mode = if format == CompareFormat::Json {

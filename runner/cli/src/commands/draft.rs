@@ -29,9 +29,8 @@ pub fn run(args: &DraftArgs) -> anyhow::Result<Outcome> {
         anyhow::bail!("cannot read the keys: {e}");
     }
     let env = session.env.clone();
-    let models: Models =
-        draft::models(config, &env, &Tuning::default(), &args.model, &validator)
-            .map_err(|errors| anyhow::anyhow!("cannot draft: {}", errors.join("; ")))?;
+    let models: Models = draft::models(config, &env, &Tuning::default(), &args.model, &validator)
+        .map_err(|errors| anyhow::anyhow!("cannot draft: {errors}"))?;
     let request = Request {
         task_type,
         theory: args.theory.clone(),

@@ -28,7 +28,7 @@ pub struct Session {
     /// The wire dialect of each provider, after base-URL overrides.
     pub dialects: BTreeMap<String, String>,
     /// A `.env` that could not be read: runs stop on it, reports only warn.
-    pub env_error: Option<String>,
+    pub env_error: Option<fabula_engine::env::EnvError>,
 }
 
 /// A task file that cannot run: its path and its first error.

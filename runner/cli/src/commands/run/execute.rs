@@ -30,7 +30,10 @@ pub fn execute(p: &Prepared, args: &RunArgs) -> anyhow::Result<Done> {
         session.slop.clone(),
     )
     .map_err(|errors| {
-        CliError::Usage(format!("cannot start the run:\n  {}", errors.join("\n  ")))
+        CliError::Usage(format!(
+            "cannot start the run:\n  {}",
+            errors.joined("\n  ")
+        ))
     })?;
     // The models this plan calls: its writers and judges, and a helper only when a task
     // of the plan talks to it.
