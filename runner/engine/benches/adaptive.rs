@@ -11,19 +11,13 @@
 //!
 //! Run: `cargo bench -p fabula-engine --bench adaptive`
 
-use fabula_core::model::{Config, Dialect, ModelConfig, ProviderConfig, ProviderKind, TaskBody};
+#[path = "../tests/local/mod.rs"]
+mod local;
+
 use fabula_core::workspace::Workspace;
-use fabula_engine::env::Env;
-use fabula_engine::limits::{BreakerPolicy, RetryPolicy};
-use fabula_engine::provider::Tuning;
-use fabula_engine::{recorder, setup};
-use fabula_eval::fingerprint::Current;
-use fabula_eval::plan::{self, Job};
-use fabula_eval::prepared;
+use fabula_engine::recorder;
 use fabula_fake_server::{FakeServer, model_reply};
-use std::collections::BTreeMap;
-use std::path::Path;
-use std::sync::Arc;
+use local::Slots;
 use std::time::{Duration, Instant};
 
 const TASKS: usize = 400;
@@ -38,47 +32,20 @@ enum Mode {
     Adaptive { floor: u32, ceiling: u32 },
 }
 
-fn config(url: &str, mode: Mode) -> Config {
-    let (concurrency, min, max) = match mode {
-        Mode::Fixed(n) => (Some(n), None, None),
-        Mode::Adaptive { floor, ceiling } => (None, Some(floor), Some(ceiling)),
-    };
-    let provider = ProviderConfig {
-        kind: ProviderKind::Openai,
-        base_url: Some(url.to_string()),
-        dialect: Some(Dialect::Openai),
-        base_url_env: None,
-        api_key_env: Some("BENCH_KEY".into()),
-        concurrency,
-        concurrency_min: min,
-        concurrency_max: max,
-        requests_per_minute: None,
-        timeout_secs: Some(30),
-        max_retries: Some(10),
-        max_response_bytes: None,
-        headers: BTreeMap::new(),
-    };
-    let model = |id: &str| ModelConfig {
-        provider: "local".into(),
-        model: id.into(),
-        enabled: true,
-        temperature: None,
-        reasoning: None,
-        verbosity: None,
-        max_tokens: Some(2000),
-        price: None,
-    };
-    Config {
-        version: 1,
-        providers: BTreeMap::from([("local".to_string(), provider)]),
-        models: BTreeMap::from([
-            ("writer".to_string(), model("bench/writer")),
-            ("judge".to_string(), model("bench/judge")),
-        ]),
-        judges: vec!["judge".into()],
-        oracle: None,
-        critic: None,
-        settings: Default::default(),
+impl Mode {
+    fn slots(self) -> Slots {
+        match self {
+            Mode::Fixed(n) => Slots {
+                fixed: Some(n),
+                floor: None,
+                ceiling: None,
+            },
+            Mode::Adaptive { floor, ceiling } => Slots {
+                fixed: None,
+                floor: Some(floor),
+                ceiling: Some(ceiling),
+            },
+        }
     }
 }
 
@@ -91,51 +58,9 @@ struct Run {
 async fn one(ws: &Workspace, mode: Mode) -> Run {
     let server =
         FakeServer::start_limited(LATENCY, K, 0.05, |_, seen| model_reply(&seen.body)).await;
-    let config = config(&server.url(), mode);
-    let env = Env::from_pairs([("BENCH_KEY", "local")]);
-    let tuning = Tuning {
-        retry: Some(RetryPolicy {
-            max_retries: 10,
-            base_delay: Duration::from_millis(10),
-            max_delay: Duration::from_secs(1),
-            timeout: Duration::from_secs(30),
-        }),
-        breaker: Some(BreakerPolicy::default()),
-    };
-    let judges = vec!["judge".to_string()];
-    let engine = Arc::new(
-        setup::engine(
-            &config,
-            &env,
-            &tuning,
-            &["writer".into()],
-            &judges,
-            Vec::new(),
-        )
-        .unwrap(),
-    );
-    let base: Vec<_> = prepared::tasks(ws, &config)
-        .into_iter()
-        .filter(|t| {
-            matches!(
-                t.task.body,
-                TaskBody::BeatInterpolation(_)
-                    | TaskBody::BeatRevision(_)
-                    | TaskBody::ConstrainedContinuation(_)
-                    | TaskBody::TheoryConversion(_)
-                    | TaskBody::MultiBeatSynthesis(_)
-            )
-        })
-        .collect();
-    let dialects = setup::dialects(&config, &env);
-    let current = Current::new(&config, &[], &dialects);
-    let jobs: Vec<Job> = (0..TASKS)
-        .map(|i| {
-            let mut t = base[i % base.len()].clone();
-            t.task.id = format!("{}-{i}", t.task.id);
-            plan::job(&current, &Arc::new(t), "writer", 0, &judges).unwrap()
-        })
-        .collect();
+    let config = local::config(&server.url(), mode.slots(), 10);
+    let engine = local::engine(&config, 10);
+    let jobs = local::jobs(ws, &config, TASKS);
     let started = Instant::now();
     let (tally, _) = recorder::run_collecting(&engine, jobs, None).await;
     let wall = started.elapsed().as_secs_f64();
@@ -160,9 +85,7 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let ws =
-        fabula_engine::project::workspace(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
-            .unwrap();
+    let ws = local::workspace();
     let modes = [
         ("fixed K", Mode::Fixed(K as u32)),
         (

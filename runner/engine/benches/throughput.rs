@@ -10,68 +10,18 @@
 //!
 //! Run: `cargo bench -p fabula-engine --bench throughput`
 
-use fabula_core::model::{Config, Dialect, ModelConfig, ProviderConfig, ProviderKind, TaskBody};
+#[path = "../tests/local/mod.rs"]
+mod local;
+
 use fabula_core::workspace::Workspace;
-use fabula_engine::env::Env;
-use fabula_engine::limits::{BreakerPolicy, RetryPolicy};
-use fabula_engine::provider::Tuning;
 use fabula_engine::recorder;
-use fabula_engine::setup;
 use fabula_engine::store::Store;
-use fabula_eval::fingerprint::Current;
-use fabula_eval::plan::{self, Job};
-use fabula_eval::prepared;
 use fabula_fake_server::{FakeServer, model_reply};
-use std::collections::BTreeMap;
-use std::path::Path;
+use local::Slots;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const TASKS: usize = 102;
-
-fn project() -> Workspace {
-    fabula_engine::project::workspace(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")).unwrap()
-}
-
-fn config(url: &str, slots: u32) -> Config {
-    let provider = ProviderConfig {
-        kind: ProviderKind::Openai,
-        base_url: Some(url.to_string()),
-        dialect: Some(Dialect::Openai),
-        base_url_env: None,
-        api_key_env: Some("BENCH_KEY".into()),
-        concurrency: Some(slots),
-        concurrency_min: None,
-        concurrency_max: None,
-        requests_per_minute: None,
-        timeout_secs: Some(30),
-        max_retries: Some(0),
-        max_response_bytes: None,
-        headers: BTreeMap::new(),
-    };
-    let model = |id: &str| ModelConfig {
-        provider: "local".into(),
-        model: id.into(),
-        enabled: true,
-        temperature: Some(0.7),
-        reasoning: None,
-        verbosity: None,
-        max_tokens: Some(2000),
-        price: None,
-    };
-    Config {
-        version: 1,
-        providers: BTreeMap::from([("local".to_string(), provider)]),
-        models: BTreeMap::from([
-            ("writer".to_string(), model("bench/writer")),
-            ("judge".to_string(), model("bench/judge")),
-        ]),
-        judges: vec!["judge".into()],
-        oracle: None,
-        critic: None,
-        settings: Default::default(),
-    }
-}
 
 fn rss_peak_kb() -> u64 {
     let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -110,52 +60,14 @@ async fn one(ws: &Workspace, latency_ms: u64, slots: u32, disk: bool) -> Row {
         model_reply(&seen.body)
     })
     .await;
-    let config = config(&server.url(), slots);
-    let env = Env::from_pairs([("BENCH_KEY", "local")]);
-    let tuning = Tuning {
-        retry: Some(RetryPolicy {
-            max_retries: 0,
-            base_delay: Duration::from_millis(10),
-            max_delay: Duration::from_millis(10),
-            timeout: Duration::from_secs(30),
-        }),
-        breaker: Some(BreakerPolicy::default()),
+    let fixed = Slots {
+        fixed: Some(slots),
+        floor: None,
+        ceiling: None,
     };
-    let judges = vec!["judge".to_string()];
-    let engine = Arc::new(
-        setup::engine(
-            &config,
-            &env,
-            &tuning,
-            &["writer".into()],
-            &judges,
-            Vec::new(),
-        )
-        .unwrap(),
-    );
-    // Single-request tasks from the dataset, cloned under new ids up to 102.
-    let base: Vec<_> = prepared::tasks(ws, &config)
-        .into_iter()
-        .filter(|t| {
-            matches!(
-                t.task.body,
-                TaskBody::BeatInterpolation(_)
-                    | TaskBody::BeatRevision(_)
-                    | TaskBody::ConstrainedContinuation(_)
-                    | TaskBody::TheoryConversion(_)
-                    | TaskBody::MultiBeatSynthesis(_)
-            )
-        })
-        .collect();
-    let dialects = setup::dialects(&config, &env);
-    let current = Current::new(&config, &[], &dialects);
-    let jobs: Vec<Job> = (0..TASKS)
-        .map(|i| {
-            let mut t = base[i % base.len()].clone();
-            t.task.id = format!("{}-{i}", t.task.id);
-            plan::job(&current, &Arc::new(t), "writer", 0, &judges).unwrap()
-        })
-        .collect();
+    let config = local::config(&server.url(), fixed, 0);
+    let engine = local::engine(&config, 0);
+    let jobs = local::jobs(ws, &config, TASKS);
     let dir = tempfile::tempdir().unwrap();
     let store = disk.then(|| Store::new(dir.path().join("results")));
     let cpu0 = cpu_secs();
@@ -189,7 +101,7 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let ws = project();
+    let ws = local::workspace();
     let mut rows = Vec::new();
     for latency_ms in [200u64, 50] {
         for slots in [32u32, 8] {

@@ -3,17 +3,11 @@
 //! and judge of every task) with a floor of 2 and a ceiling of 64 finds K, keeps its
 //! limit near it, and has under 5% of its requests answered 429.
 
-use fabula_core::model::{Config, Dialect, ModelConfig, ProviderConfig, ProviderKind, TaskBody};
-use fabula_engine::env::Env;
-use fabula_engine::limits::{BreakerPolicy, RetryPolicy};
-use fabula_engine::provider::Tuning;
-use fabula_engine::{recorder, setup};
-use fabula_eval::fingerprint::Current;
-use fabula_eval::plan::{self, Job};
-use fabula_eval::prepared;
+mod local;
+
+use fabula_engine::recorder;
 use fabula_fake_server::{FakeServer, model_reply};
-use std::collections::BTreeMap;
-use std::path::Path;
+use local::Slots;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -21,74 +15,6 @@ use std::time::{Duration, Instant};
 /// What the server admits at once.
 const K: usize = 16;
 const TASKS: usize = 300;
-
-fn config(url: &str) -> Config {
-    let provider = ProviderConfig {
-        kind: ProviderKind::Openai,
-        base_url: Some(url.to_string()),
-        dialect: Some(Dialect::Openai),
-        base_url_env: None,
-        api_key_env: Some("TEST_KEY".into()),
-        concurrency: None,
-        concurrency_min: Some(2),
-        concurrency_max: Some(64),
-        requests_per_minute: None,
-        timeout_secs: Some(30),
-        max_retries: Some(10),
-        max_response_bytes: None,
-        headers: BTreeMap::new(),
-    };
-    let model = |id: &str| ModelConfig {
-        provider: "local".into(),
-        model: id.into(),
-        enabled: true,
-        temperature: None,
-        reasoning: None,
-        verbosity: None,
-        max_tokens: Some(2000),
-        price: None,
-    };
-    Config {
-        version: 1,
-        providers: BTreeMap::from([("local".to_string(), provider)]),
-        models: BTreeMap::from([
-            ("writer".to_string(), model("test/writer")),
-            ("judge".to_string(), model("test/judge")),
-        ]),
-        judges: vec!["judge".into()],
-        oracle: None,
-        critic: None,
-        settings: Default::default(),
-    }
-}
-
-/// `TASKS` single-request tasks from the dataset under new ids: a generation and a judge
-/// call each.
-fn jobs(config: &Config, env: &Env) -> Vec<Job> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let ws = fabula_engine::project::workspace(&root).unwrap();
-    let base: Vec<_> = prepared::tasks(&ws, config)
-        .into_iter()
-        .filter(|t| {
-            matches!(
-                t.task.body,
-                TaskBody::BeatInterpolation(_)
-                    | TaskBody::BeatRevision(_)
-                    | TaskBody::TheoryConversion(_)
-            )
-        })
-        .collect();
-    let dialects = setup::dialects(config, env);
-    let current = Current::new(config, &[], &dialects);
-    let judges = vec!["judge".to_string()];
-    (0..TASKS)
-        .map(|i| {
-            let mut t = base[i % base.len()].clone();
-            t.task.id = format!("{}-{i}", t.task.id);
-            plan::job(&current, &Arc::new(t), "writer", 0, &judges).unwrap()
-        })
-        .collect()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_converges_near_what_the_server_admits_with_few_429s() {
@@ -98,29 +24,14 @@ async fn a_run_converges_near_what_the_server_admits_with_few_429s() {
         })
         .await,
     );
-    let config = config(&server.url());
-    let env = Env::from_pairs([("TEST_KEY", "local")]);
-    let tuning = Tuning {
-        retry: Some(RetryPolicy {
-            max_retries: 10,
-            base_delay: Duration::from_millis(10),
-            max_delay: Duration::from_secs(1),
-            timeout: Duration::from_secs(30),
-        }),
-        breaker: Some(BreakerPolicy::default()),
+    let slots = Slots {
+        fixed: None,
+        floor: Some(2),
+        ceiling: Some(64),
     };
-    let engine = Arc::new(
-        setup::engine(
-            &config,
-            &env,
-            &tuning,
-            &["writer".into()],
-            &["judge".into()],
-            Vec::new(),
-        )
-        .unwrap(),
-    );
-    let jobs = jobs(&config, &env);
+    let config = local::config(&server.url(), slots, 10);
+    let engine = local::engine(&config, 10);
+    let jobs = local::jobs(&local::workspace(), &config, TASKS);
 
     // The provider's adaptive limit, sampled every 2 ms while the run lasts.
     let done = Arc::new(AtomicBool::new(false));
