@@ -8,7 +8,7 @@
 //! start to the last record on disk), peak RSS and CPU per request. The server runs in the same process (on its own threads), so RSS and
 //! CPU include it: they are upper bounds.
 //!
-//! Run: `cargo bench -p fabula-engine --bench throughput`
+//! Run: `cargo bench -p fabula-engine --bench throughput` (one setting: `FABULA_BENCH_ONLY=50/32/memory`)
 
 #[path = "../tests/local/mod.rs"]
 mod local;
@@ -102,10 +102,20 @@ fn main() {
         .build()
         .unwrap();
     let ws = local::workspace();
+    // `FABULA_BENCH_ONLY=50/32/memory` runs one setting (latency/slots/records), e.g.
+    // under a profiler.
+    let only = std::env::var("FABULA_BENCH_ONLY").ok();
     let mut rows = Vec::new();
     for latency_ms in [200u64, 50] {
         for slots in [32u32, 8] {
             for disk in [true, false] {
+                let name = format!(
+                    "{latency_ms}/{slots}/{}",
+                    if disk { "disk" } else { "memory" }
+                );
+                if only.as_ref().is_some_and(|o| *o != name) {
+                    continue;
+                }
                 // The median run of three, by span: the machine is shared.
                 let mut runs: Vec<Row> = (0..3)
                     .map(|_| runtime.block_on(one(&ws, latency_ms, slots, disk)))
