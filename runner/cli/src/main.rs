@@ -9,6 +9,10 @@ mod render;
 
 pub use error::Outcome;
 
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 use clap::Parser;
 use std::process::ExitCode;
 

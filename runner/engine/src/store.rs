@@ -123,25 +123,46 @@ impl Store {
         // threads than cores.
         let threads =
             (std::thread::available_parallelism().map_or(1, |n| n.get()) * 4).clamp(2, 16);
-        let entries: Vec<Entry> = match rayon::ThreadPoolBuilder::new().num_threads(threads).build()
-        {
-            Ok(pool) => pool.install(|| records.par_iter().map(|p| load_one(p, detail)).collect()),
-            Err(_) => records.iter().map(|p| load_one(p, detail)).collect(),
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .ok();
+        // Room for what the names promise (exact for a store of valid records): the
+        // lists never grow by doubling.
+        let named = |prefix: &str| {
+            records
+                .iter()
+                .filter(|p| {
+                    p.file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with(prefix))
+                })
+                .count()
         };
-        let count = |f: fn(&Entry) -> bool| entries.iter().filter(|e| f(e)).count();
         let mut out = Loaded {
-            generations: Vec::with_capacity(count(|e| matches!(e, Entry::Generation(_)))),
-            evaluations: Vec::with_capacity(count(|e| matches!(e, Entry::Evaluation(_)))),
+            generations: Vec::with_capacity(named("gen-")),
+            evaluations: Vec::with_capacity(named("eval-")),
             problems,
             ..Loaded::default()
         };
-        for (path, entry) in records.iter().zip(entries) {
-            match entry {
-                Entry::Generation(r) => out.generations.push((path.clone(), r)),
-                Entry::Evaluation(r) => out.evaluations.push((path.clone(), r)),
-                Entry::Pairwise(r) => out.pairwise.push((path.clone(), r)),
-                Entry::Ranking(r) => out.rankings.push((path.clone(), r)),
-                Entry::Problem(why) => out.problems.push((path.clone(), why)),
+        // Read a slice at a time and move each record (and its path) into its list at
+        // once: memory holds the lists and one slice in flight, never a second copy of
+        // the whole store.
+        for slice in records.chunks_mut(LOAD_SLICE) {
+            let entries: Vec<Entry> = match &pool {
+                Some(pool) => {
+                    pool.install(|| slice.par_iter().map(|p| load_one(p, detail)).collect())
+                }
+                None => slice.iter().map(|p| load_one(p, detail)).collect(),
+            };
+            for (path, entry) in slice.iter_mut().zip(entries) {
+                let path = std::mem::take(path);
+                match entry {
+                    Entry::Generation(r) => out.generations.push((path, r)),
+                    Entry::Evaluation(r) => out.evaluations.push((path, r)),
+                    Entry::Pairwise(r) => out.pairwise.push((path, r)),
+                    Entry::Ranking(r) => out.rankings.push((path, r)),
+                    Entry::Problem(why) => out.problems.push((path, why)),
+                }
             }
         }
         out
@@ -381,7 +402,9 @@ pub(crate) fn is_temporary(name: &str) -> bool {
         })
 }
 
-/// What one file under `results/` holds.
+/// How many files [`Store::load_with`] reads at once.
+const LOAD_SLICE: usize = 1024;
+
 /// How much of each record a load keeps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Detail {
@@ -429,6 +452,7 @@ impl Detail {
     }
 }
 
+/// What one file under `results/` holds.
 enum Entry {
     Generation(GenerationSummary),
     Evaluation(EvaluationRecord),
@@ -447,7 +471,14 @@ fn load_one(path: &PathBuf, detail: Detail) -> Entry {
         Err(e) => return Entry::Problem(format!("cannot read: {e}")),
     };
     if name.starts_with("gen-") {
-        match serde_json::from_slice::<GenerationSummary>(&bytes) {
+        let parsed = match detail {
+            Detail::Full | Detail::Scores => serde_json::from_slice::<GenerationSummary>(&bytes),
+            // Without allocating the text, the questions or the scores.
+            Detail::Plan => {
+                serde_json::from_slice::<light::Generation>(&bytes).map(GenerationSummary::from)
+            }
+        };
+        match parsed {
             Ok(r) if r.format_version == RECORD_VERSION => Entry::Generation(detail.generation(r)),
             Ok(r) => Entry::Problem(unknown_version(r.format_version)),
             Err(e) => Entry::Problem(explain(&bytes, "generation", &e)),
@@ -456,8 +487,13 @@ fn load_one(path: &PathBuf, detail: Detail) -> Entry {
         let parsed = match detail {
             Detail::Full => serde_json::from_slice::<EvaluationRecord>(&bytes),
             // Without allocating the judges' texts: most of what an evaluation holds.
-            Detail::Scores | Detail::Plan => {
+            Detail::Scores => {
                 serde_json::from_slice::<light::Evaluation>(&bytes).map(EvaluationRecord::from)
+            }
+            // Planning reads no verdict at all.
+            Detail::Plan => {
+                serde_json::from_slice::<light::Evaluation<serde::de::IgnoredAny>>(&bytes)
+                    .map(EvaluationRecord::from)
             }
         };
         match parsed {
@@ -597,11 +633,70 @@ mod tests {
 /// skipped unread rather than allocated. A test compares it with a whole read.
 mod light {
     use fabula_core::model::{
-        CriterionVerdict, EvaluationRecord, FailureKind, ItemVerdict, Status, TaskType, Usage,
+        CriterionVerdict, EvaluationRecord, FailureKind, GenerationSummary, ItemVerdict, Status,
+        TaskType, Usage,
     };
+    use serde::de::IgnoredAny;
+    use std::collections::BTreeMap;
 
+    /// A generation without its text, questions or scores: what planning reads.
     #[derive(serde::Deserialize)]
-    pub(super) struct Evaluation {
+    pub(super) struct Generation {
+        format_version: u32,
+        task: String,
+        task_type: TaskType,
+        model: String,
+        simulated: bool,
+        sample: u32,
+        fingerprint: String,
+        status: Status,
+        #[serde(default)]
+        error: Option<String>,
+        #[serde(default)]
+        failure: Option<FailureKind>,
+        #[serde(default)]
+        view_sha: Option<String>,
+        usage: Usage,
+        #[serde(default)]
+        usage_by_role: BTreeMap<String, Usage>,
+        #[serde(default)]
+        cost_usd: Option<f64>,
+        #[serde(default)]
+        latency_ms: u64,
+        #[serde(default)]
+        created_at: String,
+    }
+
+    impl From<Generation> for GenerationSummary {
+        fn from(g: Generation) -> GenerationSummary {
+            GenerationSummary {
+                format_version: g.format_version,
+                task: g.task,
+                task_type: g.task_type,
+                model: g.model,
+                simulated: g.simulated,
+                sample: g.sample,
+                fingerprint: g.fingerprint,
+                status: g.status,
+                error: g.error,
+                failure: g.failure,
+                view_sha: g.view_sha,
+                output: String::new(),
+                questions: Vec::new(),
+                usage: g.usage,
+                usage_by_role: g.usage_by_role,
+                programmatic: None,
+                cost_usd: g.cost_usd,
+                latency_ms: g.latency_ms,
+                created_at: g.created_at,
+            }
+        }
+    }
+
+    /// An evaluation without the judges' texts; with `C = IgnoredAny`, without its
+    /// verdicts too.
+    #[derive(serde::Deserialize)]
+    pub(super) struct Evaluation<C = Vec<Criterion>> {
         format_version: u32,
         task: String,
         task_type: TaskType,
@@ -620,7 +715,7 @@ mod light {
         #[serde(default)]
         failure: Option<FailureKind>,
         #[serde(default)]
-        criteria: Vec<Criterion>,
+        criteria: C,
         usage: Usage,
         #[serde(default)]
         cost_usd: Option<f64>,
@@ -629,7 +724,7 @@ mod light {
     }
 
     #[derive(serde::Deserialize)]
-    struct Criterion {
+    pub(super) struct Criterion {
         criterion: String,
         score: f64,
         #[serde(default)]
@@ -645,8 +740,44 @@ mod light {
         verdict: String,
     }
 
-    impl From<Evaluation> for EvaluationRecord {
-        fn from(e: Evaluation) -> EvaluationRecord {
+    /// What an evaluation's verdicts become once read.
+    pub(super) trait Verdicts {
+        fn verdicts(self) -> Vec<CriterionVerdict>;
+    }
+
+    impl Verdicts for IgnoredAny {
+        fn verdicts(self) -> Vec<CriterionVerdict> {
+            Vec::new()
+        }
+    }
+
+    impl Verdicts for Vec<Criterion> {
+        fn verdicts(self) -> Vec<CriterionVerdict> {
+            self.into_iter()
+                .map(|c| CriterionVerdict {
+                    criterion: c.criterion,
+                    score: c.score,
+                    verdict: c.verdict,
+                    evidence: String::new(),
+                    reason: String::new(),
+                    items: c
+                        .items
+                        .into_iter()
+                        .map(|i| ItemVerdict {
+                            item: i.item,
+                            score: i.score,
+                            verdict: i.verdict,
+                            evidence: String::new(),
+                            reason: String::new(),
+                        })
+                        .collect(),
+                })
+                .collect()
+        }
+    }
+
+    impl<C: Verdicts> From<Evaluation<C>> for EvaluationRecord {
+        fn from(e: Evaluation<C>) -> EvaluationRecord {
             EvaluationRecord {
                 format_version: e.format_version,
                 task: e.task,
@@ -662,28 +793,7 @@ mod light {
                 status: e.status,
                 error: e.error,
                 failure: e.failure,
-                criteria: e
-                    .criteria
-                    .into_iter()
-                    .map(|c| CriterionVerdict {
-                        criterion: c.criterion,
-                        score: c.score,
-                        verdict: c.verdict,
-                        evidence: String::new(),
-                        reason: String::new(),
-                        items: c
-                            .items
-                            .into_iter()
-                            .map(|i| ItemVerdict {
-                                item: i.item,
-                                score: i.score,
-                                verdict: i.verdict,
-                                evidence: String::new(),
-                                reason: String::new(),
-                            })
-                            .collect(),
-                    })
-                    .collect(),
+                criteria: e.criteria.verdicts(),
                 raw: None,
                 usage: e.usage,
                 cost_usd: e.cost_usd,

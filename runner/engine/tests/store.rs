@@ -283,6 +283,11 @@ fn a_lighter_load_keeps_what_planning_and_scoring_read_and_drops_the_rest() {
         ("", "0123456789abcdef")
     );
     assert!(e2.criteria.is_empty());
+    // Everything else of the generation is read as a whole read gives it.
+    let mut stripped = full.generations[0].1.clone();
+    (stripped.output, stripped.questions, stripped.programmatic) =
+        (String::new(), Vec::new(), None);
+    assert_eq!(*g, stripped);
     assert_eq!(
         (
             e2.fingerprint.as_str(),

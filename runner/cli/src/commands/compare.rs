@@ -8,7 +8,6 @@ use crate::Outcome;
 use crate::args::{CompareArgs, CompareFormat, WorkArgs};
 use crate::error::{self, CliError};
 use crate::render::compare::{self as render, Shown};
-use anyhow::Context as _;
 use fabula_engine::provider::Tuning;
 use fabula_engine::recorder;
 use fabula_engine::scheduler::Control;
@@ -300,10 +299,7 @@ fn judge_pairs(
         Arc::clone(&control),
         vec![report::progress(mode, jobs.len())],
     );
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = crate::commands::runtime()?;
     runtime.block_on(engine.run_pairwise(
         jobs,
         session.store.clone(),

@@ -6,7 +6,7 @@
 use super::session::Session;
 use crate::Outcome;
 use crate::args::DoctorArgs;
-use anyhow::{Context as _, bail};
+use anyhow::bail;
 use fabula_core::model::{Config, FinishReason};
 use fabula_engine::call::CallError;
 use fabula_engine::env::Env;
@@ -31,11 +31,7 @@ pub fn run(args: &DoctorArgs) -> anyhow::Result<Outcome> {
         writeln!(err, "warning: {w}")?;
     }
     drop(err);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = crate::commands::runtime()?;
     let checks = runtime.block_on(check_all(Arc::new(config.clone()), env, names));
     let mut out = std::io::stdout().lock();
     writeln!(

@@ -5,7 +5,7 @@
 use crate::Outcome;
 use crate::args::DraftArgs;
 use crate::commands::session::Session;
-use anyhow::{Context as _, bail};
+use anyhow::bail;
 use fabula_core::scaffold;
 use fabula_engine::draft::{self, Draft, DraftResult, Models, Project, Report, Request};
 use fabula_engine::provider::Tuning;
@@ -48,10 +48,7 @@ pub fn run(args: &DraftArgs) -> anyhow::Result<Outcome> {
             "note: drafting with the offline `sim` provider: SIMULATED drafts, a demo only"
         )?;
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = crate::commands::runtime()?;
     let count = args.count;
     let report = runtime.block_on(draft::run(&models, &project, &request, &|d: &Draft| {
         let mut out = std::io::stdout().lock();

@@ -21,6 +21,21 @@ mod status;
 use crate::Outcome;
 use crate::args::{Cli, Command, ProjectArgs, WorkArgs};
 
+/// The async runtime of the commands that call models: a worker per core, and at most
+/// [`BLOCKING_THREADS`] threads for blocking work (reading a stored generation when its
+/// job starts). Those reads are short, and every extra thread costs memory: with one
+/// per open job, a run over a large store had 69 threads and their allocator arenas.
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    use anyhow::Context as _;
+    tokio::runtime::Builder::new_multi_thread()
+        .max_blocking_threads(BLOCKING_THREADS)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+const BLOCKING_THREADS: usize = 4;
+
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Check(args) => check::run(&args),

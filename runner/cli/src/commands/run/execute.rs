@@ -5,7 +5,6 @@ use super::prepare::Prepared;
 use super::report::{self, Done, Mode};
 use crate::args::RunArgs;
 use crate::error::{self, CliError};
-use anyhow::Context as _;
 use fabula_engine::budget::{self, Budget};
 use fabula_engine::provider;
 use fabula_engine::provider::Tuning;
@@ -88,10 +87,7 @@ pub fn execute(p: &Prepared, args: &RunArgs) -> anyhow::Result<Done> {
     let reporters: Vec<Box<dyn Reporter>> = vec![report::progress(mode, planned)];
     let (events, recorder) =
         recorder::start(Some(session.store.clone()), Arc::clone(&control), reporters);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = crate::commands::runtime()?;
     let started = Instant::now();
     let jobs = p.plan.jobs.clone();
     runtime.block_on(async {
