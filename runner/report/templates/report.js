@@ -120,6 +120,11 @@
     for (const e of $$(".entry", panel)) e.classList.toggle("focus", e.dataset.model === p.get("model"));
     $("#drill").scrollIntoView();
   }
+  // Opened at a task (the editor's hover link): its drill-down, unless the address
+  // already names one.
+  const focus = $('meta[name="fabula-focus"]');
+  // (replaceState: no hashchange, the call below opens it once.)
+  if (focus && !location.hash) history.replaceState(null, "", `#${new URLSearchParams({ task: focus.content })}`);
   window.addEventListener("hashchange", () => {
     open().catch((e) => {
       panel.textContent = `Could not open this task: ${e}`;
