@@ -13,7 +13,8 @@ use support::{Client, find_task, project, uri};
 
 const TASK: &str = "chasqui-road-back";
 const NONCE: &str = "c2VjcmV0LW5vbmNlLTEyMzQ1Njc4";
-const SOURCE: &str = "https://file+.vscode-resource.vscode-cdn.net";
+/// What VS Code's `webview.cspSource` is: a list of sources.
+const SOURCE: &str = "'self' https://*.vscode-cdn.net";
 const HOSTILE: &str = "<script>window.__pwned=1</script></textarea><img src=x onerror=alert(2)> \
                        <a href=\"javascript:alert(3)\">x</a>";
 
@@ -138,6 +139,7 @@ async fn the_report_is_the_pages_for_a_file_or_a_webview() {
         json!({"nonce": "short", "cspSource": SOURCE}),
         json!({"nonce": "abc'; script-src *; x", "cspSource": SOURCE}),
         json!({"nonce": NONCE, "cspSource": "https://x; script-src *"}),
+        json!({"nonce": NONCE, "cspSource": "https://x, script-src *"}),
     ] {
         let refused = client
             .call("fabula/report", json!({"webview": webview}))

@@ -19,6 +19,7 @@ pub mod charts;
 
 use base64::Engine as _;
 use fabula_core::model::GenerationRecord;
+use fabula_eval::compare::{self, Comparison, Pick, Side};
 use fabula_eval::fingerprint::Current;
 use fabula_eval::leaderboard::{self, Item, Options};
 use fabula_eval::prepared::PreparedTask;
@@ -182,6 +183,7 @@ pub fn build(input: &Input<'_>) -> Result<Built, Error> {
             )
         })
         .collect::<Result<_, _>>()?;
+    let comparisons = comparisons(input, &order);
     let html = renderer.page(
         &Meta {
             project: input.project,
@@ -192,6 +194,7 @@ pub fn build(input: &Input<'_>) -> Result<Built, Error> {
         },
         &overview,
         &details,
+        &comparisons,
         input.host,
         input.focus,
     )?;
@@ -203,19 +206,48 @@ pub fn build(input: &Input<'_>) -> Result<Built, Error> {
     })
 }
 
+/// Every ordered pair of the board's models (B against A), as `fabula compare A B`
+/// computes it on today's records: the page's Compare section, in the board's order.
+/// Both orders are computed rather than one negated: the reasons name the sides.
+pub fn comparisons(input: &Input<'_>, models: &[String]) -> Vec<Comparison> {
+    let pairs: Vec<(&String, &String)> = models
+        .iter()
+        .flat_map(|a| models.iter().filter(move |b| *b != a).map(move |b| (a, b)))
+        .collect();
+    let side = |model| Side {
+        model,
+        records: input.records,
+        pick: Pick::Today,
+    };
+    pairs
+        .par_iter()
+        .map(|(a, b)| {
+            compare::compare(
+                input.current,
+                input.tasks,
+                side(a),
+                side(b),
+                input.judges,
+                &compare::Options::default(),
+            )
+        })
+        .collect()
+}
+
 /// A record's path relative to the project root, as the page shows it.
 fn shown(root: &Path, p: &Path) -> String {
     p.strip_prefix(root).unwrap_or(p).display().to_string()
 }
 
 /// A nonce and a webview source go into the policy as they are: a character that could
-/// end a source or a directive is refused rather than escaped.
+/// end a directive or the policy is refused rather than escaped. The source may be a
+/// list (VS Code's is `'self' https://*.vscode-cdn.net`).
 fn check_host(nonce: &str, csp_source: &str) -> Result<(), String> {
     let base64ish = |c: char| c.is_ascii_alphanumeric() || "+/=-_".contains(c);
     if nonce.len() < 16 || !nonce.chars().all(base64ish) {
         return Err("the nonce must be 16 or more base64 characters".into());
     }
-    let source_char = |c: char| c.is_ascii_graphic() && !";,'\"".contains(c);
+    let source_char = |c: char| (c.is_ascii_graphic() || c == ' ') && !";,\"\\".contains(c);
     if csp_source.is_empty() || !csp_source.chars().all(source_char) {
         return Err(format!(
             "{csp_source:?} is not a Content-Security-Policy source"
@@ -297,13 +329,19 @@ impl Renderer {
         Ok(base64::engine::general_purpose::STANDARD.encode(packed))
     }
 
-    /// The whole page. `details` are the packed drill-downs by task id; `focus`, a task
-    /// whose drill-down the page opens at.
+    /// The whole page. `details` are the packed drill-downs by task id; `comparisons`,
+    /// pairs of models for the Compare section ([`comparisons`]); `focus`, a task whose
+    /// drill-down the page opens at.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the page's parts, each computed by the caller"
+    )]
     pub fn page(
         &self,
         meta: &Meta<'_>,
         overview: &Overview,
         details: &[(String, String)],
+        comparisons: &[Comparison],
         host: Host<'_>,
         focus: Option<&str>,
     ) -> Result<String, minijinja::Error> {
@@ -386,6 +424,7 @@ impl Renderer {
                 agreement => chart(charts::agreement(&overview.agreement)),
                 improvement,
             },
+            pairs => comparisons.iter().map(pair_view).collect::<Vec<_>>(),
             blocks_index => index,
             // Base64 needs no escaping, and must not get any: a data block's text is raw.
             blocks => details
@@ -393,6 +432,57 @@ impl Renderer {
                 .map(|(_, b)| Value::from_safe_string(b.clone()))
                 .collect::<Vec<_>>(),
         })
+    }
+}
+
+/// One comparison as the Compare section shows it: the numbers formatted once here, so
+/// the template only lays them out.
+fn pair_view(c: &Comparison) -> Value {
+    let diff = |d: &compare::Diff, holm: bool| {
+        context! {
+            pairs => d.pairs,
+            a => format!("{:.1}", d.a),
+            b => format!("{:.1}", d.b),
+            diff => format!("{:+.1}", d.diff),
+            ci => format!("{:+.1} to {:+.1}", d.ci_low, d.ci_high),
+            p => p_value(if holm { d.p_holm.unwrap_or(d.p.p) } else { d.p.p }, d.p.exact),
+            significant => d.significant(),
+            better => d.diff > 0.0,
+            wins => d.wins,
+            ties => d.ties,
+            losses => d.losses,
+        }
+    };
+    context! {
+        a => &c.a,
+        b => &c.b,
+        items => c.items,
+        pairs => c.pairs,
+        missing => c.missing.iter().map(|(why, n)| format!("{n} ({why})")).collect::<Vec<_>>(),
+        overall => c.overall.as_ref().map(|d| diff(d, false)),
+        by_type => c.by_type.iter().map(|t| context! {
+            task_type => &t.task_type,
+            label => leaderboard::type_label(&t.task_type),
+            d => diff(&t.diff, true),
+        }).collect::<Vec<_>>(),
+        moved => c.moved.iter().map(|m| context! {
+            task => &m.task,
+            sample => m.sample,
+            a => format!("{:.1}", m.a),
+            b => format!("{:.1}", m.b),
+            diff => format!("{:+.1}", m.diff),
+            reason => &m.reason,
+        }).collect::<Vec<_>>(),
+    }
+}
+
+/// A p-value as `fabula compare` prints it: `~` when estimated by Monte Carlo.
+fn p_value(p: f64, exact: bool) -> String {
+    let mark = if exact { "" } else { "~" };
+    if p < 0.001 {
+        format!("{mark}<0.001")
+    } else {
+        format!("{mark}{p:.3}")
     }
 }
 
