@@ -334,7 +334,12 @@ async function checkReport(p, editor) {
   const cells = await frame.locator('figure[data-chart="heatmap"] svg rect').count();
   const radars = await frame.locator('figure[data-chart="radar"] svg polygon').count();
   if (cells < 3 || radars !== 2) throw new Error(`charts: ${cells} heatmap cells, ${radars} radar polygons`);
-  if (reportShot) await p.screenshot({ path: reportShot });
+  if (reportShot) {
+    // Away from the hover, so that the screenshot shows the report.
+    await p.mouse.move(1300, 850);
+    await p.locator(".monaco-hover:not(.hidden)").first().waitFor({ state: "hidden", timeout: 10_000 }).catch(() => {});
+    await p.screenshot({ path: reportShot });
+  }
   // The hostile task: its texts as text, nothing run, no element out of them.
   await frame.evaluate((t) => {
     location.hash = new URLSearchParams({ task: t, model: "sim-writer-a" }).toString();
