@@ -536,3 +536,44 @@ fn secs(v: f64) -> String {
         format!("{v:.2} s")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_webview_policy_allows_the_nonce_and_the_webviews_sources_only() {
+        assert_eq!(
+            webview_csp("abcdefghijklmnop", "'self' https://*.vscode-cdn.net"),
+            "default-src 'none'; script-src 'nonce-abcdefghijklmnop'; \
+             style-src 'self' https://*.vscode-cdn.net 'nonce-abcdefghijklmnop'; \
+             img-src 'self' https://*.vscode-cdn.net data:; base-uri 'none'; form-action 'none'"
+        );
+    }
+
+    #[test]
+    fn a_nonce_or_source_that_could_end_a_directive_is_refused() {
+        let nonce = "c2VjcmV0LW5vbmNlLTEy";
+        assert!(check_host(nonce, "'self' https://*.vscode-cdn.net").is_ok());
+        assert!(check_host(nonce, "https://file+.vscode-resource.vscode-cdn.net").is_ok());
+        for (nonce, source) in [
+            ("short", "'self'"),
+            ("abcdefghijklmnop'; script-src *", "'self'"),
+            ("abcdefghijklmnop q", "'self'"),
+            (nonce, ""),
+            (nonce, "'self'; script-src *"),
+            (nonce, "'self', script-src *"),
+            (nonce, "'self\" onload=\"x"),
+            (nonce, "'self'\nscript-src *"),
+        ] {
+            assert!(check_host(nonce, source).is_err(), "{nonce:?} {source:?}");
+        }
+    }
+
+    #[test]
+    fn p_values_read_as_fabula_compare_prints_them() {
+        assert_eq!(p_value(0.0004, true), "<0.001");
+        assert_eq!(p_value(0.03125, true), "0.031");
+        assert_eq!(p_value(0.25, false), "~0.250");
+    }
+}
