@@ -208,7 +208,8 @@ pub fn build(input: &Input<'_>) -> Result<Built, Error> {
 
 /// Every ordered pair of the board's models (B against A), as `fabula compare A B`
 /// computes it on today's records: the page's Compare section, in the board's order.
-/// Both orders are computed rather than one negated: the reasons name the sides.
+/// Both orders are computed rather than one negated: the reasons name the sides. The
+/// per-criterion rows, which the section does not show, are left out (most of the work).
 pub fn comparisons(input: &Input<'_>, models: &[String]) -> Vec<Comparison> {
     let pairs: Vec<(&String, &String)> = models
         .iter()
@@ -228,7 +229,10 @@ pub fn comparisons(input: &Input<'_>, models: &[String]) -> Vec<Comparison> {
                 side(a),
                 side(b),
                 input.judges,
-                &compare::Options::default(),
+                &compare::Options {
+                    skip_criteria: true,
+                    ..compare::Options::default()
+                },
             )
         })
         .collect()
