@@ -336,10 +336,6 @@ impl Renderer {
     /// The whole page. `details` are the packed drill-downs by task id; `comparisons`,
     /// pairs of models for the Compare section ([`comparisons`]); `focus`, a task whose
     /// drill-down the page opens at.
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "the page's parts, each computed by the caller"
-    )]
     pub fn page(
         &self,
         meta: &Meta<'_>,
