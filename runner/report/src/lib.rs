@@ -95,29 +95,14 @@ pub struct Built {
 }
 
 /// Why a page could not be made.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A template failed to render (a bug in a template).
-    Template(minijinja::Error),
+    #[error("cannot render the report: {0:#}")]
+    Template(#[from] minijinja::Error),
     /// The webview's nonce or source is not one a policy can carry.
+    #[error("cannot show the report there: {0}")]
     Host(String),
-}
-
-impl std::fmt::Display for Error {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Error::Template(e) => write!(f, "cannot render the report: {e:#}"),
-            Error::Host(why) => write!(f, "cannot show the report there: {why}"),
-        }
-    }
-}
-
-impl std::error::Error for Error {}
-
-impl From<minijinja::Error> for Error {
-    fn from(e: minijinja::Error) -> Error {
-        Error::Template(e)
-    }
 }
 
 /// The whole page from a store's records: the leaderboard's numbers, the overview, and
