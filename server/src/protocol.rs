@@ -65,6 +65,28 @@ impl Request for SaveRanking {
     const METHOD: &'static str = "fabula/saveRanking";
 }
 
+/// `fabula/report`: the HTML report `fabula report` writes, for a webview, optionally
+/// opened at a task's drill-down.
+#[derive(Debug)]
+pub enum Report {}
+
+impl Request for Report {
+    type Params = ReportParams;
+    type Result = ReportResult;
+    const METHOD: &'static str = "fabula/report";
+}
+
+/// `fabula/compare`: two models paired on one task's items, with the statistics of
+/// `fabula compare`.
+#[derive(Debug)]
+pub enum Compare {}
+
+impl Request for Compare {
+    type Params = CompareParams;
+    type Result = CompareResult;
+    const METHOD: &'static str = "fabula/compare";
+}
+
 /// `fabula/runs` (server → client): the runs in flight, sent when one starts or ends.
 #[derive(Debug)]
 pub enum Runs {}
@@ -93,6 +115,12 @@ pub mod command {
     /// The code lens's command: a *client* command (the extension's model picker), with a
     /// [`super::TaskRef`] argument.
     pub const RUN_TASK: &str = "fabula.runTask";
+    /// The task hover's link to the report at that task's drill-down: a *client* command
+    /// with a [`super::TaskLink`] argument.
+    pub const OPEN_REPORT: &str = "fabula.openReport";
+    /// The task hover's link to compare two models on that task: a *client* command (the
+    /// extension asks which two) with a [`super::TaskLink`] argument.
+    pub const COMPARE_TASK: &str = "fabula.compareTask";
 }
 
 /// Parameters of a request that takes none (`{}`; `null` is accepted too).
@@ -122,6 +150,13 @@ pub struct InitializationOptions {
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct TaskRef {
     pub uri: String,
+    pub task: String,
+}
+
+/// The argument of the hover's links ([`command::OPEN_REPORT`], [`command::COMPARE_TASK`]).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct TaskLink {
     pub task: String,
 }
 
@@ -209,6 +244,123 @@ pub struct ResultFilesResult {
 pub struct LeaderboardResult {
     /// The table `fabula leaderboard --format markdown` prints.
     pub markdown: String,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct ReportParams {
+    /// Open the page at this task's drill-down.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub task: Option<String>,
+    /// Shown in a VS Code webview: the page's policy then allows its one script and
+    /// stylesheet by this nonce (instead of by hash) and the webview's own source for
+    /// styles and images. Without it, the page is the file `fabula report` writes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub webview: Option<WebviewHost>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct WebviewHost {
+    /// Fresh for each page; 16 or more base64 characters.
+    pub nonce: String,
+    /// `webview.cspSource`.
+    pub csp_source: String,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct ReportResult {
+    /// The whole page.
+    pub html: String,
+    /// Item rows (task × model × sample), models and tasks with a drill-down.
+    pub items: u32,
+    pub models: u32,
+    pub tasks: u32,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct CompareParams {
+    pub task: String,
+    /// The baseline model.
+    pub a: String,
+    /// The model compared with it: differences are B − A.
+    pub b: String,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct CompareResult {
+    pub task: String,
+    pub a: String,
+    pub b: String,
+    /// The task's items (samples) and how many are complete on both sides.
+    pub items: u32,
+    pub pairs: u32,
+    /// Items that are no pair, counted by why (e.g. "B: not generated").
+    pub missing: Vec<CompareMissing>,
+    /// B − A over the pairs; none without a pair.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub overall: Option<CompareDiff>,
+    /// The same on each judge criterion (median verdict × 100), Holm-adjusted across them.
+    pub criteria: Vec<CompareCriterion>,
+    /// Every pair, the largest difference first, with a one-line reason.
+    pub per_item: Vec<ComparedItem>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct CompareMissing {
+    pub why: String,
+    pub count: u32,
+}
+
+/// A paired difference: `fabula_eval::compare::Diff`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct CompareDiff {
+    pub pairs: u32,
+    /// Mean scores (0-100) of A and B over the pairs.
+    pub a: f64,
+    pub b: f64,
+    /// Mean of B − A, with its paired bootstrap 95% interval.
+    pub diff: f64,
+    pub ci_low: f64,
+    pub ci_high: f64,
+    /// Two-sided paired sign-flip permutation test; `exact` when every sign pattern was
+    /// enumerated.
+    pub p: f64,
+    pub exact: bool,
+    /// Holm-adjusted p (criteria only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub p_holm: Option<f64>,
+    /// Counted from B's side.
+    pub wins: u32,
+    pub ties: u32,
+    pub losses: u32,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct CompareCriterion {
+    pub criterion: String,
+    pub diff: CompareDiff,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct ComparedItem {
+    pub sample: u32,
+    pub a: f64,
+    pub b: f64,
+    pub diff: f64,
+    pub reason: String,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -348,6 +500,7 @@ mod tests {
             Empty::decl(),
             InitializationOptions::decl(),
             TaskRef::decl(),
+            TaskLink::decl(),
             RunArgs::decl(),
             RunResult::decl(),
             CheckSummary::decl(),
@@ -356,6 +509,15 @@ mod tests {
             ResultFilesParams::decl(),
             ResultFilesResult::decl(),
             LeaderboardResult::decl(),
+            ReportParams::decl(),
+            WebviewHost::decl(),
+            ReportResult::decl(),
+            CompareParams::decl(),
+            CompareResult::decl(),
+            CompareMissing::decl(),
+            CompareDiff::decl(),
+            CompareCriterion::decl(),
+            ComparedItem::decl(),
             RunsParams::decl(),
             ActiveRun::decl(),
             RankingItemsParams::decl(),
@@ -386,6 +548,8 @@ mod tests {
                 ("leaderboard", Leaderboard::METHOD),
                 ("rankingItems", RankingItems::METHOD),
                 ("saveRanking", SaveRanking::METHOD),
+                ("report", Report::METHOD),
+                ("compare", Compare::METHOD),
                 ("runs", Runs::METHOD),
             ],
         ));
@@ -400,6 +564,13 @@ mod tests {
             ],
         ));
         out.push_str(&consts("LensCommand", &[("runTask", command::RUN_TASK)]));
+        out.push_str(&consts(
+            "HoverCommand",
+            &[
+                ("openReport", command::OPEN_REPORT),
+                ("compareTask", command::COMPARE_TASK),
+            ],
+        ));
         out.trim_end().to_owned() + "\n"
     }
 

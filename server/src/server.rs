@@ -51,6 +51,8 @@ pub fn service(
         <protocol::SaveRanking as Request>::METHOD,
         Server::save_ranking,
     )
+    .custom_method(<protocol::Report as Request>::METHOD, Server::report)
+    .custom_method(<protocol::Compare as Request>::METHOD, Server::compare)
     .custom_method("window/workDoneProgress/cancel", Server::cancel_progress)
     .finish();
     let Some(ls) = shared else {
@@ -175,6 +177,14 @@ impl Server {
             handlers::save_ranking::handle(&self.0, params),
         )
         .await
+    }
+
+    async fn report(&self, params: protocol::ReportParams) -> Result<protocol::ReportResult> {
+        guard("fabula/report", handlers::report::handle(&self.0, params)).await
+    }
+
+    async fn compare(&self, params: protocol::CompareParams) -> Result<protocol::CompareResult> {
+        guard("fabula/compare", handlers::compare::handle(&self.0, params)).await
     }
 
     async fn cancel_progress(&self, params: WorkDoneProgressCancelParams) {

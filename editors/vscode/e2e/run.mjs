@@ -8,13 +8,20 @@
 // Then it saves a screenshot, and:
 //   4. "Fabula: Rank Outputs" opens the blind ranking view; dragging the second output
 //      above the first and saving writes a ranking record whose order is the dragged one,
-//      and the tau-b the view reports is the one `fabula agreement` prints.
+//      and the tau-b the view reports is the one `fabula agreement` prints;
+//   5. the hover's "Open in report" link opens the report webview at the task's
+//      drill-down (both models side by side); its overview has the leaderboard and the
+//      charts; the hostile task's texts show as text and nothing in them runs; the
+//      webview logs no console error (a Content-Security-Policy violation would be one);
+//   6. "Fabula: Compare Two Models on This Task" asks for two models and shows the
+//      paired comparison, with the numbers `fabula compare --format json` prints.
 // Every request that is not to loopback is aborted.
 import { createHash } from "node:crypto";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { chromium } from "playwright-core";
+import { HOSTILE } from "../../../runner/cli/e2e/hostile.mjs";
 
 const url = must("FABULA_E2E_URL");
 const screenshot = must("FABULA_E2E_SCREENSHOT");
@@ -22,6 +29,8 @@ const failshot = process.env.FABULA_E2E_FAILSHOT;
 const workspace = must("FABULA_E2E_WORKSPACE");
 const fabula = must("FABULA_E2E_FABULA_BIN");
 const rankingShot = process.env.FABULA_E2E_RANKING_SCREENSHOT;
+const reportShot = process.env.FABULA_E2E_REPORT_SCREENSHOT;
+const HOSTILE_TASK = must("FABULA_E2E_HOSTILE_TASK");
 const SCORED = "chasqui-road-back";
 const BROKEN = "edo-fire-falling";
 const STEP_MS = 90_000;
@@ -37,7 +46,9 @@ function log(msg) {
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
 const blocked = [];
 const failures = [];
-const CHECKS = 4;
+const CHECKS = 6;
+// Console errors logged by a webview's frames (the report's), with their frame's URL.
+const webviewErrors = [];
 let passed = 0;
 
 async function check(name, fn) {
@@ -91,6 +102,10 @@ try {
   });
   page = await context.newPage();
   page.on("pageerror", (e) => log(`page error: ${e.message}`));
+  page.on("console", (m) => {
+    const where = m.location()?.url ?? "";
+    if (m.type() === "error" && where.includes("/webview/")) webviewErrors.push(`${m.text()} (${where})`);
+  });
 
   log(`open ${url}`);
   await page.goto(url, { waitUntil: "domcontentloaded" });
@@ -116,6 +131,8 @@ try {
     log(`screenshot ${screenshot}`);
   }
   await check("ranking", () => checkRanking(page));
+  await check("report", () => checkReport(page, editor));
+  await check("compare", () => checkCompare(page));
 
   if (failures.length) throw new Error(`${failures.length} check(s) failed: ${failures.join("; ")}`);
   ok = true;
@@ -267,6 +284,109 @@ async function checkRanking(p) {
     throw new Error(`fabula agreement says tau ${median?.tau}, the view said ${m[1]}`);
   }
   log(`ranking: ${said}`);
+}
+
+// A webview's document whose content has `selector` (the webviews are nested frames of
+// their own origin; several may be open).
+async function webviewFrame(p, selector, timeout = STEP_MS) {
+  const deadline = Date.now() + timeout;
+  while (Date.now() < deadline) {
+    for (const f of p.frames()) {
+      if (await f.locator(selector).count().catch(() => 0)) return f;
+    }
+    await p.waitForTimeout(250);
+  }
+  throw new Error(`no webview shows ${selector} within ${timeout / 1000} s`);
+}
+
+// The report webview: opened from the task hover's link at the task's drill-down; its
+// overview; hostile model text as text; no console error in the webview.
+async function checkReport(p, editor) {
+  await dismissNotifications(p);
+  await runCommand(p, "View: Close All Editors");
+  await openFile(p, `${SCORED}.yaml`);
+  await editor.locator(".view-lines").getByText(`id: ${SCORED}`, { exact: false }).waitFor({ timeout: STEP_MS });
+  const idToken = editor.locator(".view-line span span").filter({ hasText: new RegExp(`^${SCORED}$`) }).first();
+  const link = p.locator(".monaco-hover:not(.hidden) a").filter({ hasText: "Open in report" }).first();
+  let clicked = false;
+  for (let attempt = 1; attempt <= 3 && !clicked; attempt++) {
+    await p.mouse.move(700, 5);
+    await idToken.hover();
+    try {
+      await link.waitFor({ timeout: 15_000 });
+      await link.click();
+      clicked = true;
+    } catch {
+      log(`no "Open in report" link to click yet (attempt ${attempt})`);
+    }
+  }
+  if (!clicked) throw new Error("the task hover has no clickable \"Open in report\" link");
+  const frame = await webviewFrame(p, "#task-detail .entry");
+  const entries = frame.locator("#task-detail .sample:not([hidden]) .entry");
+  await entries.first().waitFor({ timeout: STEP_MS });
+  const models = await entries.evaluateAll((es) => es.map((e) => e.dataset.model).sort());
+  if (models.join(",") !== "sim-writer-a,sim-writer-b") throw new Error(`the drill-down shows ${models.join(", ")}`);
+  const heading = normalise(await frame.locator("#task-detail").innerText());
+  if (!heading.includes(SCORED)) throw new Error(`the report did not open at ${SCORED}: ${heading.slice(0, 200)}`);
+  // The overview above it.
+  const rows = await frame.locator("#leaderboard + .wide tbody tr").count();
+  if (rows !== 2) throw new Error(`the report's leaderboard has ${rows} rows, expected 2`);
+  const cells = await frame.locator('figure[data-chart="heatmap"] svg rect').count();
+  const radars = await frame.locator('figure[data-chart="radar"] svg polygon').count();
+  if (cells < 3 || radars !== 2) throw new Error(`charts: ${cells} heatmap cells, ${radars} radar polygons`);
+  if (reportShot) {
+    // Away from the hover, so that the screenshot shows the report.
+    await p.mouse.move(1300, 850);
+    await p.locator(".monaco-hover:not(.hidden)").first().waitFor({ state: "hidden", timeout: 10_000 }).catch(() => {});
+    await p.screenshot({ path: reportShot });
+  }
+  // The hostile task: its texts as text, nothing run, no element out of them.
+  await frame.evaluate((t) => {
+    location.hash = new URLSearchParams({ task: t, model: "sim-writer-a" }).toString();
+  }, HOSTILE_TASK);
+  const entry = frame.locator('#task-detail .sample:not([hidden]) .entry[data-model="sim-writer-a"]');
+  await frame.locator("#task-detail").getByText(HOSTILE_TASK, { exact: true }).first().waitFor({ timeout: STEP_MS });
+  const text = await entry.locator(".text").innerText();
+  for (const line of HOSTILE.split("\n")) {
+    if (!text.includes(line)) throw new Error(`the report lacks, as text: ${line}`);
+  }
+  const pwned = await frame.evaluate(() => window.__pwned);
+  if (pwned !== undefined) throw new Error(`injected code ran in the webview (window.__pwned = ${pwned})`);
+  for (const sel of ["#task-detail script", "#task-detail img", "#task-detail textarea", 'a[href^="javascript:"]']) {
+    if (await frame.locator(sel).count()) throw new Error(`an element came out of model text: ${sel}`);
+  }
+  if (webviewErrors.length) throw new Error(`console errors in the webview: ${webviewErrors.join(" | ")}`);
+  log(`report: drill-down of ${SCORED} (${models.join(", ")}), ${rows} leaderboard rows, hostile text inert`);
+}
+
+// Compare: two quick picks, then the paired comparison, as `fabula compare` computes it.
+async function checkCompare(p) {
+  await dismissNotifications(p);
+  await runCommand(p, "View: Close All Editors");
+  await openFile(p, `${SCORED}.yaml`);
+  await runCommand(p, "Fabula: Compare Two Models on This Task");
+  for (const model of ["sim-writer-a", "sim-writer-b"]) {
+    const item = p.locator(".quick-input-list .monaco-list-row").filter({ hasText: model }).first();
+    await item.waitFor({ timeout: STEP_MS });
+    await item.click();
+  }
+  const frame = await webviewFrame(p, "table#overall");
+  const body = normalise(await frame.locator("body").innerText());
+  const cli = JSON.parse(
+    execFileSync(fabula, ["compare", "sim-writer-a", "sim-writer-b", "--task", SCORED, "--format", "json"], {
+      cwd: workspace,
+      encoding: "utf8",
+    }),
+  );
+  const overall = (cli.comparisons ?? [cli])[0].overall;
+  if (!overall) throw new Error(`fabula compare found no pair: ${JSON.stringify(cli).slice(0, 300)}`);
+  const want = (overall.diff > 0 && overall.diff.toFixed(1) !== "0.0" ? "+" : "") + overall.diff.toFixed(1);
+  const cell = normalise(await frame.locator("table#overall tbody td strong").first().innerText());
+  if (cell !== want.replace("-0.0", "0.0")) throw new Error(`the view says B − A = ${cell}, fabula compare ${want}`);
+  const counts = `${overall.wins} / ${overall.ties} / ${overall.losses}`;
+  if (!body.includes(counts)) throw new Error(`the view lacks wins / ties / losses ${counts}: ${body.slice(0, 300)}`);
+  if (!body.includes("sim-writer-b (B) against sim-writer-a (A)")) throw new Error(`the view's title: ${body.slice(0, 120)}`);
+  log(`compare: B − A = ${cell}, ${counts}`);
 }
 
 function normalise(s) {

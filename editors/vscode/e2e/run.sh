@@ -9,8 +9,8 @@
 # extension, builds fabula-lsp and fabula, makes a temporary workspace with one broken
 # task and one scored task, starts code-server on a free loopback port, installs the
 # .vsix, drives chromium with playwright-core (run.mjs: Problems panel, code lens,
-# hover), then checks that the idle server does not flood VS Code with code lens
-# refreshes. Prints `e2e: N passed, N failed`. Every process it starts is
+# hover, ranking view, report webview, compare), then checks that the idle server does
+# not flood VS Code with code lens refreshes. Prints `e2e: N passed, N failed`. Every process it starts is
 # ended by PID (process group) on exit. Bounded in time: FABULA_E2E_TIMEOUT seconds in
 # all (default 1200), of which the browser part gets FABULA_E2E_BROWSER_TIMEOUT (300).
 #
@@ -152,15 +152,17 @@ fi
 say "server: $("$LSP" --version) ($(elapsed))"
 
 # ---------------------------------------------------------------- the workspace
-# Two tasks: chasqui-road-back is run on the offline sim models (code lens, hover), and
-# edo-fire-falling gets a misspelt target beat (Problems: unknown-beat).
+# Three tasks: chasqui-road-back is run on the offline sim models (code lens, hover,
+# ranking, report, compare), edo-fire-falling gets a misspelt target beat (Problems:
+# unknown-beat), and flood-year-climax is run and its sim-writer-a records rewritten with
+# hostile text (runner/cli/e2e/hostile.mjs) for the report webview to show as text.
 WS="$TMP/workspace"
 mkdir -p "$WS/dataset/tasks/beat_interpolation"
 cp "$ROOT/fabula.yaml" "$WS/"
 cp -r "$ROOT/dataset/theories" "$WS/dataset/"
 cp "$ROOT/dataset/slop.yaml" "$WS/dataset/"
 [ -d "$ROOT/schema" ] && cp -r "$ROOT/schema" "$WS/"
-for t in chasqui-road-back edo-fire-falling; do
+for t in chasqui-road-back edo-fire-falling flood-year-climax; do
   cp "$ROOT/dataset/tasks/beat_interpolation/$t.yaml" "$WS/dataset/tasks/beat_interpolation/"
 done
 BROKEN="$WS/dataset/tasks/beat_interpolation/edo-fire-falling.yaml"
@@ -168,6 +170,8 @@ sed -i 's/^target: falling_action$/target: falling_acton/' "$BROKEN"
 grep -q '^target: falling_acton$' "$BROKEN" || fail "could not break $BROKEN (its target is no longer falling_action?)"
 (cd "$WS" && "$FABULA" run --task chasqui-road-back --quiet) || fail "fabula run --task chasqui-road-back failed"
 ls "$WS"/results/*/chasqui-road-back/*.json >/dev/null 2>&1 || fail "fabula run wrote no results for chasqui-road-back"
+(cd "$WS" && "$FABULA" run --task flood-year-climax --quiet) || fail "fabula run --task flood-year-climax failed"
+node "$ROOT/runner/cli/e2e/hostile.mjs" "$WS/results" sim-writer-a flood-year-climax - || fail "could not plant hostile text"
 # `fabula check` must agree that the broken task has exactly this problem.
 check_out="$(cd "$WS" && "$FABULA" check 2>&1 || true)"
 grep -q 'unknown-beat' <<<"$check_out" || { echo "$check_out"; fail "fabula check does not report unknown-beat on the broken task"; }
@@ -241,6 +245,8 @@ say "code-server is up ($(elapsed))"
 export FABULA_E2E_URL="http://127.0.0.1:$PORT/?folder=$WS"
 export FABULA_E2E_WORKSPACE="$WS"
 export FABULA_E2E_FABULA_BIN="$FABULA"
+export FABULA_E2E_HOSTILE_TASK=flood-year-climax
+export FABULA_E2E_REPORT_SCREENSHOT="${FABULA_E2E_REPORT_SCREENSHOT:-$HERE/screenshot-report.png}"
 export FABULA_E2E_RANKING_SCREENSHOT="${FABULA_E2E_RANKING_SCREENSHOT:-$HERE/screenshot-ranking.png}"
 export FABULA_E2E_SCREENSHOT="${FABULA_E2E_SCREENSHOT:-$HERE/screenshot.png}"
 export FABULA_E2E_FAILSHOT="$HERE/screenshot-failure.png"
@@ -271,8 +277,8 @@ why=()
 [ "$browser_rc" -eq 0 ] || why+=("browser checks failed (exit $browser_rc; failure screenshot: $FABULA_E2E_FAILSHOT)")
 [ "$idle_ok" -eq 1 ] || why+=("the server is not idle ($refreshes code lens refreshes in 5 s)")
 if [ "${#why[@]}" -gt 0 ]; then
-  [ "$browser_rc" -ne 0 ] || echo "e2e: 4 passed, 1 failed"
+  [ "$browser_rc" -ne 0 ] || echo "e2e: 6 passed, 1 failed"
   fail "$(IFS=';'; echo "${why[*]}")"
 fi
-echo "e2e: 5 passed, 0 failed"
+echo "e2e: 7 passed, 0 failed"
 say "passed in $(elapsed); screenshot: $FABULA_E2E_SCREENSHOT"

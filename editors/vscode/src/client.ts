@@ -11,7 +11,7 @@ import {
 } from "vscode-languageclient/node";
 import type { ServerLaunch } from "./discovery";
 import { retryContentModified, type ClientHandle, type Disposable, type ServerState } from "./host";
-import type { InitializationOptions } from "./protocol";
+import { HOVER_COMMANDS, type InitializationOptions } from "./protocol";
 
 /** The client id: vscode-languageclient reads `fabula.trace.server` because of it. */
 export const CLIENT_ID = "fabula";
@@ -38,6 +38,9 @@ export function createLanguageClient(
     initializationOptions: options,
     outputChannel,
     traceOutputChannel: outputChannel,
+    // The task hover's links (Open in report, Compare two models) are `command:` links:
+    // trusted for these two client commands and no other, and no HTML.
+    markdown: { isTrusted: { enabledCommands: HOVER_COMMANDS }, supportHtml: false },
   };
   const client = new LanguageClient(CLIENT_ID, CLIENT_NAME, { run: executable, debug: executable }, clientOptions);
   return {

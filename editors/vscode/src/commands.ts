@@ -3,10 +3,12 @@
 
 import {
   ClientCommand,
+  isTaskLink,
   isTaskRef,
   Method,
   ServerCommand,
   type CheckSummary,
+  type CompareResult,
   type LeaderboardResult,
   type ModelsResult,
   type RankingItemsResult,
@@ -37,6 +39,10 @@ export interface CommandContext {
   showLeaderboard(markdown: string): Promise<void>;
   /** Opens the ranking view on a task sample's outputs. */
   showRanking(view: RankingItemsResult): void;
+  /** Opens the report view (it asks the server for the page), at a task when given. */
+  showReport(task: string | undefined): Promise<void>;
+  /** Opens the comparison view. */
+  showComparison(result: CompareResult): void;
   log(line: string): void;
 }
 
@@ -64,6 +70,8 @@ export function commandHandlers(cx: CommandContext): CommandHandlers {
     [ClientCommand.showLeaderboard]: () => showLeaderboard(cx),
     [ClientCommand.openResults]: (...args) => openResults(cx, args[0]),
     [ClientCommand.rankOutputs]: (...args) => rankOutputs(cx, args[0]),
+    [ClientCommand.openReport]: (...args) => openReport(cx, args[0]),
+    [ClientCommand.compareTask]: (...args) => compareTask(cx, args[0]),
     [ClientCommand.restartServer]: () => cx.restartServer(),
     [ClientCommand.showOutput]: () => {
       cx.showOutput();
@@ -284,6 +292,75 @@ export async function rankOutputs(cx: CommandContext, argument: unknown): Promis
     ...(rater === "" ? {} : { rater }),
   });
   cx.showRanking(view);
+}
+
+/**
+ * Opens the report. With the task hover's argument `{ task }` it opens at that task's
+ * drill-down; from the command palette, at the overview.
+ */
+export async function openReport(cx: CommandContext, argument: unknown): Promise<void> {
+  if (requireServer(cx) === undefined) {
+    return;
+  }
+  await cx.showReport(isTaskLink(argument) ? argument.task : undefined);
+}
+
+/**
+ * Compares two models on a task: the hover's `{ task }`, the code lens argument, or the
+ * task under the cursor; the user picks the baseline (A), then the model to compare
+ * with it (B).
+ */
+export async function compareTask(cx: CommandContext, argument: unknown): Promise<void> {
+  const server = requireServer(cx);
+  if (server === undefined) {
+    return;
+  }
+  let task: string;
+  if (isTaskLink(argument)) {
+    task = argument.task;
+  } else {
+    const targets = await targetTasks(cx, argument, "cursor");
+    if (targets === undefined || targets[0] === undefined) {
+      return;
+    }
+    task = targets[0].task;
+  }
+  const pair = await chooseTwoModels(cx, server, task);
+  if (pair === undefined) {
+    return;
+  }
+  const [a, b] = pair;
+  const result = await server.request<CompareResult>(Method.compare, { task, a, b });
+  cx.showComparison(result);
+}
+
+/** The two models to compare: the baseline (A) first, then B among the rest. */
+export async function chooseTwoModels(cx: CommandContext, server: ServerConnection, task: string): Promise<[string, string] | undefined> {
+  const { models, writers } = await server.request<ModelsResult>(Method.models, {});
+  const names = writers.length >= 2 ? writers : models.filter((model) => model.enabled).map((model) => model.name);
+  if (names.length < 2) {
+    void cx.host.window.showWarningMessage("Fabula: comparing needs two models in fabula.yaml; it has fewer enabled.");
+    return undefined;
+  }
+  const items = (exclude?: string): QuickPickItemLike[] =>
+    names.filter((name) => name !== exclude).map((name) => {
+      const info = models.find((model) => model.name === name);
+      return { label: name, description: info?.simulated === true ? `${info.provider} · simulated` : info?.provider };
+    });
+  const a = await cx.host.window.showQuickPick(items(), {
+    title: `Fabula: compare on ${task}: 1/2, the baseline (A)`,
+    placeHolder: "The model to compare against",
+    ignoreFocusOut: true,
+  });
+  if (a === undefined) {
+    return undefined;
+  }
+  const b = await cx.host.window.showQuickPick(items(a.label), {
+    title: `Fabula: compare on ${task}: 2/2, compared with ${a.label} (B)`,
+    placeHolder: "The model whose difference from A to show (B − A)",
+    ignoreFocusOut: true,
+  });
+  return b === undefined ? undefined : [a.label, b.label];
 }
 
 export async function openResults(cx: CommandContext, argument: unknown): Promise<void> {

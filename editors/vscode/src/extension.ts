@@ -10,8 +10,10 @@ import { Controller } from "./controller";
 import { findServer, processDiscoveryInput } from "./discovery";
 import type { Host } from "./host";
 import { LeaderboardView } from "./leaderboard";
-import { Method, type SaveRankingResult } from "./protocol";
+import { CompareView } from "./compare";
+import { Method, type ReportResult, type SaveRankingResult } from "./protocol";
 import { RankingView } from "./ranking";
+import { nonce, ReportView } from "./report";
 
 let controller: Controller | undefined;
 
@@ -33,6 +35,15 @@ export function activate(context: vscode.ExtensionContext): void {
     }
     return await server.request<SaveRankingResult>(Method.saveRanking, params);
   });
+
+  const report = new ReportView(vscode, async (params) => {
+    const server = connection();
+    if (server === undefined) {
+      throw new Error("the language server is not running");
+    }
+    return await server.request<ReportResult>(Method.report, params);
+  });
+  const comparison = new CompareView(vscode);
 
   const current = new Controller({
     host,
@@ -79,6 +90,13 @@ export function activate(context: vscode.ExtensionContext): void {
     showRanking: (view) => {
       ranking.show(view);
     },
+    showReport: async (task) => {
+      const shown = await report.show(task);
+      log(`report: ${shown.items} items of ${shown.models} model(s) on ${shown.tasks} task(s)${task === undefined ? "" : `, at ${task}`}`);
+    },
+    showComparison: (result) => {
+      comparison.show(result, nonce());
+    },
     log,
   };
 
@@ -87,6 +105,8 @@ export function activate(context: vscode.ExtensionContext): void {
     status,
     leaderboard,
     ranking,
+    report,
+    comparison,
     ...registerCommands(commandContext, commandHandlers(commandContext)),
     vscode.workspace.onDidGrantWorkspaceTrust(() => {
       void current.onTrustGranted();

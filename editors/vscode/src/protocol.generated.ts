@@ -15,6 +15,8 @@ trusted?: boolean, };
 
 export type TaskRef = { uri: string, task: string, };
 
+export type TaskLink = { task: string, };
+
 export type RunArgs = { uri?: string, task: string, model: string, 
 /**
  * The judges to use; default: `fabula.yaml`'s.
@@ -71,6 +73,99 @@ export type LeaderboardResult = {
  * The table `fabula leaderboard --format markdown` prints.
  */
 markdown: string, };
+
+export type ReportParams = { 
+/**
+ * Open the page at this task's drill-down.
+ */
+task?: string, 
+/**
+ * Shown in a VS Code webview: the page's policy then allows its one script and
+ * stylesheet by this nonce (instead of by hash) and the webview's own source for
+ * styles and images. Without it, the page is the file `fabula report` writes.
+ */
+webview?: WebviewHost, };
+
+export type WebviewHost = { 
+/**
+ * Fresh for each page; 16 or more base64 characters.
+ */
+nonce: string, 
+/**
+ * `webview.cspSource`.
+ */
+cspSource: string, };
+
+export type ReportResult = { 
+/**
+ * The whole page.
+ */
+html: string, 
+/**
+ * Item rows (task × model × sample), models and tasks with a drill-down.
+ */
+items: number, models: number, tasks: number, };
+
+export type CompareParams = { task: string, 
+/**
+ * The baseline model.
+ */
+a: string, 
+/**
+ * The model compared with it: differences are B − A.
+ */
+b: string, };
+
+export type CompareResult = { task: string, a: string, b: string, 
+/**
+ * The task's items (samples) and how many are complete on both sides.
+ */
+items: number, pairs: number, 
+/**
+ * Items that are no pair, counted by why (e.g. "B: not generated").
+ */
+missing: Array<CompareMissing>, 
+/**
+ * B − A over the pairs; none without a pair.
+ */
+overall?: CompareDiff, 
+/**
+ * The same on each judge criterion (median verdict × 100), Holm-adjusted across them.
+ */
+criteria: Array<CompareCriterion>, 
+/**
+ * Every pair, the largest difference first, with a one-line reason.
+ */
+per_item: Array<ComparedItem>, };
+
+export type CompareMissing = { why: string, count: number, };
+
+export type CompareDiff = { pairs: number, 
+/**
+ * Mean scores (0-100) of A and B over the pairs.
+ */
+a: number, b: number, 
+/**
+ * Mean of B − A, with its paired bootstrap 95% interval.
+ */
+diff: number, ci_low: number, ci_high: number, 
+/**
+ * Two-sided paired sign-flip permutation test; `exact` when every sign pattern was
+ * enumerated.
+ */
+p: number, exact: boolean, 
+/**
+ * Holm-adjusted p (criteria only).
+ */
+p_holm?: number, 
+/**
+ * Counted from B's side.
+ */
+wins: number, ties: number, losses: number, };
+
+export type CompareCriterion = { criterion: string, diff: CompareDiff, };
+
+export type ComparedItem = { sample: number, a: number, b: number, diff: number, reason: string, };
 
 export type RunsParams = { active: Array<ActiveRun>, };
 
@@ -153,6 +248,8 @@ export const Method = {
   leaderboard: "fabula/leaderboard",
   rankingItems: "fabula/rankingItems",
   saveRanking: "fabula/saveRanking",
+  report: "fabula/report",
+  compare: "fabula/compare",
   runs: "fabula/runs",
 } as const;
 
@@ -166,4 +263,9 @@ export const ServerCommand = {
 
 export const LensCommand = {
   runTask: "fabula.runTask",
+} as const;
+
+export const HoverCommand = {
+  openReport: "fabula.openReport",
+  compareTask: "fabula.compareTask",
 } as const;

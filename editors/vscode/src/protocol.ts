@@ -5,6 +5,12 @@
 export type {
   ActiveRun,
   CheckSummary,
+  CompareCriterion,
+  CompareDiff,
+  CompareMissing,
+  CompareParams,
+  CompareResult,
+  ComparedItem,
   InitializationOptions,
   LeaderboardResult,
   ModelInfo,
@@ -13,6 +19,8 @@ export type {
   RankingItemsParams,
   RankingItemsResult,
   RankingTurn,
+  ReportParams,
+  ReportResult,
   ResultFilesParams,
   ResultFilesResult,
   RunArgs as RunParams,
@@ -20,10 +28,12 @@ export type {
   RunsParams,
   SaveRankingParams,
   SaveRankingResult,
+  TaskLink,
   TaskRef,
+  WebviewHost,
 } from "./protocol.generated";
-export { LensCommand, ServerCommand } from "./protocol.generated";
-import type { TaskRef } from "./protocol.generated";
+export { HoverCommand, LensCommand, ServerCommand } from "./protocol.generated";
+import { HoverCommand, type TaskLink, type TaskRef } from "./protocol.generated";
 import { Method as ServerMethod } from "./protocol.generated";
 
 /** Client commands the extension registers (and contributes in package.json). */
@@ -34,9 +44,14 @@ export const ClientCommand = {
   showLeaderboard: "fabula.showLeaderboard",
   openResults: "fabula.openResults",
   rankOutputs: "fabula.rankOutputs",
+  openReport: "fabula.openReport",
+  compareTask: "fabula.compareTask",
   restartServer: "fabula.restartServer",
   showOutput: "fabula.showOutput",
 } as const;
+
+/** The only commands a hover's Markdown may run (the task hover's links). */
+export const HOVER_COMMANDS: readonly string[] = Object.values(HoverCommand);
 
 /** The server's custom methods, and the standard one the extension calls by name. */
 export const Method = {
@@ -51,4 +66,12 @@ export function isTaskRef(value: unknown): value is TaskRef {
   }
   const record = value as Record<string, unknown>;
   return typeof record.uri === "string" && typeof record.task === "string";
+}
+
+/** True when `value` has the shape of a hover link's argument `{ task }`. */
+export function isTaskLink(value: unknown): value is TaskLink {
+  if (typeof value !== "object" || value === null) {
+    return false;
+  }
+  return typeof (value as Record<string, unknown>).task === "string";
 }

@@ -6,7 +6,8 @@
 //
 // It rewrites the stored generation of <model> on <task> (output and transcript) and
 // that generation's evaluations (evidence, reasons), and makes <model>'s generation of
-// <big-task> 1 MiB long. The records stay valid: judges' hashes (view_sha) are kept, so
+// <big-task> 1 MiB long (<big-task> `-`: none; the VS Code e2e plants only the hostile
+// texts). The records stay valid: judges' hashes (view_sha) are kept, so
 // the report counts them as it would any record.
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -65,13 +66,14 @@ function main([results, model, task, bigTask]) {
       n++;
     }
   }
-  for (const path of records(join(results, model, bigTask)).filter((p) => p.split("/").pop().startsWith("gen-"))) {
+  const big = bigTask === "-" ? [] : records(join(results, model, bigTask));
+  for (const path of big.filter((p) => p.split("/").pop().startsWith("gen-"))) {
     edit(path, (r) => {
       const line = "The lamp burned all night and the keeper counted ships. ";
       r.output = `${line.repeat(Math.ceil((1 << 20) / line.length))}${BIG_END}`;
     });
     n++;
   }
-  if (n < 3) throw new Error(`found only ${n} record(s) to rewrite under ${results}/${model}`);
+  if (n < (bigTask === "-" ? 2 : 3)) throw new Error(`found only ${n} record(s) to rewrite under ${results}/${model}`);
   process.stdout.write(`== report e2e: rewrote ${n} record(s) with hostile text\n`);
 }

@@ -54,7 +54,7 @@ const browser = await launch();
 const consoleErrors = [];
 const requests = [];
 let page;
-const CHECKS = 7;
+const CHECKS = 8;
 try {
   const context = await browser.newContext({ viewport: { width: 1440, height: 1800 }, deviceScaleFactor: 1 });
   await context.route("**", (route) => {
@@ -176,6 +176,35 @@ try {
     const t = await entry.locator(".text").innerText();
     expect(t.length > 150_000, `only ${t.length} characters of the big text are shown`);
     log(`opened the 1 MB generation in ${Date.now() - started} ms`);
+  });
+
+  await check("compare: two models picked, their paired comparison by task type", async () => {
+    await page.locator("#compare").scrollIntoViewIfNeeded();
+    const [a, b] = models;
+    await page.selectOption("#c-a", a);
+    await page.selectOption("#c-b", b);
+    const shown = page.locator(".pair:not([hidden])");
+    expect((await shown.count()) === 1, `${await shown.count()} comparisons shown, expected 1`);
+    expect((await shown.getAttribute("data-a")) === a && (await shown.getAttribute("data-b")) === b, "the wrong pair is shown");
+    const verdict = normalise(await shown.locator(".verdict").innerText());
+    expect(verdict.includes(`${b} against ${a}: B − A =`), `the verdict reads "${verdict}"`);
+    const types = await page.locator("#f-type option").count() - 1;
+    const rows = await shown.locator("table.pair-table tbody tr[data-type]").count();
+    expect(rows === types, `${rows} task-type rows, expected ${types}`);
+    const ab = normalise(await shown.locator("tr.overall").innerText());
+    // The other order: the difference negated, wins and losses swapped.
+    await page.selectOption("#c-a", b);
+    await page.selectOption("#c-b", a);
+    const other = page.locator(".pair:not([hidden])");
+    expect((await other.getAttribute("data-a")) === b, "choosing the other order shows no other pair");
+    const ba = normalise(await other.locator("tr.overall").innerText());
+    const diff = (row) => Number(row.split(" ")[5]);
+    expect(Math.abs(diff(ab) + diff(ba)) < 1e-9, `B − A is ${diff(ab)} one way, ${diff(ba)} the other`);
+    // The same model twice: nothing shown, and the page says why.
+    await page.selectOption("#c-b", b);
+    expect((await page.locator(".pair:not([hidden])").count()) === 0, "a pair is shown for one model against itself");
+    expect((await page.locator("#compare-note").innerText()).includes("two different"), "no note about picking two models");
+    await page.selectOption("#c-a", a);
   });
 
   await check("no console errors, no request besides the file", async () => {

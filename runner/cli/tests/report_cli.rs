@@ -187,3 +187,138 @@ fn an_empty_store_makes_a_page_that_says_so_and_bad_selections_are_usage_errors(
         text(&o)
     );
 }
+
+/// The text of the Compare section's block for B against A.
+fn pair_block<'a>(page: &'a str, a: &str, b: &str) -> &'a str {
+    let start = format!("<div class=\"pair\" data-a=\"{a}\" data-b=\"{b}\"");
+    let from = page
+        .find(&start)
+        .unwrap_or_else(|| panic!("no block for {b} against {a}"));
+    &page[from..from + page[from..].find("</div><!-- pair -->").unwrap()]
+}
+
+/// A p-value as the page prints it (`fabula compare`'s form, HTML-escaped).
+fn p_shown(p: f64, exact: bool) -> String {
+    let mark = if exact { "" } else { "~" };
+    if p < 0.001 {
+        format!("{mark}&lt;0.001")
+    } else {
+        format!("{mark}{p:.3}")
+    }
+}
+
+fn diff_cells(d: &serde_json::Value, p: f64) -> Vec<String> {
+    let f = |k: &str| d[k].as_f64().unwrap();
+    vec![
+        format!("<td class=\"num\">{}</td>", d["pairs"]),
+        format!("<td class=\"num\">{:.1}</td>", f("a")),
+        format!("<td class=\"num\">{:.1}</td>", f("b")),
+        format!("{:+.1}", f("diff")),
+        format!("<td>{:+.1} to {:+.1}</td>", f("ci_low"), f("ci_high")),
+        p_shown(p, d["p"]["exact"].as_bool().unwrap()),
+        format!(
+            "<td class=\"num\">{} / {} / {}</td>",
+            d["wins"], d["ties"], d["losses"]
+        ),
+    ]
+}
+
+#[test]
+fn the_compare_section_shows_what_fabula_compare_computes() {
+    let dir = shipped_project();
+    let p = dir.path();
+    let mut args = vec!["run", "--quiet", "--samples", "3"];
+    for t in [
+        "chasqui-road-back",
+        "day-zero-confrontation",
+        "census-critique",
+        "ferry-hidden-rules",
+    ] {
+        args.extend(["--task", t]);
+    }
+    let run = fabula(p, &args, &[]);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run));
+    let o = fabula(p, &["report", "--out", "out.html"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let page = std::fs::read_to_string(p.join("out.html")).unwrap();
+    assert!(page.contains("<h2 id=\"compare\">Compare two models</h2>"));
+    // Both orders of the two sim writers, nothing else; the first is shown without script.
+    assert_eq!(page.matches("<div class=\"pair\" ").count(), 2);
+    assert!(page.contains("<div class=\"pair\" data-a=\"sim-writer-a\" data-b=\"sim-writer-b\">"));
+
+    for (a, b) in [
+        ("sim-writer-a", "sim-writer-b"),
+        ("sim-writer-b", "sim-writer-a"),
+    ] {
+        let o = fabula(p, &["compare", a, b, "--format", "json"], &[]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        let cli: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let c = &cli["comparisons"][0];
+        let block = pair_block(&page, a, b);
+        let overall = &c["overall"];
+        assert!(overall.is_object(), "{c}");
+        let row = &block[block.find("<tr class=\"overall\">").unwrap()..];
+        let row = &row[..row.find("</tr>").unwrap()];
+        for cell in diff_cells(overall, overall["p"]["p"].as_f64().unwrap()) {
+            assert!(row.contains(&cell), "{b} against {a}: {cell} not in {row}");
+        }
+        let types = c["by_type"].as_array().unwrap();
+        assert_eq!(types.len(), 3, "{c}");
+        for t in types {
+            let start = format!("<tr data-type=\"{}\">", t["task_type"].as_str().unwrap());
+            let row = &block[block.find(&start).unwrap()..];
+            let row = &row[..row.find("</tr>").unwrap()];
+            // Per type, p adjusted across the types (Holm), as `fabula compare` prints it.
+            let d = &t["diff"];
+            for cell in diff_cells(d, d["p_holm"].as_f64().unwrap()) {
+                assert!(
+                    row.contains(&cell),
+                    "{}: {cell} not in {row}",
+                    t["task_type"]
+                );
+            }
+        }
+        // The items that moved most, as many as the CLI lists, the first the same.
+        let moved = c["moved"].as_array().unwrap();
+        assert_eq!(block.matches("<tr data-task=").count(), moved.len());
+        if let Some(m) = moved.first() {
+            assert!(block.contains(&format!(
+                "<tr data-task=\"{}\"><td>{}</td><td class=\"num\">{}</td>",
+                m["task"].as_str().unwrap(),
+                m["task"].as_str().unwrap(),
+                m["sample"].as_u64().unwrap() + 1
+            )));
+        }
+    }
+    // Worked by hand from the pairing: the reverse order negates the difference and its
+    // interval and swaps wins and losses.
+    let cells = |a, b| {
+        let block = pair_block(&page, a, b);
+        let row = &block[block.find("<tr class=\"overall\">").unwrap()..];
+        row[..row.find("</tr>").unwrap()].to_string()
+    };
+    let ab = cells("sim-writer-a", "sim-writer-b");
+    let ba = cells("sim-writer-b", "sim-writer-a");
+    let num =
+        |row: &str, nth: usize| -> String { row.split("<td").nth(nth + 1).unwrap().to_string() };
+    let diff = |row: &str| -> f64 {
+        let cell = num(row, 4);
+        let v = &cell[cell.find("<strong>").unwrap() + 8..cell.find("</strong>").unwrap()];
+        v.parse().unwrap()
+    };
+    assert_eq!(diff(&ab), -diff(&ba), "{ab}\n{ba}");
+    let wtl = |row: &str| num(row, 7);
+    let (w, l) = {
+        let s = wtl(&ab);
+        let parts: Vec<&str> = s
+            .trim_start_matches(" class=\"num\">")
+            .trim_end_matches("</td>")
+            .split(" / ")
+            .collect();
+        (parts[0].to_string(), parts[2].to_string())
+    };
+    assert!(
+        wtl(&ba).contains(&format!(">{l} / ")) && wtl(&ba).contains(&format!(" / {w}<")),
+        "{ab}\n{ba}"
+    );
+}

@@ -1,6 +1,7 @@
 //! The pure layers know no protocol and do no IO (ARCHITECTURE.md, "Invariants"): the
-//! core, and the evaluation layer built on it (`runner/eval`). These tests fail the build
-//! when a dependency or a call sneaks across that line in either.
+//! core, the evaluation layer built on it (`runner/eval`), and the report's renderer
+//! (`runner/report`, which the CLI and the language server share). These tests fail the
+//! build when a dependency or a call sneaks across that line in any of them.
 
 use std::path::Path;
 use std::process::Command;
@@ -24,7 +25,11 @@ const FORBIDDEN: &[&str] = &[
 ];
 
 /// The pure crates and their source folders (relative to this crate).
-const PURE: &[(&str, &str)] = &[("fabula-core", "src"), ("fabula-eval", "../eval/src")];
+const PURE: &[(&str, &str)] = &[
+    ("fabula-core", "src"),
+    ("fabula-eval", "../eval/src"),
+    ("fabula-report", "../report/src"),
+];
 
 #[test]
 fn pure_crates_depend_on_no_protocol_or_io_crate() {

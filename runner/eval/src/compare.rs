@@ -79,6 +79,10 @@ pub struct Options {
     pub resamples: Option<usize>,
     /// Items listed as having moved most (default [`MOVED`]).
     pub moved: Option<usize>,
+    /// Leave out the per-criterion rows (`by_criterion` empty): they hold most of the
+    /// work (a bootstrap and a permutation test per criterion of every type), and the
+    /// report's Compare section does not show them.
+    pub skip_criteria: bool,
 }
 
 /// A paired difference B − A over some pairs, on 0..=100.
@@ -236,7 +240,11 @@ pub fn compare(
     for (t, p) in by_type.iter_mut().zip(adjusted) {
         t.diff.p_holm = Some(p);
     }
-    let mut by_criterion = criteria(&pairs, resamples);
+    let mut by_criterion = if options.skip_criteria {
+        Vec::new()
+    } else {
+        criteria(&pairs, resamples)
+    };
     let adjusted = stats::holm(&by_criterion.iter().map(|c| c.diff.p.p).collect::<Vec<_>>());
     for (c, p) in by_criterion.iter_mut().zip(adjusted) {
         c.diff.p_holm = Some(p);

@@ -155,6 +155,37 @@ fn task_types_get_their_own_rows_with_holm_adjusted_p_values() {
     assert!(!c.by_type[1].diff.significant(), "0.25 after Holm");
 }
 
+/// The report's Compare section leaves the per-criterion rows out (it does not show
+/// them, and they are most of the work): everything else is the same comparison.
+#[test]
+fn skipping_the_criteria_leaves_the_rest_unchanged() {
+    let ws = workspace(1, 4, true);
+    let dialects = dialects();
+    let mut s = Store::new(&ws, &dialects);
+    for (task, gain) in [("t1", 0.4), ("t2", 0.6), ("t3", 0.2), ("t4", 0.8)] {
+        s.item("A", task, 0, 0.0, Some(0.0));
+        s.item("B", task, 0, gain, Some(0.5));
+    }
+    let full = s.compare(s.today("A"), s.today("B"));
+    assert!(!full.by_criterion.is_empty());
+    let lean = s.compare_with(
+        s.today("A"),
+        s.today("B"),
+        &fabula_eval::compare::Options {
+            skip_criteria: true,
+            ..Default::default()
+        },
+    );
+    assert!(lean.by_criterion.is_empty());
+    assert_eq!(
+        fabula_eval::compare::Comparison {
+            by_criterion: Vec::new(),
+            ..full
+        },
+        lean
+    );
+}
+
 /// The gate: B significantly worse (p < 0.05) with the whole interval under −margin.
 /// Six tasks where B loses 10 each: the exact p is 2/64 = 0.03125 and every bootstrap
 /// resample has mean −10, so the interval is [−10, −10].

@@ -6,6 +6,7 @@
 pub mod cancel_progress;
 pub mod code_action;
 pub mod code_lens;
+pub mod compare;
 pub mod completion;
 pub mod definition;
 pub mod did_change;
@@ -20,6 +21,7 @@ pub mod leaderboard;
 pub mod models;
 pub mod ranking_items;
 pub mod references;
+pub mod report;
 pub mod result_files;
 pub mod save_ranking;
 pub mod shutdown;

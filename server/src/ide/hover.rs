@@ -25,7 +25,9 @@ pub fn hover(
         let text = match &target {
             Target::Beat { theory, beat } => beat_text(ws, theory, beat),
             Target::Theory(id) => theory_text(ws, id),
-            Target::TaskId(id) => Some(scores_text(id, scores) + &people_text(people)),
+            Target::TaskId(id) => {
+                Some(scores_text(id, scores) + &people_text(people) + &links_text(id))
+            }
         };
         if let Some(text) = text {
             return Some((text, range));
@@ -169,6 +171,42 @@ pub fn people_text(people: &[RankingAgreement]) -> String {
         );
     }
     s
+}
+
+/// Links to the task in the report and to a comparison of two models on it: `command:`
+/// links to the extension's client commands (`protocol::command::OPEN_REPORT`,
+/// `COMPARE_TASK`), which it trusts in hovers, and only these. Other editors show them as
+/// plain links.
+pub fn links_text(task: &str) -> String {
+    let link = |command: &str| {
+        let argument = serde_json::json!([crate::protocol::TaskLink {
+            task: task.to_owned()
+        }]);
+        format!(
+            "command:{command}?{}",
+            percent_encode(&argument.to_string())
+        )
+    };
+    format!(
+        "\n[Open in report]({}) · [Compare two models on this task]({})\n",
+        link(crate::protocol::command::OPEN_REPORT),
+        link(crate::protocol::command::COMPARE_TASK),
+    )
+}
+
+/// Everything but unreserved URI characters as `%XX`: the JSON argument of a `command:`
+/// link, which VS Code decodes before parsing, can then hold no `)` or space to end the
+/// Markdown link early.
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 3);
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
 }
 
 /// A person's id shown as text, never as Markdown or HTML.

@@ -9,6 +9,7 @@ import {
   ClientCommand,
   Method,
   ServerCommand,
+  type CompareResult,
   type ModelsResult,
   type RankingItemsResult,
   type RunResult,
@@ -33,6 +34,8 @@ interface Harness {
   running: boolean;
   leaderboards: string[];
   rankings: RankingItemsResult[];
+  reports: (string | undefined)[];
+  comparisons: CompareResult[];
   logs: string[];
   restarts: number;
   outputShown: number;
@@ -61,6 +64,8 @@ function harness(): Harness {
     running: true,
     leaderboards: [],
     rankings: [],
+    reports: [],
+    comparisons: [],
     logs: [],
     restarts: 0,
     outputShown: 0,
@@ -86,6 +91,13 @@ function harness(): Harness {
     },
     showRanking: (view) => {
       h.rankings.push(view);
+    },
+    showReport: (task) => {
+      h.reports.push(task);
+      return Promise.resolve();
+    },
+    showComparison: (result) => {
+      h.comparisons.push(result);
     },
     log: (line) => h.logs.push(line),
   };
@@ -369,5 +381,76 @@ describe("taskFromPath", () => {
     assert.deepEqual(taskFromPath(FakeUri.file(TASK_FILE)), { uri: TASK_URI, task: "chasqui-road-back" });
     assert.equal(taskFromPath(FakeUri.file("/bench/dataset/theories/freytag.yaml")), undefined);
     assert.equal(taskFromPath(FakeUri.file("/bench/fabula.yaml")), undefined);
+  });
+});
+
+describe("fabula.openReport", () => {
+  test("from the palette: the overview; from the hover link: that task's drill-down", async () => {
+    const h = harness();
+    await h.run(ClientCommand.openReport);
+    await h.run(ClientCommand.openReport, { task: "chasqui-road-back" });
+    assert.deepEqual(h.reports, [undefined, "chasqui-road-back"]);
+  });
+
+  test("without a server it says so and opens nothing", async () => {
+    const h = harness();
+    h.running = false;
+    await h.run(ClientCommand.openReport, { task: "chasqui-road-back" });
+    assert.deepEqual(h.reports, []);
+    assert.match(h.host.messages()[0], /not running/);
+  });
+});
+
+describe("fabula.compareTask", () => {
+  const RESULT: CompareResult = {
+    task: "chasqui-road-back",
+    a: "sim-writer-b",
+    b: "sim-writer-a",
+    items: 1,
+    pairs: 1,
+    missing: [],
+    criteria: [],
+    per_item: [],
+  };
+
+  test("hover link → pick A, then B among the others → fabula/compare → the view", async () => {
+    const h = harness();
+    h.server.answers.set(Method.compare, () => RESULT);
+    const picks = ["sim-writer-b", "sim-writer-a"];
+    const offered: string[][] = [];
+    h.host.pick = (items) => {
+      offered.push(items.map((item) => item.label));
+      return items.find((item) => item.label === picks[offered.length - 1]);
+    };
+    await h.run(ClientCommand.compareTask, { task: "chasqui-road-back" });
+    assert.deepEqual(offered, [["sim-writer-a", "sim-writer-b"], ["sim-writer-a"]]);
+    const sent = h.server.sent.find((call) => call.method === Method.compare);
+    assert.deepEqual(sent?.args, [{ task: "chasqui-road-back", a: "sim-writer-b", b: "sim-writer-a" }]);
+    assert.deepEqual(h.comparisons, [RESULT]);
+  });
+
+  test("the code lens argument names the task too", async () => {
+    const h = harness();
+    h.server.answers.set(Method.compare, () => RESULT);
+    h.host.pick = (items) => items[0];
+    await h.run(ClientCommand.compareTask, { uri: TASK_URI, task: "chasqui-road-back" });
+    const sent = h.server.sent.find((call) => call.method === Method.compare);
+    assert.deepEqual(sent?.args, [{ task: "chasqui-road-back", a: "sim-writer-a", b: "sim-writer-b" }]);
+  });
+
+  test("cancelling either pick asks nothing more", async () => {
+    const h = harness();
+    h.host.pick = () => undefined;
+    await h.run(ClientCommand.compareTask, { task: "chasqui-road-back" });
+    assert.equal(h.server.methods().includes(Method.compare), false);
+    assert.deepEqual(h.comparisons, []);
+  });
+
+  test("fewer than two models: a warning, no request", async () => {
+    const h = harness();
+    h.server.answers.set(Method.models, () => ({ ...MODELS, writers: ["sim-writer-a"], models: [MODELS.models[0]] }));
+    await h.run(ClientCommand.compareTask, { task: "chasqui-road-back" });
+    assert.match(h.host.messages()[0], /two models/);
+    assert.equal(h.server.methods().includes(Method.compare), false);
   });
 });

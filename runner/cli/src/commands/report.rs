@@ -1,17 +1,14 @@
 //! `fabula report`: one self-contained HTML page from the results store: the
 //! leaderboard, charts, the recommended configuration and every task drilled down
-//! (see `render::report`). The numbers are the leaderboard's; the whole generation
-//! records (transcripts) are read from the store for the drill-downs, in parallel.
+//! (built by `fabula_report`, which the language server's `fabula/report` shares). The
+//! numbers are the leaderboard's; the whole generation records (transcripts) are read
+//! from the store for the drill-downs.
 
 use super::session::Session;
 use crate::Outcome;
 use crate::args::{ReportArgs, WorkArgs};
-use crate::render::report::{Meta, Renderer};
 use anyhow::Context as _;
-use fabula_eval::leaderboard::{self, Item, Options};
-use fabula_eval::report::{self, detail};
-use rayon::prelude::*;
-use std::collections::HashMap;
+use fabula_report::{Host, Input};
 use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
@@ -30,66 +27,7 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<Outcome> {
     let tasks = session.tasks(&work)?.tasks;
     let loaded = session.store.load();
     let current = session.current();
-    let (board, items) = leaderboard::compute_with_items(
-        &current,
-        &tasks,
-        &loaded,
-        &models,
-        &judges,
-        &Options::default(),
-    );
-    let overview = report::overview(&board, &models, &items);
-    let order: Vec<String> = board.rows.iter().map(|r| r.model.clone()).collect();
-    let renderer = Renderer::new(&order);
     let root = session.store.root().parent().unwrap_or(Path::new("."));
-
-    // Each task's items, models in the board's order.
-    let mut by_task: HashMap<&str, Vec<(&str, &Item<'_>)>> = HashMap::new();
-    for m in &order {
-        let Some(at) = models.iter().position(|x| x == m) else {
-            continue;
-        };
-        for i in &items[at] {
-            by_task
-                .entry(i.task.id())
-                .or_default()
-                .push((m.as_str(), i));
-        }
-    }
-    let details: Vec<(String, String)> = tasks
-        .par_iter()
-        .filter_map(|t| {
-            let list = by_task.get(t.id())?;
-            let inputs = list
-                .iter()
-                .map(|(model, item)| detail::Input {
-                    model,
-                    item,
-                    record: match item.path {
-                        None => Ok(None),
-                        Some(p) => session
-                            .store
-                            .read_generation(p)
-                            .map(Some)
-                            .map_err(|e| format!("cannot read {}: {e}", shown(root, p))),
-                    },
-                })
-                .collect();
-            let mut d = detail::task(t, current.slop, &judges, inputs);
-            for e in d.samples.iter_mut().flat_map(|s| &mut s.entries) {
-                if let Some(f) = &e.file {
-                    e.file = Some(shown(root, Path::new(f)));
-                }
-            }
-            Some(
-                renderer
-                    .detail(&d)
-                    .map(|packed| (t.id().to_string(), packed)),
-            )
-        })
-        .collect::<Result<_, _>>()
-        .context("cannot render a task's detail")?;
-
     let project = root.file_name().map_or_else(
         || "project".to_string(),
         |n| n.to_string_lossy().into_owned(),
@@ -101,39 +39,35 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<Outcome> {
     if !args.task_types.is_empty() {
         scope.push(format!("task types: {}", args.task_types.join(", ")));
     }
-    let page = renderer
-        .page(
-            &Meta {
-                project: &project,
-                generated_at: &fabula_engine::scheduler::now(),
-                judges: &judges,
-                tasks: tasks.len(),
-                scope: (!scope.is_empty()).then(|| scope.join("; ")),
-            },
-            &overview,
-            &details,
-        )
-        .context("cannot render the report")?;
-    std::fs::write(&args.out, &page)
+    let read = |p: &Path| session.store.read_generation(p).map_err(|e| e.to_string());
+    let built = fabula_report::build(&Input {
+        current: &current,
+        tasks: &tasks,
+        records: &loaded,
+        models: &models,
+        judges: &judges,
+        read: &read,
+        root,
+        project: &project,
+        generated_at: &fabula_engine::scheduler::now(),
+        scope: (!scope.is_empty()).then(|| scope.join("; ")),
+        host: Host::File,
+        focus: None,
+    })?;
+    std::fs::write(&args.out, &built.html)
         .with_context(|| format!("cannot write {}", args.out.display()))?;
-    let items_shown: usize = overview.items.len();
     writeln!(
         std::io::stderr(),
         "Wrote {} ({}, {} items of {} model(s) on {} task(s), {} problem file(s) skipped) in {:.2} s. Open it in a browser.",
         args.out.display(),
-        size(page.len()),
-        items_shown,
-        order.len(),
-        details.len(),
+        size(built.html.len()),
+        built.items,
+        built.models,
+        built.tasks,
         loaded.problems.len(),
         started.elapsed().as_secs_f64()
     )?;
     Ok(Outcome::Success)
-}
-
-/// A record's path relative to the project root, as the page shows it.
-fn shown(root: &Path, p: &Path) -> String {
-    p.strip_prefix(root).unwrap_or(p).display().to_string()
 }
 
 fn size(bytes: usize) -> String {

@@ -10,7 +10,6 @@ pub mod human;
 pub mod json;
 pub mod junit;
 pub mod junit_board;
-pub mod report;
 
 use fabula_core::diagnostic::{Diagnostic, Severity};
 use fabula_core::document::Document;

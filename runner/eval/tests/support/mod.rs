@@ -368,13 +368,17 @@ impl<'a> Store<'a> {
     }
 
     pub fn compare(&self, a: Side<'_>, b: Side<'_>) -> Comparison {
+        self.compare_with(a, b, &Options::default())
+    }
+
+    pub fn compare_with(&self, a: Side<'_>, b: Side<'_>, options: &Options) -> Comparison {
         compare::compare(
             &self.current,
             &self.tasks,
             a,
             b,
             &["j1".to_string()],
-            &Options::default(),
+            options,
         )
     }
 

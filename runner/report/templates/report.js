@@ -70,6 +70,25 @@
   });
   filter();
 
+  // ---------------------------------------------------------------- compare
+  // Every ordered pair is in the page (computed by Fabula); this shows the one picked.
+  const ca = $("#c-a");
+  const cb = $("#c-b");
+  function pick() {
+    const same = ca.value === cb.value;
+    let shown = false;
+    for (const d of $$(".pair")) {
+      d.hidden = same || d.dataset.a !== ca.value || d.dataset.b !== cb.value;
+      shown = shown || !d.hidden;
+    }
+    $("#compare-note").textContent = same ? "Pick two different models." : shown ? "" : "No comparison for these two.";
+  }
+  if (ca && cb) {
+    ca.addEventListener("input", pick);
+    cb.addEventListener("input", pick);
+    pick();
+  }
+
   // ---------------------------------------------------------------- the drill-down
   async function unpack(n) {
     const text = $(`#fabula-task-${n}`).textContent.trim();
@@ -120,6 +139,11 @@
     for (const e of $$(".entry", panel)) e.classList.toggle("focus", e.dataset.model === p.get("model"));
     $("#drill").scrollIntoView();
   }
+  // Opened at a task (the editor's hover link): its drill-down, unless the address
+  // already names one.
+  const focus = $('meta[name="fabula-focus"]');
+  // (replaceState: no hashchange, the call below opens it once.)
+  if (focus && !location.hash) history.replaceState(null, "", `#${new URLSearchParams({ task: focus.content })}`);
   window.addEventListener("hashchange", () => {
     open().catch((e) => {
       panel.textContent = `Could not open this task: ${e}`;
