@@ -142,6 +142,12 @@ pub enum CallError {
     CircuitOpen { retry_in: Duration },
     /// Gave up after retrying; holds the last error.
     Exhausted { attempts: u32, last: Box<CallError> },
+    /// A request of `fabula run --batch` left for a later run: the run stopped before its
+    /// batch was sent, or stopped waiting for a batch that is still running at the
+    /// provider (its id is kept under `results/.batches/`, so the next run polls it
+    /// instead of sending it again). Not a result: nothing is recorded. `sent`: the
+    /// request went out (the provider may bill it; the budget charges its worst case).
+    Deferred { why: String, sent: bool },
 }
 
 /// What a provider refused, and what the user should check.
@@ -196,7 +202,8 @@ impl CallError {
             | CallError::Refused(_)
             | CallError::TooLarge { .. }
             | CallError::OverBudget { .. }
-            | CallError::Exhausted { .. } => false,
+            | CallError::Exhausted { .. }
+            | CallError::Deferred { .. } => false,
         }
     }
 
@@ -215,6 +222,7 @@ impl CallError {
     pub fn may_have_billed(&self) -> bool {
         match self {
             CallError::Timeout(_) | CallError::Malformed(_) | CallError::TooLarge { .. } => true,
+            CallError::Deferred { sent, .. } => *sent,
             CallError::Exhausted { last, .. } => last.may_have_billed(),
             _ => false,
         }
@@ -297,6 +305,7 @@ impl fmt::Display for CallError {
             CallError::Exhausted { attempts, last } => {
                 write!(f, "gave up after {attempts} attempts: {last}")
             }
+            CallError::Deferred { why, .. } => write!(f, "{why}"),
         }
     }
 }
@@ -324,7 +333,10 @@ pub(crate) fn excerpt(body: &str) -> String {
 /// Such a call is not a result about the model: no record is kept of it.
 pub fn refuses_run(e: &CallError) -> bool {
     match e {
-        CallError::MissingKey { .. } | CallError::Refused(_) | CallError::OverBudget { .. } => true,
+        CallError::MissingKey { .. }
+        | CallError::Refused(_)
+        | CallError::OverBudget { .. }
+        | CallError::Deferred { .. } => true,
         CallError::Exhausted { last, .. } => refuses_run(last),
         _ => false,
     }
