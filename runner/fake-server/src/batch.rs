@@ -22,21 +22,14 @@ enum Api {
     Anthropic,
 }
 
-/// How a batch ends once its polls are used up.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Ending {
-    /// Every line is answered.
-    Completed,
-    /// Only the first `done` lines are answered; the rest expire.
-    Expired { done: usize },
-}
-
 /// How the fake batches behave.
 #[derive(Clone)]
 pub struct Script {
     /// Status polls answered "in progress" before a batch ends.
     pub polls_before_end: usize,
-    pub ending: Ending,
+    /// Lines whose request body makes this true expire unanswered (the batch then ends
+    /// `expired`, with the other lines' results).
+    pub expired: Arc<dyn Fn(&Value) -> bool + Send + Sync>,
     /// Lines whose request body makes this true are answered with an error (HTTP 400).
     pub errored: Arc<dyn Fn(&Value) -> bool + Send + Sync>,
     /// The first this many status polls (over all batches) answer HTTP 500.
@@ -51,7 +44,7 @@ impl Default for Script {
     fn default() -> Self {
         Script {
             polls_before_end: 1,
-            ending: Ending::Completed,
+            expired: Arc::new(|_| false),
             errored: Arc::new(|_| false),
             failing_polls: 0,
             garbage: false,
@@ -64,6 +57,8 @@ struct Batch {
     api: Api,
     lines: Vec<(String, Value)>,
     polls: usize,
+    /// The status of the ended batch: its results are made once.
+    ended: Option<String>,
 }
 
 #[derive(Default)]
@@ -255,16 +250,15 @@ impl FakeBatches {
             }
             .to_string());
         }
+        if let Some(ended) = &batch.ended {
+            return Reply::ok(ended.clone());
+        }
         let lines = batch.lines.clone();
-        let done = match script.ending {
-            Ending::Completed => total,
-            Ending::Expired { done } => done.min(total),
-        };
         let mut output = String::new();
         let mut errors = String::new();
         let (mut ok, mut errored, mut expired) = (0, 0, 0);
         for (i, (cid, body)) in lines.iter().enumerate() {
-            let line = if i >= done {
+            let line = if (script.expired)(body) {
                 expired += 1;
                 match api {
                     Api::OpenAi => json!({ "id": format!("req-{i}"), "custom_id": cid, "response": null,
@@ -305,7 +299,7 @@ impl FakeBatches {
             );
             output.push('\n');
         }
-        let status = if done < total { "expired" } else { "completed" };
+        let status = if expired > 0 { "expired" } else { "completed" };
         let reply = match api {
             Api::OpenAi => {
                 let out_id = format!("{id}-output");
@@ -331,7 +325,11 @@ impl FakeBatches {
                 })
             }
         };
-        Reply::ok(reply.to_string())
+        let reply = reply.to_string();
+        if let Some(batch) = s.batches.get_mut(id) {
+            batch.ended = Some(reply.clone());
+        }
+        Reply::ok(reply)
     }
 
     fn file(&self, id: &str) -> Reply {
@@ -355,6 +353,7 @@ fn new_batch(s: &mut State, api: Api, lines: Vec<(String, Value)>) -> String {
             api,
             lines,
             polls: 0,
+            ended: None,
         },
     );
     id
