@@ -8,7 +8,7 @@
 
 pub mod support;
 
-use fabula_fake_server::{FakeBatches, FakeServer, Reply, Script, messages_reply, model_reply};
+use fabula_fake_server::{FakeBatches, FakeServer, Script, messages_reply, model_reply};
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -117,7 +117,7 @@ async fn same_as_interactive(config: &str, anthropic: bool) {
     // Every call went in a batch: one of the 3 generations, one of their 3 judges.
     assert!(calls(&batch_server).is_empty(), "{out}");
     assert_eq!(batches.submissions(), 2, "{out}");
-    assert!(out.contains("batch: batch") || out.contains("batch: msgbatch"), "{out}");
+    assert!(out.contains("batch batch_") || out.contains("batch msgbatch_"), "{out}");
     assert!(out.contains("sent 3 requests"), "{out}");
     assert!(batch_files(b.path()).is_empty(), "settled batches leave no file");
 
@@ -164,4 +164,254 @@ async fn an_openai_batch_run_makes_the_interactive_runs_records() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_anthropic_batch_run_makes_the_interactive_runs_records() {
     same_as_interactive(&anthropic_config(), true).await;
+}
+
+/// Whether a request body is a generation of the task whose prompt says `marker`.
+fn generation_of(body: &Value, marker: &str) -> bool {
+    let text = body.to_string();
+    text.contains(marker) && !text.contains("CRITERIA: ")
+}
+
+/// `fabula run --batch` as a child process, output captured.
+fn spawn_batch_run(dir: &Path, server: &FakeServer) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_fabula"))
+        .args(args(&[]))
+        .current_dir(dir)
+        .env("FABULA_TEST_BASE_URL", server.url())
+        .env("FABULA_TEST_KEY", KEY)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits until the first batch's file is under `results/.batches/`.
+async fn wait_for_batch_file(dir: &Path, batches: &FakeBatches) {
+    let until = Instant::now() + Duration::from_secs(30);
+    while (batch_files(dir).is_empty() || batches.polls() < 2) && Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(batch_files(dir).len(), 1, "the generation batch's file");
+    assert_eq!(batches.submissions(), 1);
+}
+
+/// Batches that stay in progress until the script changes.
+fn endless() -> Script {
+    Script {
+        polls_before_end: usize::MAX,
+        ..Script::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_run_polls_its_batch_again_instead_of_sending_it_twice() {
+    let batches = FakeBatches::cooperative(endless());
+    let server = server(&batches, false).await;
+    let dir = local_project(TASKS);
+    let mut child = spawn_batch_run(dir.path(), &server);
+    wait_for_batch_file(dir.path(), &batches).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let file = batch_files(dir.path()).remove(0);
+    assert!(file.starts_with("local-batch_"), "{file}");
+    let kept: Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("results/.batches").join(&file)).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(kept["requests"].as_array().unwrap().len(), 3, "{kept}");
+    assert!(
+        kept["requests"][0]["record"]
+            .as_str()
+            .unwrap()
+            .starts_with("writer-a/"),
+        "{kept}"
+    );
+    assert!(records(&dir.path().join("results")).is_empty());
+    // The loaders do not mistake the batch file for a record.
+    let o = fabula(dir.path(), &["status"], &[]);
+    assert!(!text(&o).contains("not records"), "{}", text(&o));
+
+    // The batch ends meanwhile; the next run collects it: no second submission of the
+    // generations, one batch for their judges.
+    batches.set_script(Script::default());
+    let o = run_local(dir.path(), &server, &args(&[])).await;
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("from an earlier run: polling it again, not resending"), "{out}");
+    assert_eq!(batches.submissions(), 2, "{out}");
+    assert_eq!(records(&dir.path().join("results")).len(), 6);
+    assert!(batch_files(dir.path()).is_empty(), "settled: the file is gone");
+    assert!(calls(&server).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupt_leaves_the_running_batch_for_the_next_run_and_exits_1() {
+    let batches = FakeBatches::cooperative(endless());
+    let server = server(&batches, false).await;
+    let dir = local_project(TASKS);
+    let child = spawn_batch_run(dir.path(), &server);
+    wait_for_batch_file(dir.path(), &batches).await;
+    let started = Instant::now();
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let o = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "unfinished: {out}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "no wait for a batch that may take a day: {out}"
+    );
+    assert!(out.contains("Left in provider batches: 6 of the planned"), "{out}");
+    assert!(out.contains("polls it instead of sending it again"), "{out}");
+    assert!(out.contains("still running at the provider"), "{out}");
+    assert_eq!(batch_files(dir.path()).len(), 1);
+    assert!(records(&dir.path().join("results")).is_empty(), "nothing recorded");
+
+    batches.set_script(Script::default());
+    let o = run_local(dir.path(), &server, &args(&[])).await;
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(batches.submissions(), 2);
+    assert_eq!(records(&dir.path().join("results")).len(), 6);
+    assert!(batch_files(dir.path()).is_empty());
+}
+
+/// The generation records under `dir`, by task: (task, status, failure kind, error).
+fn generations(dir: &Path) -> Vec<(String, String, Value, Value)> {
+    let mut out: Vec<_> = records_of(dir)
+        .into_iter()
+        .filter(|(p, _)| p.contains("/gen-"))
+        .map(|(_, v)| {
+            (
+                v["task"].as_str().unwrap().to_string(),
+                v["status"].as_str().unwrap().to_string(),
+                v["failure"].clone(),
+                v["error"].clone(),
+            )
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_and_errored_lines_become_failed_records_never_lost_or_zero() {
+    // No retries (max_retries: 0): orbit-find's line expires, kiln's errors, market's is
+    // answered.
+    let batches = FakeBatches::cooperative(Script {
+        expired: Arc::new(|b| generation_of(b, "relay station")),
+        errored: Arc::new(|b| generation_of(b, "Iznik")),
+        ..Script::default()
+    });
+    let server = server(&batches, false).await;
+    let dir = local_project(TASKS);
+    let o = run_local(dir.path(), &server, &args(&["--json"])).await;
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "failures are unfinished work: {out}");
+    let g = generations(dir.path());
+    assert_eq!(g.len(), 3, "{g:?}");
+    assert_eq!(g[0].0, "kiln-midpoint-control");
+    assert_eq!((g[0].1.as_str(), &g[0].2), ("failed", &Value::from("provider")));
+    assert!(
+        g[0].3.as_str().unwrap().contains("HTTP 400: the fake refused this request"),
+        "{g:?}"
+    );
+    assert_eq!(g[1].0, "market-three-to-pyramid");
+    assert_eq!(g[1].1, "ok");
+    assert_eq!(g[2].0, "orbit-find");
+    assert_eq!((g[2].1.as_str(), &g[2].2), ("failed", &Value::from("provider")));
+    assert!(
+        g[2].3.as_str().unwrap().contains("the batch did not run this request"),
+        "{g:?}"
+    );
+    // An infrastructure failure leaves the item incomplete: never a silent 0.
+    let board = board(dir.path());
+    assert!(!board.contains(",0.0,"), "{board}");
+    let done: Value = serde_json::from_str(
+        out.lines().find(|l| l.contains("\"event\":\"done\"")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(done["generations"], 3);
+    assert_eq!(done["evaluations"], 1, "only market's generation is judged");
+    assert_eq!(done["failures"], 2);
+    assert_eq!(done["batch_files"], serde_json::json!([]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_line_is_sent_again_in_a_later_batch() {
+    // max_retries: 1; orbit-find's line expires the first time only.
+    let once = Arc::new(AtomicBool::new(false));
+    let batches = FakeBatches::cooperative(Script {
+        expired: Arc::new(move |b| {
+            generation_of(b, "relay station") && !once.swap(true, Ordering::SeqCst)
+        }),
+        ..Script::default()
+    });
+    let server = server(&batches, false).await;
+    let config = LOCAL_CONFIG.replace("max_retries: 0", "max_retries: 1");
+    let dir = project(&config, TASKS);
+    let o = run_local(dir.path(), &server, &args(&[])).await;
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("expired: 2 answered, 0 failed, 1 sent again"), "{out}");
+    let sent = batches
+        .lines()
+        .iter()
+        .filter(|(_, b)| generation_of(b, "relay station"))
+        .count();
+    assert_eq!(sent, 2, "sent, expired, sent again");
+    assert!(generations(dir.path()).iter().all(|g| g.1 == "ok"));
+    assert_eq!(records(&dir.path().join("results")).len(), 6);
+    assert!(batch_files(dir.path()).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_unknown_lines_and_failing_polls_are_told_and_survived() {
+    let batches = FakeBatches::cooperative(Script {
+        failing_polls: 2,
+        garbage: true,
+        ..Script::default()
+    });
+    let server = server(&batches, false).await;
+    let dir = local_project(TASKS);
+    let o = run_local(dir.path(), &server, &args(&[])).await;
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("warning: batches of `local`: polling batch batch_2 failed (HTTP 500: ")
+            && out.contains("polling again in 20ms"),
+        "{out}"
+    );
+    assert!(out.contains("1 result line(s) could not be read (first: line 4: not JSON"), "{out}");
+    assert!(out.contains("requests it was not sent or answered twice (first custom id `never-sent`)"), "{out}");
+    assert_eq!(records(&dir.path().join("results")).len(), 6);
+    assert_no_key(dir.path(), &out);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_results_fail_the_lines_with_the_reason() {
+    let batches = FakeBatches::cooperative(Script {
+        results_missing: true,
+        ..Script::default()
+    });
+    let server = server(&batches, false).await;
+    let dir = local_project(TASKS);
+    let o = run_local(dir.path(), &server, &args(&[])).await;
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("cannot read the results of batch batch_"), "{out}");
+    let g = generations(dir.path());
+    assert_eq!(g.len(), 3);
+    for (_, status, _, error) in &g {
+        assert_eq!(status, "failed");
+        assert!(
+            error.as_str().unwrap().contains("could not be read: HTTP 404"),
+            "{g:?}"
+        );
+    }
+    assert!(batch_files(dir.path()).is_empty());
 }

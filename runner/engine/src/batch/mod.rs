@@ -153,11 +153,11 @@ impl fmt::Display for Progress {
                 next,
             } => write!(
                 f,
-                "batch {batch} ({provider}): {}/{} done, {} failed; next poll in {}s",
+                "batch {batch} ({provider}): {}/{} done, {} failed; next poll in {}",
                 counts.done,
                 counts.total,
                 counts.failed,
-                next.as_secs_f64().round()
+                wait(*next)
             ),
             Progress::Ended {
                 provider,
@@ -170,9 +170,21 @@ impl fmt::Display for Progress {
                 f,
                 "batch {batch} ({provider}) {how}: {answered} answered, {failed} failed, {resent} sent again"
             ),
-            Progress::Problem { provider, message } => write!(f, "{provider}: {message}"),
+            Progress::Problem { provider, message } => {
+                write!(f, "warning: batches of `{provider}`: {message}")
+            }
         }
     }
+}
+
+/// A wait as people read it: `20ms`, `10s`, `5m`.
+pub(crate) fn wait(d: Duration) -> String {
+    let d = if d >= Duration::from_secs(1) {
+        Duration::from_secs(d.as_secs())
+    } else {
+        Duration::from_millis(d.as_millis() as u64)
+    };
+    humantime::format_duration(d).to_string()
 }
 
 /// Where progress goes.

@@ -410,17 +410,17 @@ impl Queue {
                     return;
                 }
                 Err(e) => self.problem(format!(
-                    "polling batch {id} failed ({e}); polling again in {}s",
-                    delay.as_secs_f64().round()
+                    "polling batch {id} failed ({e}); polling again in {}",
+                    super::wait(delay)
                 )),
             }
             if started.elapsed() >= self.policy.max_wait {
                 self.defer(
                     &id,
                     format!(
-                        "batch {id} of provider `{}` did not end within {}s; its id is kept under results/.batches/ for the next `fabula run --batch`",
+                        "batch {id} of provider `{}` did not end within {}; its id is kept under results/.batches/ for the next `fabula run --batch`",
                         self.name,
-                        self.policy.max_wait.as_secs()
+                        super::wait(self.policy.max_wait)
                     ),
                 );
                 return;
@@ -507,7 +507,7 @@ impl Queue {
                 }
                 if !read.unreadable.is_empty() {
                     self.problem(format!(
-                        "batch {id}: {} result line(s) could not be read (first: {}); their requests count as unanswered",
+                        "batch {id}: {} result line(s) could not be read (first: {}); a request without a readable result counts as unanswered",
                         read.unreadable.len(),
                         read.unreadable[0]
                     ));

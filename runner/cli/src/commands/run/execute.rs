@@ -190,7 +190,7 @@ fn batches(
     };
     let sink: batch::ProgressSink = match mode {
         Mode::Bar | Mode::Lines => Arc::new(|p: &batch::Progress| {
-            let _ = writeln!(std::io::stderr(), "batch: {p}");
+            let _ = writeln!(std::io::stderr(), "{p}");
         }),
         Mode::Json => Arc::new(|p: &batch::Progress| {
             let _ = writeln!(
@@ -201,7 +201,7 @@ fn batches(
         }),
         Mode::Quiet => Arc::new(|p: &batch::Progress| {
             if let batch::Progress::Problem { .. } = p {
-                let _ = writeln!(std::io::stderr(), "batch: {p}");
+                let _ = writeln!(std::io::stderr(), "{p}");
             }
         }),
     };
