@@ -275,7 +275,7 @@ async fn an_interrupt_leaves_the_running_batch_for_the_next_run_and_exits_1() {
     batches.set_script(Script::default());
     let o = run_local(dir.path(), &server, &args(&[])).await;
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    assert_eq!(batches.submissions(), 2);
+    assert_eq!(batches.submissions(), 2, "{}", text(&o));
     assert_eq!(records(&dir.path().join("results")).len(), 6);
     assert!(batch_files(dir.path()).is_empty());
 }
@@ -414,4 +414,147 @@ async fn missing_results_fail_the_lines_with_the_reason() {
         );
     }
     assert!(batch_files(dir.path()).is_empty());
+}
+
+/// Answers without a provider-reported cost, 1,000 prompt and 500 completion tokens each,
+/// so the cost comes from the config's prices.
+fn priced_answers(script: Script) -> FakeBatches {
+    FakeBatches::new(script, |body| {
+        let fabula_fake_server::Reply::Json { body, .. } = model_reply(&body.to_string()) else {
+            unreachable!("model_reply answers JSON")
+        };
+        let mut v: Value = serde_json::from_str(&body).unwrap();
+        v["usage"] = serde_json::json!({ "prompt_tokens": 1000, "completion_tokens": 500 });
+        v
+    })
+}
+
+/// [`LOCAL_CONFIG`] with prices: $1 / $2 per million tokens, answers at most 1,000 tokens.
+fn priced_config() -> String {
+    LOCAL_CONFIG
+        .replace(
+            "writer-a: {provider: local, model: test/writer-a}",
+            "writer-a: {provider: local, model: test/writer-a, max_tokens: 1000, price: {input: 1.0, output: 2.0}}",
+        )
+        .replace(
+            "judge-1: {provider: local, model: test/judge-1}",
+            "judge-1: {provider: local, model: test/judge-1, max_tokens: 1000, price: {input: 1.0, output: 2.0}}",
+        )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batch_calls_cost_half_and_the_budget_settles_at_that_price() {
+    // One call: 1,000 × $1/M + 500 × $2/M = $0.002 interactive; $0.001 in a batch.
+    // Six calls (3 generations, 3 evaluations): $0.006.
+    let batches = priced_answers(Script::default());
+    let server = server(&batches, false).await;
+    let dir = project(&priced_config(), TASKS);
+    let o = run_local(dir.path(), &server, &args(&["--max-cost", "1"])).await;
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    let costs: Vec<f64> = records_of(dir.path())
+        .iter()
+        .map(|(_, r)| r["cost_usd"].as_f64().unwrap())
+        .collect();
+    assert_eq!(costs.len(), 6);
+    for c in &costs {
+        assert!((c - 0.001).abs() < 1e-12, "{costs:?}");
+    }
+    assert!(out.contains("0 failed, $0.0060 spent."), "{out}");
+    assert!(out.contains("Budget: $0.0060 of $1.0000 spent"), "{out}");
+
+    // A cap the batch cannot fit is never passed, and stops the run as unfinished.
+    let dir = project(&priced_config(), TASKS);
+    let o = run_local(dir.path(), &server, &args(&["--max-cost", "0.005"])).await;
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("Stopped early: the cost budget is spent"), "{out}");
+    let spent: f64 = records_of(dir.path())
+        .iter()
+        .map(|(_, r)| r["cost_usd"].as_f64().unwrap())
+        .sum();
+    assert!(spent <= 0.005 + 1e-12, "spent {spent}");
+}
+
+/// OpenAI- and Anthropic-priced models, on a single-request task and a two-call
+/// (planning) task.
+const DRY_CONFIG: &str = "\
+version: 1
+providers:
+  oai: {kind: openai, dialect: openai, base_url: 'http://127.0.0.1:9/v1', api_key_env: FABULA_TEST_KEY}
+  ant: {kind: anthropic, base_url: 'http://127.0.0.1:9/v1', api_key_env: FABULA_TEST_KEY}
+models:
+  writer: {provider: oai, model: gpt-x, price: {input: 2.0, output: 8.0}}
+  judge: {provider: ant, model: claude-x, price: {input: 3.0, output: 15.0}, enabled: false}
+judges: [judge]
+";
+
+#[test]
+fn the_dry_run_shows_the_batch_cost_next_to_the_interactive_one() {
+    let dir = project(
+        DRY_CONFIG,
+        &[
+            "beat_interpolation/orbit-find.yaml",
+            "agentic_planning_execution/apprentice-smith-journey.yaml",
+        ],
+    );
+    // A call's estimate: (1,500 + 1.4 w) input and 1.4 w output tokens at the prices,
+    // w the answer's words (a judge: the task's most words + 500).
+    //   writer, orbit-find (w 700, one request):         (2,480 × 2 + 980 × 8) / 1e6 = 0.0128
+    //   writer, apprentice-smith (w 2,200, two calls): 2 × (4,580 × 2 + 3,080 × 8) / 1e6 = 0.0676
+    //   judge of orbit-find (w 1,200):                  (3,180 × 3 + 1,680 × 15) / 1e6 = 0.03474
+    //   judge of apprentice-smith (w 2,700):            (5,280 × 3 + 3,780 × 15) / 1e6 = 0.07254
+    // Interactive: 0.18768. Batch: the planning task's two calls stay interactive, the
+    // rest at half: 0.0064 + 0.0676 + 0.01737 + 0.03627 = 0.12764.
+    let o = fabula(dir.path(), &["run", "--dry-run", "--json"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let close = |x: &Value, want: f64| (x.as_f64().unwrap() - want).abs() < 1e-9;
+    assert!(close(&v["estimated_cost_usd"], 0.18768), "{v}");
+    assert!(close(&v["estimated_batch_cost_usd"], 0.12764), "{v}");
+    let o = fabula(dir.path(), &["run", "--dry-run"], &[]);
+    let out = text(&o);
+    assert!(out.contains("Estimated cost: $0.19 (from config prices"), "{out}");
+    assert!(
+        out.contains("With --batch: $0.13 (single requests of OpenAI and Anthropic models in provider batches at 50% of the price; the rest interactively)."),
+        "{out}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn models_without_a_batch_api_run_interactively_and_the_run_says_so() {
+    // The judge is on OpenRouter (no batch API); the writer's single requests go in a
+    // batch, the two-call planning task does not.
+    let batches = FakeBatches::cooperative(Script::default());
+    let server = server(&batches, false).await;
+    let config = LOCAL_CONFIG.replace(
+        "  judge-1: {provider: local, model: test/judge-1}",
+        "  judge-1: {provider: router, model: test/judge-1}",
+    ).replace(
+        "models:\n",
+        "  router:\n    kind: openai\n    dialect: openrouter\n    base_url: http://127.0.0.1:9/unused\n    base_url_env: FABULA_TEST_BASE_URL\n    api_key_env: FABULA_TEST_KEY\n    max_retries: 0\nmodels:\n",
+    );
+    let dir = project(
+        &config,
+        &[
+            "beat_interpolation/orbit-find.yaml",
+            "agentic_planning_execution/apprentice-smith-journey.yaml",
+        ],
+    );
+    let o = run_local(dir.path(), &server, &args(&[])).await;
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("note: --batch: this model has no batch API and runs interactively at the full price: judge-1 (provider `router`, openrouter)."),
+        "{out}"
+    );
+    assert!(
+        out.contains("note: --batch: generations of agentic and multi-turn tasks run interactively (a conversation cannot go in a batch): 1."),
+        "{out}"
+    );
+    assert_eq!(batches.submissions(), 1, "orbit-find's generation");
+    assert_eq!(batches.lines().len(), 1);
+    // Two planning calls and two judge calls went on their own.
+    assert_eq!(calls(&server).len(), 4, "{out}");
+    assert_eq!(records(&dir.path().join("results")).len(), 4);
 }

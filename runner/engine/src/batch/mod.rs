@@ -139,13 +139,14 @@ impl fmt::Display for Progress {
                 requests,
             } => write!(
                 f,
-                "batch {batch} ({provider}, {requests} requests) from an earlier run: polling it again, not resending"
+                "batch {batch} ({provider}, {}) from an earlier run: polling it again, not resending",
+                requests_n(*requests)
             ),
             Progress::Submitted {
                 provider,
                 batch,
                 requests,
-            } => write!(f, "batch {batch} ({provider}): sent {requests} requests"),
+            } => write!(f, "batch {batch} ({provider}): sent {}", requests_n(*requests)),
             Progress::Polled {
                 provider,
                 batch,
@@ -174,6 +175,14 @@ impl fmt::Display for Progress {
                 write!(f, "warning: batches of `{provider}`: {message}")
             }
         }
+    }
+}
+
+fn requests_n(n: usize) -> String {
+    if n == 1 {
+        "1 request".to_string()
+    } else {
+        format!("{n} requests")
     }
 }
 

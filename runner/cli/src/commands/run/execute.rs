@@ -168,18 +168,21 @@ fn batches(
     if matches!(mode, Mode::Bar | Mode::Lines) {
         let mut err = std::io::stderr().lock();
         if !interactive.is_empty() {
+            let (who, verb) = if interactive.len() == 1 {
+                ("this model has", "runs")
+            } else {
+                ("these models have", "run")
+            };
             writeln!(
                 err,
-                "note: --batch: {} have no batch API and run interactively at the full price: {}.",
-                if interactive.len() == 1 { "this model does not" } else { "these models" },
+                "note: --batch: {who} no batch API and {verb} interactively at the full price: {}.",
                 interactive.join(", ")
             )?;
         }
         if conversations > 0 {
             writeln!(
                 err,
-                "note: --batch: {} of agentic or multi-turn tasks run interactively (a conversation cannot go in a batch).",
-                report_plural(conversations, "generation")
+                "note: --batch: generations of agentic and multi-turn tasks run interactively (a conversation cannot go in a batch): {conversations}."
             )?;
         }
     }
@@ -221,9 +224,6 @@ fn batches(
     Ok(batches)
 }
 
-fn report_plural(n: usize, what: &str) -> String {
-    crate::render::plural(n, what)
-}
 
 /// Proves `results/` can take a record before any call is paid for: create the folder,
 /// write, fsync and remove a probe.
