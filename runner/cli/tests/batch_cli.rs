@@ -19,7 +19,10 @@ use support::*;
 
 /// [`LOCAL_CONFIG`] on Anthropic's Messages API.
 fn anthropic_config() -> String {
-    LOCAL_CONFIG.replace("    kind: openai\n    dialect: openai\n", "    kind: anthropic\n")
+    LOCAL_CONFIG.replace(
+        "    kind: openai\n    dialect: openai\n",
+        "    kind: anthropic\n",
+    )
 }
 
 /// A server that answers the batch routes with `batches` and any other request (one
@@ -49,7 +52,13 @@ fn calls(server: &FakeServer) -> Vec<Value> {
 }
 
 fn fast() -> Vec<&'static str> {
-    vec!["--batch", "--batch-poll", "0.02", "--batch-poll-max", "0.05"]
+    vec![
+        "--batch",
+        "--batch-poll",
+        "0.02",
+        "--batch-poll-max",
+        "0.05",
+    ]
 }
 
 fn args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
@@ -117,9 +126,15 @@ async fn same_as_interactive(config: &str, anthropic: bool) {
     // Every call went in a batch: one of the 3 generations, one of their 3 judges.
     assert!(calls(&batch_server).is_empty(), "{out}");
     assert_eq!(batches.submissions(), 2, "{out}");
-    assert!(out.contains("batch batch_") || out.contains("batch msgbatch_"), "{out}");
+    assert!(
+        out.contains("batch batch_") || out.contains("batch msgbatch_"),
+        "{out}"
+    );
     assert!(out.contains("sent 3 requests"), "{out}");
-    assert!(batch_files(b.path()).is_empty(), "settled batches leave no file");
+    assert!(
+        batch_files(b.path()).is_empty(),
+        "settled batches leave no file"
+    );
 
     // The generation requests are the interactive ones, byte for byte (the judges'
     // differ only by their random fence).
@@ -127,9 +142,16 @@ async fn same_as_interactive(config: &str, anthropic: bool) {
     let interactive = calls(&plain_server);
     assert_eq!(sent.len(), interactive.len());
     let is_judge = |v: &Value| v.to_string().contains("CRITERIA: ");
-    let mut batch_gens: Vec<String> = sent.iter().filter(|v| !is_judge(v)).map(Value::to_string).collect();
-    let mut plain_gens: Vec<String> =
-        interactive.iter().filter(|v| !is_judge(v)).map(Value::to_string).collect();
+    let mut batch_gens: Vec<String> = sent
+        .iter()
+        .filter(|v| !is_judge(v))
+        .map(Value::to_string)
+        .collect();
+    let mut plain_gens: Vec<String> = interactive
+        .iter()
+        .filter(|v| !is_judge(v))
+        .map(Value::to_string)
+        .collect();
     batch_gens.sort();
     plain_gens.sort();
     assert_eq!(batch_gens.len(), 3);
@@ -238,10 +260,16 @@ async fn a_killed_run_polls_its_batch_again_instead_of_sending_it_twice() {
     let o = run_local(dir.path(), &server, &args(&[])).await;
     let out = text(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
-    assert!(out.contains("from an earlier run: polling it again, not resending"), "{out}");
+    assert!(
+        out.contains("from an earlier run: polling it again, not resending"),
+        "{out}"
+    );
     assert_eq!(batches.submissions(), 2, "{out}");
     assert_eq!(records(&dir.path().join("results")).len(), 6);
-    assert!(batch_files(dir.path()).is_empty(), "settled: the file is gone");
+    assert!(
+        batch_files(dir.path()).is_empty(),
+        "settled: the file is gone"
+    );
     assert!(calls(&server).is_empty());
 }
 
@@ -266,11 +294,20 @@ async fn an_interrupt_leaves_the_running_batch_for_the_next_run_and_exits_1() {
         started.elapsed() < Duration::from_secs(5),
         "no wait for a batch that may take a day: {out}"
     );
-    assert!(out.contains("Left in provider batches: 6 of the planned"), "{out}");
-    assert!(out.contains("polls it instead of sending it again"), "{out}");
+    assert!(
+        out.contains("Left in provider batches: 6 of the planned"),
+        "{out}"
+    );
+    assert!(
+        out.contains("polls it instead of sending it again"),
+        "{out}"
+    );
     assert!(out.contains("still running at the provider"), "{out}");
     assert_eq!(batch_files(dir.path()).len(), 1);
-    assert!(records(&dir.path().join("results")).is_empty(), "nothing recorded");
+    assert!(
+        records(&dir.path().join("results")).is_empty(),
+        "nothing recorded"
+    );
 
     batches.set_script(Script::default());
     let o = run_local(dir.path(), &server, &args(&[])).await;
@@ -311,28 +348,46 @@ async fn expired_and_errored_lines_become_failed_records_never_lost_or_zero() {
     let dir = local_project(TASKS);
     let o = run_local(dir.path(), &server, &args(&["--json"])).await;
     let out = text(&o);
-    assert_eq!(o.status.code(), Some(1), "failures are unfinished work: {out}");
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "failures are unfinished work: {out}"
+    );
     let g = generations(dir.path());
     assert_eq!(g.len(), 3, "{g:?}");
     assert_eq!(g[0].0, "kiln-midpoint-control");
-    assert_eq!((g[0].1.as_str(), &g[0].2), ("failed", &Value::from("provider")));
+    assert_eq!(
+        (g[0].1.as_str(), &g[0].2),
+        ("failed", &Value::from("provider"))
+    );
     assert!(
-        g[0].3.as_str().unwrap().contains("HTTP 400: the fake refused this request"),
+        g[0].3
+            .as_str()
+            .unwrap()
+            .contains("HTTP 400: the fake refused this request"),
         "{g:?}"
     );
     assert_eq!(g[1].0, "market-three-to-pyramid");
     assert_eq!(g[1].1, "ok");
     assert_eq!(g[2].0, "orbit-find");
-    assert_eq!((g[2].1.as_str(), &g[2].2), ("failed", &Value::from("provider")));
+    assert_eq!(
+        (g[2].1.as_str(), &g[2].2),
+        ("failed", &Value::from("provider"))
+    );
     assert!(
-        g[2].3.as_str().unwrap().contains("the batch did not run this request"),
+        g[2].3
+            .as_str()
+            .unwrap()
+            .contains("the batch did not run this request"),
         "{g:?}"
     );
     // An infrastructure failure leaves the item incomplete: never a silent 0.
     let board = board(dir.path());
     assert!(!board.contains(",0.0,"), "{board}");
     let done: Value = serde_json::from_str(
-        out.lines().find(|l| l.contains("\"event\":\"done\"")).unwrap(),
+        out.lines()
+            .find(|l| l.contains("\"event\":\"done\""))
+            .unwrap(),
     )
     .unwrap();
     assert_eq!(done["generations"], 3);
@@ -357,7 +412,10 @@ async fn an_expired_line_is_sent_again_in_a_later_batch() {
     let o = run_local(dir.path(), &server, &args(&[])).await;
     let out = text(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
-    assert!(out.contains("expired: 2 answered, 0 failed, 1 sent again"), "{out}");
+    assert!(
+        out.contains("expired: 2 answered, 0 failed, 1 sent again"),
+        "{out}"
+    );
     let sent = batches
         .lines()
         .iter()
@@ -386,8 +444,14 @@ async fn garbage_unknown_lines_and_failing_polls_are_told_and_survived() {
             && out.contains("polling again in 20ms"),
         "{out}"
     );
-    assert!(out.contains("1 result line(s) could not be read (first: line 4: not JSON"), "{out}");
-    assert!(out.contains("requests it was not sent or answered twice (first custom id `never-sent`)"), "{out}");
+    assert!(
+        out.contains("1 result line(s) could not be read (first: line 4: not JSON"),
+        "{out}"
+    );
+    assert!(
+        out.contains("requests it was not sent or answered twice (first custom id `never-sent`)"),
+        "{out}"
+    );
     assert_eq!(records(&dir.path().join("results")).len(), 6);
     assert_no_key(dir.path(), &out);
 }
@@ -403,13 +467,19 @@ async fn missing_results_fail_the_lines_with_the_reason() {
     let o = run_local(dir.path(), &server, &args(&[])).await;
     let out = text(&o);
     assert_eq!(o.status.code(), Some(1), "{out}");
-    assert!(out.contains("cannot read the results of batch batch_"), "{out}");
+    assert!(
+        out.contains("cannot read the results of batch batch_"),
+        "{out}"
+    );
     let g = generations(dir.path());
     assert_eq!(g.len(), 3);
     for (_, status, _, error) in &g {
         assert_eq!(status, "failed");
         assert!(
-            error.as_str().unwrap().contains("could not be read: HTTP 404"),
+            error
+                .as_str()
+                .unwrap()
+                .contains("could not be read: HTTP 404"),
             "{g:?}"
         );
     }
@@ -468,7 +538,10 @@ async fn batch_calls_cost_half_and_the_budget_settles_at_that_price() {
     let o = run_local(dir.path(), &server, &args(&["--max-cost", "0.005"])).await;
     let out = text(&o);
     assert_eq!(o.status.code(), Some(1), "{out}");
-    assert!(out.contains("Stopped early: the cost budget is spent"), "{out}");
+    assert!(
+        out.contains("Stopped early: the cost budget is spent"),
+        "{out}"
+    );
     let spent: f64 = records_of(dir.path())
         .iter()
         .map(|(_, r)| r["cost_usd"].as_f64().unwrap())
@@ -514,7 +587,10 @@ fn the_dry_run_shows_the_batch_cost_next_to_the_interactive_one() {
     assert!(close(&v["estimated_batch_cost_usd"], 0.12764), "{v}");
     let o = fabula(dir.path(), &["run", "--dry-run"], &[]);
     let out = text(&o);
-    assert!(out.contains("Estimated cost: $0.19 (from config prices"), "{out}");
+    assert!(
+        out.contains("Estimated cost: $0.19 (from config prices"),
+        "{out}"
+    );
     assert!(
         out.contains("With --batch: $0.13 (single requests of OpenAI and Anthropic models in provider batches at 50% of the price; the rest interactively)."),
         "{out}"

@@ -171,7 +171,10 @@ impl FakeBatches {
                 s.files.insert(id.clone(), content);
                 Reply::ok(json!({ "id": id, "object": "file", "purpose": "batch" }).to_string())
             }
-            _ => Reply::status(400, r#"{"error":{"message":"need purpose=batch and a file"}}"#),
+            _ => Reply::status(
+                400,
+                r#"{"error":{"message":"need purpose=batch and a file"}}"#,
+            ),
         }
     }
 
@@ -204,12 +207,18 @@ impl FakeBatches {
     fn create_anthropic(&self, seen: &Seen) -> Reply {
         let v: Value = serde_json::from_str(&seen.body).unwrap_or_default();
         let Some(requests) = v["requests"].as_array() else {
-            return Reply::status(400, r#"{"type":"error","error":{"type":"invalid_request_error","message":"no requests"}}"#);
+            return Reply::status(
+                400,
+                r#"{"type":"error","error":{"type":"invalid_request_error","message":"no requests"}}"#,
+            );
         };
         let mut lines = Vec::new();
         for r in requests {
             let Some(id) = r["custom_id"].as_str() else {
-                return Reply::status(400, r#"{"type":"error","error":{"type":"invalid_request_error","message":"no custom_id"}}"#);
+                return Reply::status(
+                    400,
+                    r#"{"type":"error","error":{"type":"invalid_request_error","message":"no custom_id"}}"#,
+                );
             };
             lines.push((id.to_string(), r["params"].clone()));
         }
@@ -261,8 +270,10 @@ impl FakeBatches {
             let line = if (script.expired)(body) {
                 expired += 1;
                 match api {
-                    Api::OpenAi => json!({ "id": format!("req-{i}"), "custom_id": cid, "response": null,
-                        "error": { "code": "batch_expired", "message": "This request could not be executed before the completion window expired." } }),
+                    Api::OpenAi => {
+                        json!({ "id": format!("req-{i}"), "custom_id": cid, "response": null,
+                        "error": { "code": "batch_expired", "message": "This request could not be executed before the completion window expired." } })
+                    }
                     Api::Anthropic => json!({ "custom_id": cid, "result": { "type": "expired" } }),
                 }
             } else if (script.errored)(body) {
@@ -280,7 +291,9 @@ impl FakeBatches {
                 match api {
                     Api::OpenAi => json!({ "id": format!("req-{i}"), "custom_id": cid,
                         "response": { "status_code": 200, "request_id": "x", "body": answer }, "error": null }),
-                    Api::Anthropic => json!({ "custom_id": cid, "result": { "type": "succeeded", "message": as_message(&answer) } }),
+                    Api::Anthropic => {
+                        json!({ "custom_id": cid, "result": { "type": "succeeded", "message": as_message(&answer) } })
+                    }
                 }
             };
             let to = if api == Api::OpenAi && line["response"]["status_code"] != 200 {
@@ -361,7 +374,9 @@ fn new_batch(s: &mut State, api: Api, lines: Vec<(String, Value)>) -> String {
 
 /// A chat-completions answer as a Messages API answer with the same text and tokens.
 pub(crate) fn as_message(chat: &Value) -> Value {
-    let text = chat["choices"][0]["message"]["content"].as_str().unwrap_or("");
+    let text = chat["choices"][0]["message"]["content"]
+        .as_str()
+        .unwrap_or("");
     let stop = match chat["choices"][0]["finish_reason"].as_str() {
         Some("length") => "max_tokens",
         _ => "end_turn",

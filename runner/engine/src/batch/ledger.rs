@@ -202,7 +202,10 @@ mod tests {
         std::fs::write(ledger.dir().join(".tmp-1-0-open_ai_x-batch_2.json"), "{").unwrap();
         assert_eq!(ledger.load().unwrap(), vec![(path.clone(), f)]);
         assert!(
-            !ledger.dir().join(".tmp-1-0-open_ai_x-batch_2.json").exists(),
+            !ledger
+                .dir()
+                .join(".tmp-1-0-open_ai_x-batch_2.json")
+                .exists(),
             "a killed write's temporary file is swept"
         );
         ledger.remove(&path).unwrap();
@@ -220,11 +223,7 @@ mod tests {
         assert!(e.contains("x.json") && e.contains("missing field"), "{e}");
         let mut f = file("p", "b");
         f.format_version = 9;
-        std::fs::write(
-            ledger.dir().join("x.json"),
-            serde_json::to_vec(&f).unwrap(),
-        )
-        .unwrap();
+        std::fs::write(ledger.dir().join("x.json"), serde_json::to_vec(&f).unwrap()).unwrap();
         let e = ledger.load().unwrap_err().to_string();
         assert!(e.contains("format_version 9"), "{e}");
     }

@@ -25,8 +25,8 @@
 mod ledger;
 mod queue;
 
-pub use ledger::{LEDGER_DIR, LEDGER_VERSION, Ledger, LedgerFile, LedgerRequest};
 pub use crate::provider::batch::Counts;
+pub use ledger::{LEDGER_DIR, LEDGER_VERSION, Ledger, LedgerFile, LedgerRequest};
 
 use crate::call::{CallError, ChatRequest, Completion};
 use crate::provider::Provider;
@@ -88,7 +88,9 @@ pub enum BatchError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{path} is not a batch file fabula can read: {why}; it may stand for a paid batch, so it is not skipped (move it away to run without it)")]
+    #[error(
+        "{path} is not a batch file fabula can read: {why}; it may stand for a paid batch, so it is not skipped (move it away to run without it)"
+    )]
     Invalid { path: PathBuf, why: String },
 }
 
@@ -124,10 +126,7 @@ pub enum Progress {
         resent: usize,
     },
     /// Something to tell the user; the run goes on.
-    Problem {
-        provider: String,
-        message: String,
-    },
+    Problem { provider: String, message: String },
 }
 
 impl fmt::Display for Progress {
@@ -146,7 +145,11 @@ impl fmt::Display for Progress {
                 provider,
                 batch,
                 requests,
-            } => write!(f, "batch {batch} ({provider}): sent {}", requests_n(*requests)),
+            } => write!(
+                f,
+                "batch {batch} ({provider}): sent {}",
+                requests_n(*requests)
+            ),
             Progress::Polled {
                 provider,
                 batch,

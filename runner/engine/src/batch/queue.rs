@@ -126,8 +126,8 @@ impl Queue {
                         .push_back((file.batch.clone(), cid.clone()));
                 }
             }
-            let submitted = humantime::parse_rfc3339(&file.submitted_at)
-                .unwrap_or_else(|_| SystemTime::now());
+            let submitted =
+                humantime::parse_rfc3339(&file.submitted_at).unwrap_or_else(|_| SystemTime::now());
             state.batches.insert(
                 file.batch.clone(),
                 Sent {
@@ -212,10 +212,7 @@ impl Queue {
                 return answer;
             }
             let (tx, rx) = oneshot::channel();
-            let line = s
-                .unclaimed
-                .get_mut(record)
-                .and_then(VecDeque::pop_front);
+            let line = s.unclaimed.get_mut(record).and_then(VecDeque::pop_front);
             match line {
                 Some((batch, cid)) => {
                     if s.unclaimed.get(record).is_some_and(VecDeque::is_empty) {
@@ -241,8 +238,7 @@ impl Queue {
             }
             rx
         };
-        rx.await
-            .unwrap_or_else(|_| Err(not_sent()))
+        rx.await.unwrap_or_else(|_| Err(not_sent()))
     }
 
     /// Gathers pending requests until none arrived for the gathering time (or a batch is
@@ -544,7 +540,12 @@ impl Queue {
         let Some(batch) = batches.get_mut(id) else {
             return;
         };
-        let root = self.ledger.dir().parent().map(PathBuf::from).unwrap_or_default();
+        let root = self
+            .ledger
+            .dir()
+            .parent()
+            .map(PathBuf::from)
+            .unwrap_or_default();
         for (cid, line) in batch.lines.iter_mut() {
             if !line.open {
                 continue;

@@ -7,8 +7,8 @@
 use super::BoxFuture;
 use super::anthropic::{self, Anthropic};
 use super::batch::{
-    self, BatchApi, BatchLine, BatchStatus, Counts, Ending, Lines, Phase, answer_bytes,
-    error_text, json_lines,
+    self, BatchApi, BatchLine, BatchStatus, Counts, Ending, Lines, Phase, answer_bytes, error_text,
+    json_lines,
 };
 use super::openai_batch::safe_id;
 use crate::call::{CallError, ChatRequest, Completion};
@@ -183,7 +183,9 @@ impl Anthropic {
             Some(other) => Err(CallError::Malformed(format!(
                 "unknown result type `{other}`"
             ))),
-            None => Err(CallError::Malformed("a result line without a `result.type`".into())),
+            None => Err(CallError::Malformed(
+                "a result line without a `result.type`".into(),
+            )),
         };
         answer
             .map(|parsed| self.endpoint.completion(parsed, latency))

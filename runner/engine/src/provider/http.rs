@@ -257,7 +257,11 @@ impl Endpoint {
     /// the request carries the key, which must not go anywhere else.
     fn url(&self, path: &str) -> Result<String, CallError> {
         if !(path.starts_with("http://") || path.starts_with("https://")) {
-            return Ok(format!("{}/{}", self.base_url, path.trim_start_matches('/')));
+            return Ok(format!(
+                "{}/{}",
+                self.base_url,
+                path.trim_start_matches('/')
+            ));
         }
         let origin = |u: &str| -> Option<String> {
             let parsed = reqwest::Url::parse(u).ok()?;

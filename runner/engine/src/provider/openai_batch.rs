@@ -4,12 +4,12 @@
 //! output and error files (`GET <base_url>/files/<id>/content`). Each line's body is what
 //! [`super::openai::body`] sends and each answer goes through [`super::openai::parse`].
 
+use super::BoxFuture;
 use super::batch::{
-    self, BatchApi, BatchLine, BatchStatus, Counts, Ending, Lines, Phase, answer_bytes,
-    error_text, json_lines,
+    self, BatchApi, BatchLine, BatchStatus, Counts, Ending, Lines, Phase, answer_bytes, error_text,
+    json_lines,
 };
 use super::openai::{self, OpenAi};
-use super::BoxFuture;
 use crate::call::{CallError, ChatRequest};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -97,9 +97,10 @@ impl BatchApi for OpenAi {
                 .await?;
             let v: Value = serde_json::from_slice(&bytes)
                 .map_err(|e| CallError::Malformed(format!("batch status is not JSON ({e})")))?;
-            let status = v.get("status").and_then(Value::as_str).ok_or_else(|| {
-                CallError::Malformed("no `status` in the batch status".into())
-            })?;
+            let status = v
+                .get("status")
+                .and_then(Value::as_str)
+                .ok_or_else(|| CallError::Malformed("no `status` in the batch status".into()))?;
             let phase = match status {
                 "validating" | "in_progress" | "finalizing" | "cancelling" => Phase::Running,
                 "completed" => Phase::Ended(Ending::Completed),
@@ -163,12 +164,7 @@ impl BatchApi for OpenAi {
             for path in &status.results {
                 let bytes = self
                     .endpoint
-                    .send(
-                        Method::GET,
-                        path,
-                        None,
-                        batch::results_limit(cap, expected),
-                    )
+                    .send(Method::GET, path, None, batch::results_limit(cap, expected))
                     .await?;
                 for line in json_lines(&bytes, &mut out.unreadable) {
                     let Some(id) = line.get("custom_id").and_then(Value::as_str) else {
@@ -199,7 +195,9 @@ impl OpenAi {
                     .get("status_code")
                     .and_then(Value::as_u64)
                     .and_then(|c| u16::try_from(c).ok())
-                    .ok_or_else(|| CallError::Malformed("a batch line without a status_code".into()));
+                    .ok_or_else(|| {
+                        CallError::Malformed("a batch line without a status_code".into())
+                    });
                 match code {
                     Ok(200) => {
                         let body = r.get("body").unwrap_or(&Value::Null);
@@ -217,7 +215,10 @@ impl OpenAi {
             // try in a later batch.
             None => Err(CallError::Status {
                 code: 503,
-                body: format!("the batch did not run this request: {}", error_text(line.get("error"))),
+                body: format!(
+                    "the batch did not run this request: {}",
+                    error_text(line.get("error"))
+                ),
                 retry_after: None,
             }),
         };
@@ -231,7 +232,11 @@ impl OpenAi {
 /// bytes. The boundary is drawn at random and never occurs in the file.
 fn multipart(file: &[u8]) -> (String, Vec<u8>) {
     let boundary = loop {
-        let b = format!("fabula-{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));
+        let b = format!(
+            "fabula-{:016x}{:016x}",
+            fastrand::u64(..),
+            fastrand::u64(..)
+        );
         if !file.windows(b.len()).any(|w| w == b.as_bytes()) {
             break b;
         }

@@ -148,7 +148,10 @@ fn batches(
                 .get(&m.config.provider)
                 .cloned()
                 .unwrap_or_default();
-            interactive.push(format!("{name} (provider `{}`, {dialect})", m.config.provider));
+            interactive.push(format!(
+                "{name} (provider `{}`, {dialect})",
+                m.config.provider
+            ));
         }
         if !providers.iter().any(|(p, _)| *p == m.config.provider) {
             providers.push((m.config.provider.clone(), Arc::clone(&m.provider)));
@@ -223,7 +226,6 @@ fn batches(
     }
     Ok(batches)
 }
-
 
 /// Proves `results/` can take a record before any call is paid for: create the folder,
 /// write, fsync and remove a probe.
