@@ -157,8 +157,19 @@ async fn same_as_interactive(config: &str, anthropic: bool) {
     assert_eq!(batch_gens.len(), 3);
     assert_eq!(batch_gens, plain_gens);
 
-    // Same records under the same names (so the same fingerprints), same leaderboard.
-    let (ra, rb) = (records_of(a.path()), records_of(b.path()));
+    // Same records under the same names (so the same fingerprints), same leaderboard; the
+    // batch's say which batch answered them, and match the published schema.
+    let (ra, mut rb) = (records_of(a.path()), records_of(b.path()));
+    for (path, r) in &mut rb {
+        let batch = r.as_object_mut().unwrap().remove("batch");
+        let batch = batch.as_ref().and_then(Value::as_str).unwrap_or_default();
+        assert!(
+            batch.starts_with("batch_") || batch.starts_with("msgbatch_"),
+            "{path}"
+        );
+        let bytes = std::fs::read(b.path().join("results").join(&*path)).unwrap();
+        fabula_engine::merge::verify(Path::new(path), &bytes).unwrap();
+    }
     assert_eq!(ra.len(), 6);
     assert_eq!(
         ra.iter().map(|r| &r.0).collect::<Vec<_>>(),

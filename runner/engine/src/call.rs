@@ -104,6 +104,8 @@ pub struct Completion {
     pub latency: Duration,
     /// How many attempts it took (1 = no retry).
     pub attempts: u32,
+    /// The provider batch it was answered in, when it went in one.
+    pub batch: Option<String>,
 }
 
 /// Why a call failed. Messages never contain API keys: no error is built from request

@@ -444,6 +444,7 @@ impl Engine {
             cost_usd: o.cost_usd,
             latency_ms: o.latency_ms,
             created_at: now(),
+            batch: o.batch,
         };
         if ok {
             let view = kind::of(record.task_type).judge_view(&record);
@@ -483,6 +484,7 @@ impl Engine {
             cost_usd: None,
             latency_ms: 0,
             created_at: now(),
+            batch: None,
         };
         let (Some(judge), Some(fingerprint)) = (
             self.models.get(judge_name),
@@ -516,6 +518,7 @@ impl Engine {
         record.usage = verdict.usage;
         record.cost_usd = verdict.cost_usd;
         record.latency_ms = verdict.latency.as_millis() as u64;
+        record.batch = verdict.batch;
         record.created_at = now();
         Ok(record)
     }

@@ -693,6 +693,7 @@ mod light {
                 cost_usd: e.cost_usd,
                 latency_ms: e.latency_ms,
                 created_at: e.created_at,
+                batch: None,
             }
         }
     }

@@ -46,10 +46,7 @@ async fn a_results_url_on_another_host_never_gets_the_key() {
     let api = p.batch().unwrap();
     let status = api.status("msgbatch_1").await.unwrap();
     assert_eq!(status.phase, Phase::Ended(Ending::Completed));
-    let e = api
-        .results(&status, 1, Duration::ZERO)
-        .await
-        .unwrap_err();
+    let e = api.results(&status, 1, Duration::ZERO).await.unwrap_err();
     assert!(
         matches!(&e, CallError::Malformed(m) if m.contains("on another host")),
         "{e}"
@@ -97,7 +94,11 @@ async fn answers_are_capped_per_line_and_scrubbed_of_the_key() {
     let answers: std::collections::BTreeMap<_, _> = lines.answers.into_iter().collect();
     let first = answers["r0"].as_ref().unwrap();
     assert!(!first.text.contains(KEY), "{}", first.text);
-    assert_eq!(first.latency, Duration::from_secs(7), "the batch's wall time");
+    assert_eq!(
+        first.latency,
+        Duration::from_secs(7),
+        "the batch's wall time"
+    );
     assert_eq!(
         answers["r1"].as_ref().unwrap_err(),
         &CallError::TooLarge { limit: 2000 }
@@ -117,8 +118,7 @@ async fn lines_are_the_bodies_of_one_call_and_states_map_for_both_apis() {
         });
         let b = batches.clone();
         let server = FakeServer::start(Duration::ZERO, move |_, seen| {
-            b.handle(seen)
-                .unwrap_or_else(|| Reply::status(404, "{}"))
+            b.handle(seen).unwrap_or_else(|| Reply::status(404, "{}"))
         })
         .await;
         let p = build(kind, &server.url(), None);
@@ -149,7 +149,10 @@ async fn lines_are_the_bodies_of_one_call_and_states_map_for_both_apis() {
         assert_eq!((ended.counts.done, ended.counts.failed), (2, 1), "{kind:?}");
         let read = api.results(&ended, 2, Duration::ZERO).await.unwrap();
         let answers: std::collections::BTreeMap<_, _> = read.answers.into_iter().collect();
-        assert!(answers["r0"].as_ref().unwrap().text.contains("ferry"), "{kind:?}");
+        assert!(
+            answers["r0"].as_ref().unwrap().text.contains("ferry"),
+            "{kind:?}"
+        );
         let e = answers["r1"].as_ref().unwrap_err();
         assert!(
             matches!(e, CallError::Status { code: 400, .. }) && !e.retryable(),

@@ -284,6 +284,7 @@ pub fn stand_in_generation(task_type: TaskType, asks: &[Ask]) -> GenerationRecor
         cost_usd: None,
         latency_ms: 0,
         created_at: String::new(),
+        batch: None,
     }
 }
 

@@ -563,7 +563,12 @@ impl Queue {
                     retry_after: None,
                 }),
             };
-            let answer = answer.map_err(|e| self.api().refused(&line.model, e));
+            let answer = answer
+                .map(|mut c| {
+                    c.batch = Some(id.to_string());
+                    c
+                })
+                .map_err(|e| self.api().refused(&line.model, e));
             let again = matches!(&answer, Err(e) if e.retryable()) && line.attempt <= retries;
             match line.claim.take() {
                 Some(claim) if again => {

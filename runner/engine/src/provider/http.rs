@@ -131,6 +131,7 @@ impl Endpoint {
                 cost_usd: parsed.cost,
                 latency,
                 attempts,
+                batch: None,
             }),
             Err(e) => Err(self.secrets.scrub_error(e)),
         }
@@ -334,6 +335,7 @@ impl Endpoint {
             cost_usd: parsed.cost,
             latency,
             attempts: 1,
+            batch: None,
         }
     }
 
