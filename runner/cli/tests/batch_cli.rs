@@ -348,6 +348,20 @@ fn generations(dir: &Path) -> Vec<(String, String, Value, Value)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expired_and_errored_lines_become_failed_records_never_lost_or_zero() {
+    expired_and_errored(LOCAL_CONFIG, false, "the batch did not run this request: ").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_and_errored_anthropic_lines_become_failed_records() {
+    expired_and_errored(
+        &anthropic_config(),
+        true,
+        "the batch did not run this request (expired)",
+    )
+    .await;
+}
+
+async fn expired_and_errored(config: &str, anthropic: bool, expired_reason: &str) {
     // No retries (max_retries: 0): orbit-find's line expires, kiln's errors, market's is
     // answered.
     let batches = FakeBatches::cooperative(Script {
@@ -355,8 +369,8 @@ async fn expired_and_errored_lines_become_failed_records_never_lost_or_zero() {
         errored: Arc::new(|b| generation_of(b, "Iznik")),
         ..Script::default()
     });
-    let server = server(&batches, false).await;
-    let dir = local_project(TASKS);
+    let server = server(&batches, anthropic).await;
+    let dir = project(config, TASKS);
     let o = run_local(dir.path(), &server, &args(&["--json"])).await;
     let out = text(&o);
     assert_eq!(
@@ -389,7 +403,7 @@ async fn expired_and_errored_lines_become_failed_records_never_lost_or_zero() {
         g[2].3
             .as_str()
             .unwrap()
-            .contains("the batch did not run this request"),
+            .contains(expired_reason),
         "{g:?}"
     );
     // An infrastructure failure leaves the item incomplete: never a silent 0.
