@@ -399,13 +399,7 @@ async fn expired_and_errored(config: &str, anthropic: bool, expired_reason: &str
         (g[2].1.as_str(), &g[2].2),
         ("failed", &Value::from("provider"))
     );
-    assert!(
-        g[2].3
-            .as_str()
-            .unwrap()
-            .contains(expired_reason),
-        "{g:?}"
-    );
+    assert!(g[2].3.as_str().unwrap().contains(expired_reason), "{g:?}");
     // An infrastructure failure leaves the item incomplete: never a silent 0.
     let board = board(dir.path());
     assert!(!board.contains(",0.0,"), "{board}");
@@ -658,4 +652,49 @@ async fn models_without_a_batch_api_run_interactively_and_the_run_says_so() {
     // Two planning calls and two judge calls went on their own.
     assert_eq!(calls(&server).len(), 4, "{out}");
     assert_eq!(records(&dir.path().join("results")).len(), 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_whose_state_or_results_cannot_be_read_is_left_for_the_next_run() {
+    // Ten failed polls in a row: the run stops waiting, keeps the id, exits 1.
+    let batches = FakeBatches::cooperative(Script {
+        failing_polls: 1000,
+        ..Script::default()
+    });
+    let server = server(&batches, false).await;
+    let dir = local_project(TASKS);
+    let o = run_local(dir.path(), &server, &args(&[])).await;
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    // Ten tries; the provider's circuit breaker may spare the server the last ones.
+    assert!((1..=10).contains(&batches.polls()), "{out}");
+    assert!(out.contains("could not be read 10 times in a row"), "{out}");
+    assert!(
+        out.contains("Left in provider batches: 6 of the planned"),
+        "{out}"
+    );
+    assert_eq!(batch_files(dir.path()).len(), 1);
+    assert!(records(&dir.path().join("results")).is_empty());
+
+    // Results that fail to read three times: left too, never sent (and paid) twice. The
+    // next run reads them.
+    batches.set_script(Script {
+        failing_results: 3,
+        ..Script::default()
+    });
+    let o = run_local(dir.path(), &server, &args(&[])).await;
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("the results of batch batch_2 of provider `local` could not be read"),
+        "{out}"
+    );
+    assert_eq!(batches.submissions(), 1, "{out}");
+    assert_eq!(batch_files(dir.path()).len(), 1);
+    let o = run_local(dir.path(), &server, &args(&[])).await;
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert_eq!(batches.submissions(), 2, "the judges' batch only: {out}");
+    assert_eq!(records(&dir.path().join("results")).len(), 6);
+    assert!(batch_files(dir.path()).is_empty());
 }

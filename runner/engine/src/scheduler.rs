@@ -206,12 +206,15 @@ impl Engine {
             let (batches, control) = (Arc::clone(batches), Arc::clone(&control));
             halter = Some(tokio::spawn(async move {
                 control.stopped().await;
-                if matches!(
+                // A budget stop lets what was sent finish; an interrupt that comes after
+                // it still reaches the batches, as the abort that ends its grace.
+                if !matches!(
                     control.reason(),
                     Some(StopReason::Interrupted | StopReason::StoreFailed(_))
                 ) {
-                    batches.halt();
+                    control.aborted().await;
                 }
+                batches.halt();
             }));
         }
         let window = Arc::new(Semaphore::new(window.max(1)));

@@ -38,6 +38,8 @@ pub struct Script {
     pub garbage: bool,
     /// The results file answers 404.
     pub results_missing: bool,
+    /// The first this many reads of a results file answer HTTP 500.
+    pub failing_results: usize,
 }
 
 impl Default for Script {
@@ -49,6 +51,7 @@ impl Default for Script {
             failing_polls: 0,
             garbage: false,
             results_missing: false,
+            failing_results: 0,
         }
     }
 }
@@ -67,6 +70,7 @@ struct State {
     batches: HashMap<String, Batch>,
     submissions: usize,
     polls: usize,
+    reads: usize,
     next: usize,
 }
 
@@ -346,7 +350,15 @@ impl FakeBatches {
     }
 
     fn file(&self, id: &str) -> Reply {
-        match self.state.lock().unwrap().files.get(id) {
+        let failing = self.script.lock().unwrap().failing_results;
+        let mut s = self.state.lock().unwrap();
+        if id.ends_with("-output") || id.ends_with("-errors") || id.ends_with("-results") {
+            s.reads += 1;
+            if s.reads <= failing {
+                return Reply::status(500, r#"{"error":{"message":"results unavailable"}}"#);
+            }
+        }
+        match s.files.get(id) {
             Some(content) => Reply::ok(content.clone()),
             None => Reply::status(404, r#"{"error":{"message":"no such file"}}"#),
         }

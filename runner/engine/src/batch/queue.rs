@@ -11,7 +11,7 @@ use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::{Notify, oneshot};
 
 type Answer = Result<Completion, CallError>;
@@ -22,6 +22,13 @@ fn not_sent() -> CallError {
         sent: false,
     }
 }
+
+/// Failed polls in a row after which a run stops waiting for a batch (it is left for the
+/// next run, its id kept): a status that cannot be read for this long is not a blip.
+const MAX_POLL_FAILURES: u32 = 10;
+
+/// Tries to read an ended batch's results before it is left for the next run.
+const RESULT_READS: u32 = 3;
 
 /// Why a call that was never sent returns without an answer.
 const NOT_SENT: &str =
@@ -375,6 +382,7 @@ impl Queue {
     async fn poll(self: Arc<Self>, id: String) {
         let started = Instant::now();
         let mut delay = self.policy.poll_floor;
+        let mut failures = 0;
         loop {
             if self.halt.is_set() {
                 self.defer(
@@ -390,25 +398,42 @@ impl Queue {
                 Ok(status) => match &status.phase {
                     Phase::Ended(ending) => {
                         let ending = ending.clone();
-                        self.collect(&id, &status, &ending).await;
+                        self.collect(&id, &status, &ending, delay).await;
                         return;
                     }
-                    Phase::Running => self.tell(Progress::Polled {
-                        provider: self.name.clone(),
-                        batch: id.clone(),
-                        counts: status.counts,
-                        next: delay,
-                    }),
+                    Phase::Running => {
+                        failures = 0;
+                        self.tell(Progress::Polled {
+                            provider: self.name.clone(),
+                            batch: id.clone(),
+                            counts: status.counts,
+                            next: delay,
+                        });
+                    }
                 },
                 Err(e) if e.refusal().is_some() => {
                     self.problem(format!("polling batch {id}: {e}"));
                     self.fail_claims(&id, &e);
                     return;
                 }
-                Err(e) => self.problem(format!(
-                    "polling batch {id} failed ({e}); polling again in {}",
-                    super::wait(delay)
-                )),
+                Err(e) => {
+                    failures += 1;
+                    if failures >= MAX_POLL_FAILURES {
+                        self.problem(format!("polling batch {id} failed ({e})"));
+                        self.defer(
+                            &id,
+                            format!(
+                                "the state of batch {id} of provider `{}` could not be read {failures} times in a row (last: {e}); its id is kept under results/.batches/ for the next `fabula run --batch`",
+                                self.name
+                            ),
+                        );
+                        return;
+                    }
+                    self.problem(format!(
+                        "polling batch {id} failed ({e}); polling again in {}",
+                        super::wait(delay)
+                    ));
+                }
             }
             if started.elapsed() >= self.policy.max_wait {
                 self.defer(
@@ -468,7 +493,7 @@ impl Queue {
     /// Reads an ended batch's results and hands each answer out: to the call waiting for
     /// it, to a later batch (a line it did not run, while retries are left), or kept for
     /// the call that will ask.
-    async fn collect(&self, id: &str, status: &BatchStatus, ending: &Ending) {
+    async fn collect(&self, id: &str, status: &BatchStatus, ending: &Ending, backoff: Duration) {
         let (expected, submitted) = {
             let s = self.lock();
             match s.batches.get(id) {
@@ -485,7 +510,32 @@ impl Queue {
         };
         let mut answers: HashMap<String, Answer> = HashMap::new();
         let mut unknown = Vec::new();
-        let unreadable_reason = match self.api().results(status, expected, latency).await {
+        let mut read = self.api().results(status, expected, latency).await;
+        let mut tries = 1;
+        while let Err(e) = &read
+            && e.retryable()
+            && e.refusal().is_none()
+        {
+            if tries >= RESULT_READS {
+                // Readable later, perhaps: sending the requests again would pay twice.
+                self.problem(format!("cannot read the results of batch {id}: {e}"));
+                self.defer(
+                    id,
+                    format!(
+                        "the results of batch {id} of provider `{}` could not be read ({e}); its id is kept under results/.batches/ for the next `fabula run --batch`",
+                        self.name
+                    ),
+                );
+                return;
+            }
+            tries += 1;
+            tokio::select! {
+                () = tokio::time::sleep(backoff) => {}
+                () = self.halt.wait() => {}
+            }
+            read = self.api().results(status, expected, latency).await;
+        }
+        let unreadable_reason = match read {
             Ok(read) => {
                 let known = {
                     let s = self.lock();
@@ -517,7 +567,7 @@ impl Queue {
             }
             Err(e) => {
                 self.problem(format!("cannot read the results of batch {id}: {e}"));
-                Some(format!("the results of batch {id} could not be read: {e}"))
+                Some(e)
             }
         };
         if !unknown.is_empty() {
@@ -550,19 +600,28 @@ impl Queue {
             if !line.open {
                 continue;
             }
-            let answer = match answers.remove(cid) {
-                Some(a) => a,
-                None => Err(CallError::Status {
-                    code: match &unreadable_reason {
-                        Some(_) => 502,
-                        None => 503,
-                    },
-                    body: unreadable_reason.clone().unwrap_or_else(|| {
-                        format!("batch {id} {how} without a result for this request")
-                    }),
+            let answer = match (answers.remove(cid), &unreadable_reason) {
+                (Some(a), _) => Ok(a),
+                // A missing results file: the requests are worth sending again.
+                (None, Some(e @ CallError::Status { code: 404, .. })) => Err(CallError::Status {
+                    code: 503,
+                    body: format!("the results of batch {id} could not be read: {e}"),
                     retry_after: None,
                 }),
-            };
+                // Anything else about the file (too large, not what was expected) would
+                // happen again: the requests fail with it.
+                (None, Some(e)) => Err(CallError::Status {
+                    code: 422,
+                    body: format!("the results of batch {id} could not be read: {e}"),
+                    retry_after: None,
+                }),
+                (None, None) => Err(CallError::Status {
+                    code: 503,
+                    body: format!("batch {id} {how} without a result for this request"),
+                    retry_after: None,
+                }),
+            }
+            .and_then(|a| a);
             let answer = answer
                 .map(|mut c| {
                     c.batch = Some(id.to_string());
