@@ -698,3 +698,52 @@ async fn a_batch_whose_state_or_results_cannot_be_read_is_left_for_the_next_run(
     assert_eq!(records(&dir.path().join("results")).len(), 6);
     assert!(batch_files(dir.path()).is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_file_of_a_provider_the_run_does_not_use_is_left_alone() {
+    let batches = FakeBatches::cooperative(Script::default());
+    let server = server(&batches, false).await;
+    let dir = local_project(TASKS);
+    let folder = dir.path().join("results/.batches");
+    std::fs::create_dir_all(&folder).unwrap();
+    let other = serde_json::json!({
+        "format_version": 1, "provider": "elsewhere", "api": "anthropic",
+        "batch": "msgbatch_9", "submitted_at": "2026-12-01T00:00:00.000Z",
+        "requests": [{ "custom_id": "r0", "record": "m/t/gen-s0-x.json", "model": "c", "attempt": 1 }],
+    });
+    std::fs::write(folder.join("elsewhere-msgbatch_9.json"), other.to_string()).unwrap();
+    let o = run_local(dir.path(), &server, &args(&[])).await;
+    let out = text(&o);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "the run's own work is complete: {out}"
+    );
+    assert!(
+        out.contains("(batch msgbatch_9 of provider `elsewhere`) is for a provider this run does not use: left as it is."),
+        "{out}"
+    );
+    assert!(
+        out.contains("batch msgbatch_9 of `elsewhere`, 1 request: not polled: this run does not use its provider"),
+        "{out}"
+    );
+    assert_eq!(
+        batch_files(dir.path()),
+        vec!["elsewhere-msgbatch_9.json".to_string()]
+    );
+    assert_eq!(records(&dir.path().join("results")).len(), 6);
+
+    // A file that is not a batch file stops the run before anything is sent: it may
+    // stand for a paid batch.
+    let dir2 = local_project(TASKS);
+    std::fs::create_dir_all(dir2.path().join("results/.batches")).unwrap();
+    std::fs::write(dir2.path().join("results/.batches/notes.json"), "{}").unwrap();
+    let o = run_local(dir2.path(), &server, &args(&[])).await;
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(3), "{out}");
+    assert!(
+        out.contains("notes.json is not a batch file fabula can read"),
+        "{out}"
+    );
+    assert_eq!(batches.submissions(), 2, "nothing more was sent");
+}

@@ -123,6 +123,10 @@ impl Ledger {
                 let _ = fs::remove_file(&path);
                 continue;
             }
+            // A file manager's litter (`.DS_Store`): no batch file starts with a dot.
+            if name.starts_with('.') {
+                continue;
+            }
             if !kind.is_file() || !name.ends_with(".json") {
                 return Err(BatchError::Invalid {
                     path,
@@ -200,6 +204,7 @@ mod tests {
             dir.path().join("results/.batches/open_ai_x-batch_1.json")
         );
         std::fs::write(ledger.dir().join(".tmp-1-0-open_ai_x-batch_2.json"), "{").unwrap();
+        std::fs::write(ledger.dir().join(".DS_Store"), "litter").unwrap();
         assert_eq!(ledger.load().unwrap(), vec![(path.clone(), f)]);
         assert!(
             !ledger

@@ -210,8 +210,9 @@ pub struct Kept {
     pub batch: String,
     /// Requests whose records are not written yet.
     pub unsettled: usize,
-    /// Whether the provider still runs the batch (else its answers wait for a run).
-    pub running: bool,
+    /// Whether the provider still runs the batch (else its answers wait for a run that
+    /// asks for them); `None` when this run did not poll it (its provider is not used).
+    pub running: Option<bool>,
 }
 
 /// The run's batches: a queue per provider with a batch API.
@@ -365,7 +366,7 @@ impl Batches {
             provider: f.provider.clone(),
             batch: f.batch.clone(),
             unsettled: f.requests.len(),
-            running: false,
+            running: None,
         }));
         out
     }

@@ -747,7 +747,7 @@ impl Queue {
                 provider: self.name.clone(),
                 batch: id.clone(),
                 unsettled: b.lines.values().filter(|l| l.open).count(),
-                running: !b.ended,
+                running: Some(!b.ended),
             })
             .collect()
     }

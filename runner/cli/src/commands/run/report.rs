@@ -440,10 +440,12 @@ pub fn finished(p: &Prepared, done: &Done) -> anyhow::Result<Outcome> {
             "Batch files kept under results/.batches/ for the next `fabula run --batch`:"
         )?;
         for k in &done.kept {
-            let state = if k.running {
-                "still running at the provider"
-            } else {
-                "answered, kept for a run that asks for them (delete the file to drop them)"
+            let state = match k.running {
+                Some(true) => "still running at the provider",
+                Some(false) => {
+                    "answered, kept for a run that asks for them (delete the file to drop them)"
+                }
+                None => "not polled: this run does not use its provider",
             };
             writeln!(
                 err,
