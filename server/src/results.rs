@@ -221,6 +221,10 @@ pub async fn changed(ls: &Arc<Ls>, paths: Vec<PathBuf>) {
             // A record folder is `<model>/<task>`: a change deeper down (its `history/`)
             // is a change of that folder.
             if let Ok(rel) = dir.strip_prefix(&results_root) {
+                // `fabula run --batch`'s batch files are no records.
+                if rel.starts_with(fabula_engine::batch::LEDGER_DIR) {
+                    continue;
+                }
                 let folder: PathBuf = rel.components().take(2).collect();
                 dirs.insert(results_root.join(folder));
             }

@@ -503,9 +503,22 @@ Stopping: the first Ctrl-C (or SIGTERM) stops scheduling and lets calls in fligh
 for up to --grace seconds, then cancels them; a second Ctrl-C cancels at once. Records
 already written are kept either way; run again to do the rest.
 
+Batch mode (--batch): generations of single-request tasks and every judge call of
+models on OpenAI (`kind: openai` with the `openai` dialect) or Anthropic providers go
+out as provider batches (OpenAI's Batch API, Anthropic's Message Batches) at half the
+price, answered within 24 hours. The requests are byte for byte the interactive ones, so
+records of either mode count for the other. Agentic and multi-turn tasks, and models on
+`sim` or OpenRouter (no batch API), run interactively, as the run says before it starts.
+Batch ids are kept under results/.batches/: a run killed or stopped while a batch runs
+leaves it there, and the next `fabula run --batch` polls it instead of sending (and
+paying for) its requests again. A request the batch did not run (expired, cancelled) is
+sent again in a later batch, up to the provider's max_retries, then recorded as failed.
+`--dry-run` shows the batch cost next to the interactive one.
+
 Exit codes: 0 the planned work is complete and stored; 1 some work failed or is
-unfinished (failed records, stored failures not retried, a budget stop, an interrupt); 2
-usage or configuration error; 3 the results store could not be written.
+unfinished (failed records, stored failures not retried, a budget stop, an interrupt,
+work left in a running batch); 2 usage or configuration error; 3 the results store
+could not be written.
 
 Examples:
   fabula run                                 the whole benchmark, offline on `sim`
@@ -516,6 +529,8 @@ Examples:
                                              says (FABULA_SHARD_INDEX or JOB_COMPLETION_INDEX,
                                              0-based, and FABULA_SHARD_COUNT)
   fabula run --max-cost 5                    never spend more than $5
+  fabula run --batch --max-cost 5            half price in provider batches; run it
+                                             again after a stop to collect them
   fabula run --json | jq -c 'select(.event == \"generation\")'";
 
 const LEADERBOARD_AFTER_HELP: &str = "\
@@ -683,9 +698,37 @@ pub struct RunArgs {
     #[arg(long)]
     pub skip_invalid: bool,
 
+    /// Send single requests (standard tasks, judge calls) of OpenAI and Anthropic models
+    /// as provider batches, at half the price; answers can take up to 24 hours. Batch ids
+    /// are kept under results/.batches/, so a stopped run's next `--batch` run polls
+    /// them instead of paying again. Conversations and `sim` models run interactively.
+    #[arg(long)]
+    pub batch: bool,
+
+    /// With --batch: seconds before the first poll of a batch (and the quiet time that
+    /// closes a batch, at most 2 s); the wait doubles up to --batch-poll-max.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0, requires = "batch", value_parser = parse_seconds)]
+    pub batch_poll: f64,
+
+    /// With --batch: the longest wait between two polls of a batch, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 300.0, requires = "batch", value_parser = parse_seconds)]
+    pub batch_poll_max: f64,
+
     /// Seconds calls in flight may take to finish after the first Ctrl-C or SIGTERM.
     #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=600))]
     pub grace: u64,
+}
+
+/// A wait in seconds: finite, at least 1 ms, at most a day.
+fn parse_seconds(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
+    if !(0.001..=86_400.0).contains(&v) {
+        return Err(format!("{s}: need 0.001 to 86400 seconds"));
+    }
+    Ok(v)
 }
 
 /// `--max-cost`: the engine's one rule for a spending cap.

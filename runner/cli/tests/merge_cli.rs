@@ -241,3 +241,30 @@ fn merge_takes_the_destination_lock_and_refuses_bad_sources() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("pass --into DIR"), "{}", text(&o));
 }
+
+#[test]
+fn a_shard_with_uncollected_batches_is_reported_and_its_batch_files_not_copied() {
+    let (_keep, shards) = two_shards();
+    let source = &shards[0];
+    let batches = source.join(".batches");
+    std::fs::create_dir_all(&batches).unwrap();
+    let kept = batches.join("openai-batch_1.json");
+    std::fs::write(&kept, b"{\"format_version\": 1}").unwrap();
+    let count = records(source).len();
+
+    let project = shipped_project();
+    let o = merge(project.path(), &[s(source)]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "an unfinished shard: {out}");
+    assert!(out.contains(&format!("{count} records copied")), "{out}");
+    assert!(
+        out.contains("Not copied: 1 batch file of provider batches not collected yet"),
+        "{out}"
+    );
+    assert!(out.contains(&kept.display().to_string()), "{out}");
+    assert!(
+        !out.contains("invalid record"),
+        "not mistaken for a record: {out}"
+    );
+    assert!(!project.path().join("results/.batches").exists());
+}

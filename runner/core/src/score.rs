@@ -333,6 +333,7 @@ mod tests {
             cost_usd: None,
             latency_ms: 0,
             created_at: String::new(),
+            batch: None,
         }
     }
 

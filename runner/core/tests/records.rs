@@ -89,6 +89,7 @@ fn full_generation() -> GenerationRecord {
         cost_usd: Some(0.0123),
         latency_ms: 2100,
         created_at: "2026-11-23T10:00:00.000Z".into(),
+        batch: Some("batch_abc123".into()),
     }
 }
 
@@ -146,6 +147,7 @@ fn full_evaluation() -> EvaluationRecord {
         cost_usd: Some(0.001),
         latency_ms: 900,
         created_at: "2026-11-23T10:00:01.000Z".into(),
+        batch: Some("msgbatch_01abc".into()),
     }
 }
 

@@ -104,6 +104,8 @@ pub struct Completion {
     pub latency: Duration,
     /// How many attempts it took (1 = no retry).
     pub attempts: u32,
+    /// The provider batch it was answered in, when it went in one.
+    pub batch: Option<String>,
 }
 
 /// Why a call failed. Messages never contain API keys: no error is built from request
@@ -155,6 +157,13 @@ pub enum CallError {
     /// Gave up after retrying; holds the last error.
     #[error("gave up after {attempts} attempts: {last}")]
     Exhausted { attempts: u32, last: Box<CallError> },
+    /// A request of `fabula run --batch` left for a later run: the run stopped before its
+    /// batch was sent, or stopped waiting for a batch that is still running at the
+    /// provider (its id is kept under `results/.batches/`, so the next run polls it
+    /// instead of sending it again). Not a result: nothing is recorded. `sent`: the
+    /// request went out (the provider may bill it; the budget charges its worst case).
+    #[error("{why}")]
+    Deferred { why: String, sent: bool },
 }
 
 /// What a provider refused, and what the user should check.
@@ -209,7 +218,8 @@ impl CallError {
             | CallError::Refused(_)
             | CallError::TooLarge { .. }
             | CallError::OverBudget { .. }
-            | CallError::Exhausted { .. } => false,
+            | CallError::Exhausted { .. }
+            | CallError::Deferred { .. } => false,
         }
     }
 
@@ -228,6 +238,7 @@ impl CallError {
     pub fn may_have_billed(&self) -> bool {
         match self {
             CallError::Timeout(_) | CallError::Malformed(_) | CallError::TooLarge { .. } => true,
+            CallError::Deferred { sent, .. } => *sent,
             CallError::Exhausted { last, .. } => last.may_have_billed(),
             _ => false,
         }
@@ -300,7 +311,10 @@ pub(crate) fn excerpt(body: &str) -> String {
 /// Such a call is not a result about the model: no record is kept of it.
 pub fn refuses_run(e: &CallError) -> bool {
     match e {
-        CallError::MissingKey { .. } | CallError::Refused(_) | CallError::OverBudget { .. } => true,
+        CallError::MissingKey { .. }
+        | CallError::Refused(_)
+        | CallError::OverBudget { .. }
+        | CallError::Deferred { .. } => true,
         CallError::Exhausted { last, .. } => refuses_run(last),
         _ => false,
     }

@@ -40,6 +40,8 @@ pub struct Outcome {
     /// Set when a call was refused before it was made or could never succeed in this
     /// run (a spent budget, a rejected key): the run is not a result to keep.
     pub refused: Option<CallError>,
+    /// The provider batch the writer's answer came in (`fabula run --batch`).
+    pub batch: Option<String>,
 }
 
 /// Runs `input.task` with `roles`.
@@ -247,6 +249,9 @@ impl<'a> Run<'a> {
             .or_default()
             .add(c.usage);
         self.out.latency_ms += c.latency.as_millis() as u64;
+        if c.batch.is_some() {
+            self.out.batch.clone_from(&c.batch);
+        }
         if let Some(cost) = c.cost_usd {
             *self.out.cost_usd.get_or_insert(0.0) += cost;
         }

@@ -31,6 +31,8 @@ pub struct Answer<T> {
     pub latency: Duration,
     /// The call was refused (see [`crate::call::refuses_run`]): not a result to keep.
     pub refused: Option<CallError>,
+    /// The provider batch the last answer came in (`fabula run --batch`).
+    pub batch: Option<String>,
 }
 
 impl<T: Default> Default for Answer<T> {
@@ -44,6 +46,7 @@ impl<T: Default> Default for Answer<T> {
             cost_usd: None,
             latency: Duration::ZERO,
             refused: None,
+            batch: None,
         }
     }
 }
@@ -94,6 +97,7 @@ pub async fn ask<T: Default>(
         request.response_schema = Some(schema.clone());
         match judge.call(&request).await {
             Ok(c) => {
+                verdict.batch.clone_from(&c.batch);
                 verdict.usage.add(c.usage);
                 verdict.latency += c.latency;
                 if let Some(cost) = c.cost_usd {

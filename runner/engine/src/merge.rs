@@ -37,6 +37,10 @@ pub struct MergeReport {
     pub temporaries: Vec<PathBuf>,
     /// Symbolic links in the sources: ignored, never followed.
     pub links: Vec<PathBuf>,
+    /// Batch files (`results/.batches/`) in the sources: provider batches that store's
+    /// runs have not collected. Not copied: a batch is collected by a `fabula run
+    /// --batch` on the store that sent it.
+    pub batch_files: Vec<PathBuf>,
 }
 
 /// A record whose name is taken in the destination by different content.
@@ -49,9 +53,10 @@ pub struct Conflict {
 }
 
 impl MergeReport {
-    /// Whether something was left out that a person must look at.
+    /// Whether something was left out that a person must look at (an uncollected batch
+    /// is work a shard has not finished).
     pub fn has_findings(&self) -> bool {
-        !self.conflicts.is_empty() || !self.invalid.is_empty()
+        !self.conflicts.is_empty() || !self.invalid.is_empty() || !self.batch_files.is_empty()
     }
 }
 
@@ -77,6 +82,11 @@ pub fn merge(
     let mut report = MergeReport::default();
     for source in sources {
         let found = contents(source);
+        if let Ok(entries) = std::fs::read_dir(source.join(crate::batch::LEDGER_DIR)) {
+            let mut files: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+            files.sort();
+            report.batch_files.extend(files);
+        }
         report.temporaries.extend(found.temporaries);
         report.links.extend(found.links);
         report.invalid.extend(found.problems);

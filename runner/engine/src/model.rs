@@ -2,10 +2,11 @@
 //! config's parameters and the task's token budget, and calls the provider — under the
 //! run's [`Budget`], when there is one.
 
+use crate::batch::BatchRoute;
 use crate::budget::{self, Budget, Usd};
 use crate::call::{CallError, ChatRequest, Completion, Message, ReasoningRequest};
 use crate::provider::{Provider, priced};
-use fabula_core::model::{ModelConfig, TokenBudget};
+use fabula_core::model::{ModelConfig, Price, TokenBudget};
 use std::sync::Arc;
 
 /// Tokens for a request when neither the task, the settings nor the model say.
@@ -22,6 +23,9 @@ pub struct ModelHandle {
     pub provider: Arc<dyn Provider>,
     /// The run's spending cap, shared by every model; `None` spends without a cap.
     pub budget: Option<Arc<Budget>>,
+    /// Set when this handle's calls go in a provider batch (`fabula run --batch`): they
+    /// are priced at the batch price.
+    pub batch: Option<BatchRoute>,
 }
 
 impl ModelHandle {
@@ -32,7 +36,26 @@ impl ModelHandle {
             config,
             provider,
             budget: None,
+            batch: None,
         }
+    }
+
+    /// The same model, its calls sent in a batch through `route`.
+    pub fn batched(&self, route: BatchRoute) -> ModelHandle {
+        ModelHandle {
+            batch: Some(route),
+            ..self.clone()
+        }
+    }
+
+    /// The price a call of this handle pays: the batch price for a batched handle.
+    pub fn price(&self) -> Option<Price> {
+        let price = self.config.price?;
+        Some(if self.batch.is_some() {
+            price.batched()
+        } else {
+            price
+        })
     }
 
     /// The same model, calling under `budget`.
@@ -101,12 +124,13 @@ impl ModelHandle {
         )
     }
 
-    /// The most `request` can cost at the model's price; `None` without a price.
+    /// The most `request` can cost at the model's price (the batch price for a batched
+    /// handle); `None` without a price.
     pub fn worst_case_cost(&self, request: &ChatRequest) -> Option<Usd> {
         budget::worst_case(
             request.input_tokens_bound(),
             request.max_tokens,
-            self.config.price?,
+            self.price()?,
         )
     }
 
@@ -119,9 +143,13 @@ impl ModelHandle {
             Some(b) if !self.simulated() => Some(self.reserve(b, request)?),
             _ => None,
         };
-        let result = self.provider.complete(request).await.map(|mut c| {
+        let answer = match &self.batch {
+            Some(route) => route.call(&self.config.model, request).await,
+            None => self.provider.complete(request).await,
+        };
+        let result = answer.map(|mut c| {
             if c.cost_usd.is_none() {
-                c.cost_usd = priced(c.usage, self.config.price);
+                c.cost_usd = priced(c.usage, self.price());
             }
             c
         });

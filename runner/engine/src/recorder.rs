@@ -48,6 +48,10 @@ pub struct Tally {
     pub skipped_after_failure: usize,
     /// Why work was refused, when it was.
     pub refused: Option<String>,
+    /// Generations and evaluations left in provider batches for the next run, and why
+    /// (the first reason).
+    pub deferred: usize,
+    pub deferred_why: Option<String>,
     pub write_errors: usize,
     pub first_write_error: Option<String>,
     /// Cost of every record received, USD.
@@ -107,6 +111,10 @@ impl Tally {
                 match why {
                     Skip::Refused(why) => {
                         self.refused.get_or_insert_with(|| why.clone());
+                    }
+                    Skip::Deferred(why) => {
+                        self.deferred += generations + evaluations;
+                        self.deferred_why.get_or_insert_with(|| why.clone());
                     }
                     Skip::GenerationFailed => self.skipped_after_failure += evaluations,
                     Skip::Stopped | Skip::Unreadable(_) => {}
@@ -244,6 +252,19 @@ fn persist(store: Option<&Store>, event: &Event) -> Stored {
     match written {
         Ok(p) => Stored::At(p),
         Err(e) => Stored::NotWritten(format!("cannot write {}: {e}", path.display())),
+    }
+}
+
+/// A reporter that tells the run's batches which records are written, so that a batch
+/// file is removed only once every record its requests stand for is on disk.
+#[derive(Debug)]
+pub struct BatchFiles(pub Arc<crate::batch::Batches>);
+
+impl Reporter for BatchFiles {
+    fn on(&mut self, _event: &Event, stored: &Stored, _tally: &Tally) {
+        if let Stored::At(path) = stored {
+            self.0.written(path);
+        }
     }
 }
 

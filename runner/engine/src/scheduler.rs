@@ -15,10 +15,11 @@
 //! [`Control`] stops a run: `stop` ends scheduling (jobs in flight finish), `abort`
 //! cancels what is in flight. Either way every record already emitted is kept.
 
+use crate::batch::Batches;
 use crate::exec::{self, Outcome, Roles};
 use crate::judging;
 use crate::model::ModelHandle;
-use crate::store::Store;
+use crate::store::{self, Store};
 use fabula_core::judge;
 use fabula_core::kind;
 use fabula_core::metrics;
@@ -63,6 +64,19 @@ pub enum Skip {
     Stopped,
     /// The stored generation to judge could not be read.
     Unreadable(String),
+    /// Left in a provider batch for the next run (`fabula run --batch` stopped before
+    /// sending it, or before its batch ended: the batch id is kept).
+    Deferred(String),
+}
+
+impl Skip {
+    /// Why a call refused by `e` is skipped.
+    fn refused(e: &crate::call::CallError) -> Skip {
+        match e {
+            crate::call::CallError::Deferred { why, .. } => Skip::Deferred(why.clone()),
+            e => Skip::Refused(e.to_string()),
+        }
+    }
 }
 
 /// Why a run stopped before its planned work was done.
@@ -94,6 +108,7 @@ impl std::fmt::Display for StopReason {
 pub struct Control {
     stopped: AtomicBool,
     reason: Mutex<Option<StopReason>>,
+    stop: Notify,
     aborted: AtomicBool,
     abort: Notify,
 }
@@ -106,6 +121,7 @@ impl Control {
             *r = Some(reason);
         }
         self.stopped.store(true, Ordering::SeqCst);
+        self.stop.notify_waiters();
     }
 
     /// Cancel the jobs in flight too (their calls are dropped, nothing of them is kept).
@@ -127,6 +143,16 @@ impl Control {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    pub(crate) async fn stopped(&self) {
+        loop {
+            let notified = self.stop.notified();
+            if self.is_stopped() {
+                return;
+            }
+            notified.await;
+        }
     }
 
     pub(crate) async fn aborted(&self) {
@@ -151,6 +177,9 @@ pub struct Engine {
     pub judge_retries: u32,
     /// Most jobs open at once.
     pub window: usize,
+    /// Provider batches (`fabula run --batch`): single requests of the providers they
+    /// serve go through them; `None` sends every call on its own.
+    pub batches: Option<Arc<Batches>>,
 }
 
 impl Engine {
@@ -165,8 +194,30 @@ impl Engine {
         control: Arc<Control>,
     ) {
         // A job becomes a task only once it has a place in the window: memory holds the
-        // window's jobs in flight, not every job of a large plan.
-        let window = Arc::new(Semaphore::new(self.window.max(1)));
+        // window's jobs in flight, not every job of a large plan. With batches, the
+        // window is a batch's worth: a batch gathers the requests of open jobs only.
+        let mut window = self.window;
+        let mut halter = None;
+        if let Some(batches) = &self.batches {
+            window = window.max(batches.window());
+            batches.start();
+            // An interrupt (or a store that cannot be written) stops sending and waiting
+            // for batches: what waits is left for the next run, its batch ids kept.
+            let (batches, control) = (Arc::clone(batches), Arc::clone(&control));
+            halter = Some(tokio::spawn(async move {
+                control.stopped().await;
+                // A budget stop lets what was sent finish; an interrupt that comes after
+                // it still reaches the batches, as the abort that ends its grace.
+                if !matches!(
+                    control.reason(),
+                    Some(StopReason::Interrupted | StopReason::StoreFailed(_))
+                ) {
+                    control.aborted().await;
+                }
+                batches.halt();
+            }));
+        }
+        let window = Arc::new(Semaphore::new(window.max(1)));
         let mut set = JoinSet::new();
         let mut jobs = jobs.into_iter();
         while let Some(job) = jobs.next() {
@@ -207,6 +258,9 @@ impl Engine {
         while let Some(done) = set.join_next().await {
             surface_panic(done);
         }
+        if let Some(h) = halter {
+            h.abort();
+        }
     }
 
     async fn run_job(
@@ -242,13 +296,12 @@ impl Engine {
             None => {
                 let outcome = self.generate_outcome(&job).await;
                 if let Some(refused) = &outcome.refused {
-                    let why = refused.to_string();
                     stop_on(control, refused);
                     let _ = events
                         .send(Event::Skipped {
                             generations: 1,
                             evaluations: job.judges.len(),
-                            why: Skip::Refused(why),
+                            why: Skip::refused(refused),
                         })
                         .await;
                     return;
@@ -285,12 +338,11 @@ impl Engine {
                 }
                 Ok(Err(refused)) => {
                     stop_on(control, &refused);
-                    let why = refused.to_string();
                     let _ = events
                         .send(Event::Skipped {
                             generations: 0,
                             evaluations: 1,
-                            why: Skip::Refused(why),
+                            why: Skip::refused(&refused),
                         })
                         .await;
                 }
@@ -312,10 +364,21 @@ impl Engine {
             };
         };
         let helper = |name: &Option<String>| name.as_ref().and_then(|n| self.models.get(n));
+        // A task of one request goes in a batch when its writer's provider has one; a
+        // conversation never does (each turn needs the last answer).
+        let batched = self.batches.as_ref().and_then(|b| {
+            let task = &job.task.task;
+            kind::of(task.task_type()).calls(task).single().then(|| {
+                let record =
+                    store::generation_name(&job.model, job.task.id(), job.sample, &job.fingerprint);
+                b.route(&writer.config.provider, &record)
+                    .map(|route| writer.batched(route))
+            })?
+        });
         exec::execute(
             input,
             Roles {
-                writer,
+                writer: batched.as_ref().unwrap_or(writer),
                 oracle: helper(&self.oracle),
                 critic: helper(&self.critic),
             },
@@ -384,6 +447,7 @@ impl Engine {
             cost_usd: o.cost_usd,
             latency_ms: o.latency_ms,
             created_at: now(),
+            batch: o.batch,
         };
         if ok {
             let view = kind::of(record.task_type).judge_view(&record);
@@ -423,6 +487,7 @@ impl Engine {
             cost_usd: None,
             latency_ms: 0,
             created_at: now(),
+            batch: None,
         };
         let (Some(judge), Some(fingerprint)) = (
             self.models.get(judge_name),
@@ -434,6 +499,11 @@ impl Engine {
         };
         record.simulated = judge.simulated();
         record.fingerprint = fingerprint.clone();
+        let batched = self.batches.as_ref().and_then(|b| {
+            b.route(&judge.config.provider, &self.evaluation_record(&record))
+                .map(|route| judge.batched(route))
+        });
+        let judge = batched.as_ref().unwrap_or(judge);
         let rubric = judge::rubric(input);
         let verdict = judging::run(judge, input, &view, &rubric, self.judge_retries).await;
         if let Some(refused) = verdict.refused {
@@ -451,8 +521,16 @@ impl Engine {
         record.usage = verdict.usage;
         record.cost_usd = verdict.cost_usd;
         record.latency_ms = verdict.latency.as_millis() as u64;
+        record.batch = verdict.batch;
         record.created_at = now();
         Ok(record)
+    }
+}
+
+impl Engine {
+    /// Where an evaluation record goes, relative to the store's root.
+    fn evaluation_record(&self, r: &EvaluationRecord) -> std::path::PathBuf {
+        store::evaluation_name(&r.model, &r.task, r.sample, &r.judge, &r.fingerprint)
     }
 }
 

@@ -116,6 +116,10 @@ impl Secrets {
             CallError::Malformed(m) => CallError::Malformed(self.excerpt(&m)),
             CallError::Connection(m) => CallError::Connection(self.excerpt(&m)),
             CallError::Config(m) => CallError::Config(self.scrub(&m)),
+            CallError::Deferred { why, sent } => CallError::Deferred {
+                why: self.scrub(&why),
+                sent,
+            },
             CallError::Exhausted { attempts, last } => CallError::Exhausted {
                 attempts,
                 last: Box::new(self.scrub_error(*last)),

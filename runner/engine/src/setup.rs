@@ -141,6 +141,7 @@ pub fn engine(
         slop,
         judge_retries: config.settings.judge_retries.unwrap_or(2),
         window: (writer_slots as usize * 2).max(4),
+        batches: None,
     })
 }
 

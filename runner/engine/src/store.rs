@@ -340,7 +340,11 @@ pub(crate) fn contents(root: &Path) -> Contents {
     let walk = walkdir::WalkDir::new(root)
         .follow_links(false)
         .into_iter()
-        .filter_entry(|e| !(e.depth() == 3 && e.file_type().is_dir() && e.file_name() == HISTORY));
+        .filter_entry(|e| {
+            let dir = e.file_type().is_dir();
+            !(dir && e.depth() == 3 && e.file_name() == HISTORY
+                || dir && e.depth() == 1 && e.file_name() == crate::batch::LEDGER_DIR)
+        });
     for entry in walk {
         let entry = match entry {
             Ok(e) => e,
@@ -799,6 +803,7 @@ mod light {
                 cost_usd: e.cost_usd,
                 latency_ms: e.latency_ms,
                 created_at: e.created_at,
+                batch: None,
             }
         }
     }

@@ -51,6 +51,7 @@ impl Provider for Metered {
                         .then(|| priced(usage, Some(self.price)).unwrap() * share),
                     latency: Duration::ZERO,
                     attempts: 1,
+                    batch: None,
                 }),
             }
         })

@@ -237,6 +237,28 @@ fn superseded_records_are_kept_in_history_and_never_loaded() {
 }
 
 #[test]
+fn batch_files_are_never_loaded_as_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::new(dir.path().join("results"));
+    store
+        .write_generation(&generation("writer-a", "orbit-find"))
+        .unwrap();
+    let batches = dir
+        .path()
+        .join("results")
+        .join(fabula_engine::batch::LEDGER_DIR);
+    std::fs::create_dir_all(&batches).unwrap();
+    std::fs::write(
+        batches.join("local-batch_1.json"),
+        b"{\"format_version\": 1}",
+    )
+    .unwrap();
+    let loaded = store.load();
+    assert_eq!(loaded.generations.len(), 1);
+    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+}
+
+#[test]
 fn a_lighter_load_keeps_what_planning_and_scoring_read_and_drops_the_rest() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::new(dir.path().join("results"));

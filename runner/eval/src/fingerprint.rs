@@ -202,6 +202,13 @@ impl<'a> Current<'a> {
         }
     }
 
+    /// Whether model `name`'s provider speaks a dialect with a batch API
+    /// ([`fabula_core::model::BATCH_DIALECTS`]).
+    pub fn batchable(&self, name: &str) -> bool {
+        self.model(name)
+            .is_some_and(|m| fabula_core::model::BATCH_DIALECTS.contains(&m.dialect))
+    }
+
     fn model(&self, name: &str) -> Option<Model<'a>> {
         let config = self.config.models.get(name)?;
         let dialect = self

@@ -18,7 +18,7 @@ use crate::fingerprint::Current;
 use crate::prepared::PreparedTask;
 use crate::records::{Index, Records};
 use fabula_core::kind::{self, Party};
-use fabula_core::model::{Config, FailureKind, Status};
+use fabula_core::model::{BATCH_PRICE_FACTOR, Config, FailureKind, Status};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -93,6 +93,11 @@ pub struct Plan {
     pub calls: BTreeMap<String, usize>,
     /// Rough cost in USD, where prices are known.
     pub estimated_cost: f64,
+    /// The same estimate for `fabula run --batch`: single-request generations and judge
+    /// calls of models whose provider has a batch API at the batch price
+    /// ([`fabula_core::model::BATCH_PRICE_FACTOR`]), everything else as in
+    /// `estimated_cost`.
+    pub estimated_batch_cost: f64,
     /// Generations and evaluations already done (today's fingerprints), failed included.
     pub done_generations: usize,
     pub done_evaluations: usize,
@@ -180,7 +185,7 @@ pub fn plan(current: &Current<'_>, selection: &Selection, records: &Records) -> 
                         if missing.is_empty() {
                             continue;
                         }
-                        count_judges(&mut plan, current.config, task, &missing);
+                        count_judges(&mut plan, current, task, &missing);
                         Job {
                             task: Arc::clone(task),
                             model: writer.clone(),
@@ -203,7 +208,7 @@ pub fn plan(current: &Current<'_>, selection: &Selection, records: &Records) -> 
                         }
                         *plan.generations.entry(writer.clone()).or_default() += 1;
                         count_generation(&mut plan, current, task, writer);
-                        count_judges(&mut plan, current.config, task, &selection.judges);
+                        count_judges(&mut plan, current, task, &selection.judges);
                         Job {
                             task: Arc::clone(task),
                             model: writer.clone(),
@@ -268,12 +273,25 @@ fn call_cost(config: &Config, model: &str, words_out: u32) -> f64 {
     (input * price.input + output * price.output) / 1_000_000.0
 }
 
+/// Adds `calls` calls of `model` at `cost` each to both estimates; `batched` says whether
+/// `fabula run --batch` would send them in a provider batch.
+fn add_cost(plan: &mut Plan, calls: usize, cost: f64, batched: bool) {
+    let total = calls as f64 * cost;
+    plan.estimated_cost += total;
+    plan.estimated_batch_cost += if batched {
+        total * BATCH_PRICE_FACTOR
+    } else {
+        total
+    };
+}
+
 fn count_generation(plan: &mut Plan, current: &Current<'_>, task: &PreparedTask, writer: &str) {
     let k = kind::of(task.task.task_type());
     let calls = k.calls(&task.task);
     *plan.calls.entry(writer.to_string()).or_default() += calls.writer;
-    plan.estimated_cost +=
-        calls.writer as f64 * call_cost(current.config, writer, task.task.words.max);
+    let batched = calls.single() && current.batchable(writer);
+    let cost = call_cost(current.config, writer, task.task.words.max);
+    add_cost(plan, calls.writer, cost, batched);
     if calls.helper > 0
         && let Some(helper) = current.helper_name(task)
     {
@@ -282,15 +300,22 @@ fn count_generation(plan: &mut Plan, current: &Current<'_>, task: &PreparedTask,
             _ => "oracle",
         };
         *plan.calls.entry(format!("{role}:{helper}")).or_default() += calls.helper;
-        plan.estimated_cost += calls.helper as f64 * call_cost(current.config, helper, 300);
+        // A helper only talks in conversations, which never go in a batch.
+        add_cost(
+            plan,
+            calls.helper,
+            call_cost(current.config, helper, 300),
+            false,
+        );
     }
 }
 
-fn count_judges(plan: &mut Plan, config: &Config, task: &PreparedTask, judges: &[String]) {
+fn count_judges(plan: &mut Plan, current: &Current<'_>, task: &PreparedTask, judges: &[String]) {
     for j in judges {
         *plan.evaluations.entry(j.clone()).or_default() += 1;
         *plan.calls.entry(format!("judge:{j}")).or_default() += 1;
-        plan.estimated_cost += call_cost(config, j, task.task.words.max + 500);
+        let cost = call_cost(current.config, j, task.task.words.max + 500);
+        add_cost(plan, 1, cost, current.batchable(j));
     }
 }
 

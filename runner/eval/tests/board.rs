@@ -266,6 +266,7 @@ impl Store<'_> {
             cost_usd: cost,
             latency_ms: 10,
             created_at: "2026-12-01T00:00:01.000Z".into(),
+            batch: None,
         };
         let path = self.path();
         self.records.evaluations.push((path, e));

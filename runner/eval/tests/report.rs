@@ -189,6 +189,7 @@ fn records(current: &Current<'_>, tasks: &[Arc<PreparedTask>]) -> Records {
                         cost_usd: Some(0.001),
                         latency_ms: 10,
                         created_at: "2026-12-01T00:00:01.000Z".into(),
+                        batch: None,
                     },
                 ));
             }
@@ -540,5 +541,6 @@ fn record(g: &GenerationSummary) -> GenerationRecord {
         cost_usd: g.cost_usd,
         latency_ms: g.latency_ms,
         created_at: g.created_at.clone(),
+        batch: None,
     }
 }

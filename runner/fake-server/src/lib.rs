@@ -4,6 +4,10 @@
 //! every request, the most requests it ever had in flight at once, and the body bytes the
 //! client actually accepted (so a test can show that a client stopped reading).
 
+pub mod batch;
+
+pub use batch::{FakeBatches, Script};
+
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -549,4 +553,15 @@ pub fn model_reply(body: &str) -> Reply {
         "The ferry left at dusk, and nobody on the quay waved.",
         "stop",
     ))
+}
+
+/// [`model_reply`] as the Messages API would give it: the same text, stop and tokens.
+pub fn messages_reply(body: &str) -> Reply {
+    match model_reply(body) {
+        Reply::Json { body, .. } => {
+            let chat: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+            Reply::ok(batch::as_message(&chat).to_string())
+        }
+        other => other,
+    }
 }

@@ -79,6 +79,13 @@ fn print(
         ),
         (
             format!(
+                "Not copied: {} of provider batches not collected yet (run `fabula run --batch` on that store, then merge again)",
+                plural(report.batch_files.len(), "batch file")
+            ),
+            report.batch_files.iter().map(shown).collect(),
+        ),
+        (
+            format!(
                 "Ignored {} of interrupted writes",
                 plural(report.temporaries.len(), "temporary file")
             ),

@@ -125,6 +125,14 @@ pub struct Calls {
     pub helper: usize,
 }
 
+impl Calls {
+    /// One request and nothing else: the work a provider batch can carry (a batch
+    /// answers each request on its own, so a conversation cannot go through one).
+    pub fn single(self) -> bool {
+        self.writer == 1 && self.helper == 0
+    }
+}
+
 /// Everything one task type knows.
 pub trait TaskKind: Sync {
     fn task_type(&self) -> TaskType;
@@ -276,6 +284,7 @@ pub fn stand_in_generation(task_type: TaskType, asks: &[Ask]) -> GenerationRecor
         cost_usd: None,
         latency_ms: 0,
         created_at: String::new(),
+        batch: None,
     }
 }
 

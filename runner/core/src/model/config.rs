@@ -174,6 +174,27 @@ pub struct Price {
     pub output: f64,
 }
 
+/// What a provider batch costs against the same requests sent one by one: OpenAI's
+/// Batch API and Anthropic's Message Batches both charge half of the listed price. The
+/// one place the discount is written: `fabula run --batch` accounts with it, the budget
+/// reserves with it, and the dry run estimates with it.
+pub const BATCH_PRICE_FACTOR: f64 = 0.5;
+
+/// The provider dialects (as fingerprints name them) whose providers offer a batch API:
+/// OpenAI's (`POST /files` + `/batches`) and Anthropic's (`/messages/batches`).
+/// OpenRouter and the simulator have none.
+pub const BATCH_DIALECTS: &[&str] = &["openai", "anthropic"];
+
+impl Price {
+    /// The price of a request sent in a provider batch ([`BATCH_PRICE_FACTOR`]).
+    pub fn batched(self) -> Price {
+        Price {
+            input: self.input * BATCH_PRICE_FACTOR,
+            output: self.output * BATCH_PRICE_FACTOR,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct Settings {
     #[serde(default)]

@@ -11,8 +11,8 @@ mod task;
 mod theory;
 
 pub use config::{
-    Config, Dialect, ModelConfig, Price, ProviderConfig, ProviderKind, Reasoning, Settings,
-    TokenBudget,
+    BATCH_DIALECTS, BATCH_PRICE_FACTOR, Config, Dialect, ModelConfig, Price, ProviderConfig,
+    ProviderKind, Reasoning, Settings, TokenBudget,
 };
 pub use record::{
     Actor, Breakdown, CriterionVerdict, EvaluationRecord, FailureKind, FinishReason,

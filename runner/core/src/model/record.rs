@@ -242,6 +242,10 @@ pub struct GenerationRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost_usd: Option<f64>,
     pub latency_ms: u64,
+    /// The provider batch its calls were answered in (`fabula run --batch`); absent for
+    /// calls sent one by one. `latency_ms` is then the batch's wall time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<String>,
     /// RFC 3339 UTC time the record was written.
     pub created_at: String,
 }
@@ -387,6 +391,10 @@ pub struct EvaluationRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost_usd: Option<f64>,
     pub latency_ms: u64,
+    /// The provider batch its calls were answered in (`fabula run --batch`); absent for
+    /// calls sent one by one. `latency_ms` is then the batch's wall time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<String>,
     pub created_at: String,
 }
 

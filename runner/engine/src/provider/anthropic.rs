@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 #[derive(Debug)]
 pub struct Anthropic {
-    endpoint: Endpoint,
+    pub(super) endpoint: Endpoint,
 }
 
 impl Anthropic {
@@ -31,6 +31,11 @@ impl Provider for Anthropic {
 
     fn limits(&self) -> Option<&crate::limits::Limits> {
         Some(&self.endpoint.limits)
+    }
+
+    /// Message Batches.
+    fn batch(&self) -> Option<&dyn super::BatchApi> {
+        Some(self)
     }
 }
 

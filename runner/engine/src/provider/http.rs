@@ -131,6 +131,7 @@ impl Endpoint {
                 cost_usd: parsed.cost,
                 latency,
                 attempts,
+                batch: None,
             }),
             Err(e) => Err(self.secrets.scrub_error(e)),
         }
@@ -209,6 +210,160 @@ impl Endpoint {
             return Err(CallError::TooLarge { limit });
         }
         Ok((parse(&body)?, started.elapsed()))
+    }
+
+    /// Sends one request of a provider's batch API (`method` to `<base_url>/<path>`, or
+    /// to `path` itself when it is a URL under the base URL's origin) with `body` (its
+    /// content type and bytes), under the limits and retries, and returns the success
+    /// body, read up to `limit` bytes (a longer one is [`CallError::TooLarge`]). Refusals
+    /// are remembered as for [`Endpoint::post`] (a 404 for the pseudo-model `batch`
+    /// only); errors are scrubbed.
+    pub(crate) async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<(&str, Vec<u8>)>,
+        limit: u64,
+    ) -> Result<Vec<u8>, CallError> {
+        const BATCH: &str = "batch";
+        if let Some(refused) = self.refused(BATCH) {
+            return Err(refused);
+        }
+        let url = self.url(path)?;
+        let result = self
+            .limits
+            .run(|| {
+                let (method, url, body) = (method.clone(), url.clone(), body.clone());
+                async move {
+                    if let Some(refused) = self.refused(BATCH) {
+                        return Err(refused);
+                    }
+                    // A 404 names a missing batch or file, not a refused model.
+                    self.send_once(method, &url, body, limit)
+                        .await
+                        .map_err(|e| match e {
+                            CallError::Status { code: 404, .. } => e,
+                            e => self.remember_refusal(BATCH, e),
+                        })
+                }
+            })
+            .await;
+        result
+            .map(|(bytes, _)| bytes)
+            .map_err(|e| self.secrets.scrub_error(e))
+    }
+
+    /// `<base_url>/<path>`, or `path` when it is an absolute URL on the base URL's scheme,
+    /// host and port (a results URL the provider handed back). Any other URL is refused:
+    /// the request carries the key, which must not go anywhere else.
+    fn url(&self, path: &str) -> Result<String, CallError> {
+        if !(path.starts_with("http://") || path.starts_with("https://")) {
+            return Ok(format!(
+                "{}/{}",
+                self.base_url,
+                path.trim_start_matches('/')
+            ));
+        }
+        let origin = |u: &str| -> Option<String> {
+            let parsed = reqwest::Url::parse(u).ok()?;
+            Some(format!(
+                "{}://{}:{}",
+                parsed.scheme(),
+                parsed.host_str()?,
+                parsed.port_or_known_default()?
+            ))
+        };
+        match (origin(path), origin(&self.base_url)) {
+            (Some(a), Some(b)) if a == b => Ok(path.to_string()),
+            _ => Err(CallError::Malformed(format!(
+                "provider `{}` named a results URL on another host ({}); the key is never sent there",
+                self.provider,
+                self.secrets.excerpt(path)
+            ))),
+        }
+    }
+
+    async fn send_once(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        body: Option<(&str, Vec<u8>)>,
+        limit: u64,
+    ) -> Result<Vec<u8>, CallError> {
+        let mut request = self
+            .client
+            .request(method, url)
+            .headers(self.headers.clone())
+            .timeout(self.limits.retry.timeout);
+        if let Some((content_type, bytes)) = body {
+            request = request.header("content-type", content_type).body(bytes);
+        }
+        let mut response = request.send().await.map_err(|e| self.transport_error(e))?;
+        let status = response.status();
+        if !status.is_success() {
+            let retry_after = response
+                .headers()
+                .get(RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(retry_after);
+            let (body, _) = self
+                .read_capped(&mut response, MAX_ERROR_BODY_BYTES.min(limit))
+                .await?;
+            return Err(CallError::Status {
+                code: status.as_u16(),
+                body: String::from_utf8_lossy(&body).into_owned(),
+                retry_after,
+            });
+        }
+        if response.content_length().is_some_and(|n| n > limit) {
+            return Err(CallError::TooLarge { limit });
+        }
+        let (body, over) = self.read_capped(&mut response, limit).await?;
+        if over {
+            return Err(CallError::TooLarge { limit });
+        }
+        Ok(body)
+    }
+
+    /// A parsed answer that came back in a batch, as [`Endpoint::post`] hands one out:
+    /// its text scrubbed of secrets.
+    pub(crate) fn completion(&self, parsed: Parsed, latency: Duration) -> Completion {
+        Completion {
+            text: self.secrets.scrub(&parsed.text),
+            finish: parsed.finish,
+            usage: parsed.usage,
+            cost_usd: parsed.cost,
+            latency,
+            attempts: 1,
+            batch: None,
+        }
+    }
+
+    /// `e`, scrubbed of secrets and shortened (for errors read out of a batch's results).
+    pub(crate) fn scrub_error(&self, e: CallError) -> CallError {
+        self.secrets.scrub_error(e)
+    }
+
+    /// A batch line's refusing status (401-404) as the refusal [`Endpoint::post`] would
+    /// have made of it, remembered for `model` (a 404) or the provider; other errors
+    /// unchanged.
+    pub(crate) fn refusal(&self, model: &str, e: CallError) -> CallError {
+        self.remember_refusal(model, e)
+    }
+
+    /// A provider's text, scrubbed of secrets and shortened.
+    pub(crate) fn scrub_text(&self, text: &str) -> String {
+        self.secrets.excerpt(text)
+    }
+
+    /// The provider's name in `fabula.yaml`.
+    pub(crate) fn provider(&self) -> &str {
+        &self.provider
+    }
+
+    /// The most bytes one answer may have (`max_response_bytes`).
+    pub(crate) fn max_response_bytes(&self) -> u64 {
+        self.max_response_bytes
     }
 
     /// Reads the body as it arrives, keeping at most `limit` bytes; says whether there

@@ -5,12 +5,16 @@
 //! once `base_url_env` is applied.
 
 mod anthropic;
+mod anthropic_batch;
+pub mod batch;
 mod http;
 mod openai;
+mod openai_batch;
 mod rules;
 mod sim;
 
 pub use anthropic::parse as parse_messages;
+pub use batch::BatchApi;
 pub use http::{DEFAULT_MAX_RESPONSE_BYTES, Endpoint};
 pub use openai::parse as parse_chat_completions;
 pub use rules::{Findings, Wire};
@@ -45,6 +49,12 @@ pub trait Provider: Send + Sync + std::fmt::Debug {
     /// The limits its calls run under (none for the simulator): what a test or a
     /// progress display reads, e.g. an adaptive limit's current value.
     fn limits(&self) -> Option<&Limits> {
+        None
+    }
+
+    /// The provider's batch API, when it has one (OpenAI's dialect and Anthropic; not
+    /// OpenRouter, not the simulator).
+    fn batch(&self) -> Option<&dyn BatchApi> {
         None
     }
 }

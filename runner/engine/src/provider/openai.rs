@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 
 #[derive(Debug)]
 pub struct OpenAi {
-    endpoint: Endpoint,
-    dialect: Dialect,
+    pub(super) endpoint: Endpoint,
+    pub(super) dialect: Dialect,
 }
 
 impl OpenAi {
@@ -34,6 +34,11 @@ impl Provider for OpenAi {
 
     fn limits(&self) -> Option<&crate::limits::Limits> {
         Some(&self.endpoint.limits)
+    }
+
+    /// OpenAI's Batch API, for the `openai` dialect only (OpenRouter has none).
+    fn batch(&self) -> Option<&dyn super::BatchApi> {
+        (self.dialect == Dialect::Openai).then_some(self as &dyn super::BatchApi)
     }
 }
 

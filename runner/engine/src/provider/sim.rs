@@ -78,6 +78,7 @@ impl Provider for Sim {
                 cost_usd: Some(0.0),
                 latency: started.elapsed().max(Duration::from_micros(1)),
                 attempts: 1,
+                batch: None,
             })
         })
     }

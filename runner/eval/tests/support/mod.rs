@@ -266,6 +266,7 @@ impl<'a> Store<'a> {
             cost_usd: None,
             latency_ms: 0,
             created_at,
+            batch: None,
         };
         self.records.evaluations.push((path, e));
     }

@@ -5,6 +5,7 @@ use super::prepare::Prepared;
 use super::report::{self, Done, Mode};
 use crate::args::RunArgs;
 use crate::error::{self, CliError};
+use fabula_engine::batch::{self, Batches};
 use fabula_engine::budget::{self, Budget};
 use fabula_engine::provider;
 use fabula_engine::provider::Tuning;
@@ -76,15 +77,25 @@ pub fn execute(p: &Prepared, args: &RunArgs) -> anyhow::Result<Done> {
             Some(b)
         }
     };
-    let engine = Arc::new(engine);
     preflight(session.store.root())?;
     let mode = mode_of(args);
     if matches!(mode, Mode::Bar | Mode::Lines) {
         writeln!(std::io::stderr(), "{}", report::running(p))?;
     }
+    let batches = if args.batch {
+        let b = Arc::new(batches(p, args, &engine, &names, mode)?);
+        engine.batches = Some(Arc::clone(&b));
+        Some(b)
+    } else {
+        None
+    };
+    let engine = Arc::new(engine);
     let control = Arc::new(Control::default());
     let planned = p.plan.total_generations() + p.plan.total_evaluations();
-    let reporters: Vec<Box<dyn Reporter>> = vec![report::progress(mode, planned)];
+    let mut reporters: Vec<Box<dyn Reporter>> = vec![report::progress(mode, planned)];
+    if let Some(b) = &batches {
+        reporters.push(Box::new(recorder::BatchFiles(Arc::clone(b))));
+    }
     let (events, recorder) =
         recorder::start(Some(session.store.clone()), Arc::clone(&control), reporters);
     let runtime = crate::commands::runtime()?;
@@ -111,7 +122,108 @@ pub fn execute(p: &Prepared, args: &RunArgs) -> anyhow::Result<Done> {
         elapsed: started.elapsed(),
         mode,
         budget,
+        kept: batches.map(|b| b.kept()).unwrap_or_default(),
     })
+}
+
+/// `--batch`: the run's batches (with the batch files earlier runs left), after saying
+/// what will not go in a batch and why.
+fn batches(
+    p: &Prepared,
+    args: &RunArgs,
+    engine: &fabula_engine::scheduler::Engine,
+    names: &[String],
+    mode: Mode,
+) -> anyhow::Result<Batches> {
+    let session = &p.session;
+    let mut providers: Vec<(String, Arc<dyn fabula_engine::provider::Provider>)> = Vec::new();
+    let mut interactive: Vec<String> = Vec::new();
+    for name in names {
+        let Some(m) = engine.models.get(name) else {
+            continue;
+        };
+        if m.provider.batch().is_none() {
+            let dialect = setup::dialects(session.config(), &session.env)
+                .get(&m.config.provider)
+                .cloned()
+                .unwrap_or_default();
+            interactive.push(format!(
+                "{name} (provider `{}`, {dialect})",
+                m.config.provider
+            ));
+        }
+        if !providers.iter().any(|(p, _)| *p == m.config.provider) {
+            providers.push((m.config.provider.clone(), Arc::clone(&m.provider)));
+        }
+    }
+    let conversations = p
+        .plan
+        .jobs
+        .iter()
+        .filter(|j| {
+            j.existing.is_none() && {
+                let task = &j.task.task;
+                !fabula_core::kind::of(task.task_type()).calls(task).single()
+            }
+        })
+        .count();
+    if matches!(mode, Mode::Bar | Mode::Lines) {
+        let mut err = std::io::stderr().lock();
+        if !interactive.is_empty() {
+            let (who, verb) = if interactive.len() == 1 {
+                ("this model has", "runs")
+            } else {
+                ("these models have", "run")
+            };
+            writeln!(
+                err,
+                "note: --batch: {who} no batch API and {verb} interactively at the full price: {}.",
+                interactive.join(", ")
+            )?;
+        }
+        if conversations > 0 {
+            writeln!(
+                err,
+                "note: --batch: generations of agentic and multi-turn tasks run interactively (a conversation cannot go in a batch): {conversations}."
+            )?;
+        }
+    }
+    let policy = batch::Policy {
+        poll_floor: Duration::from_secs_f64(args.batch_poll),
+        poll_ceiling: Duration::from_secs_f64(args.batch_poll_max.max(args.batch_poll)),
+        ..batch::Policy::default()
+    };
+    let sink: batch::ProgressSink = match mode {
+        Mode::Bar | Mode::Lines => Arc::new(|p: &batch::Progress| {
+            let _ = writeln!(std::io::stderr(), "{p}");
+        }),
+        Mode::Json => Arc::new(|p: &batch::Progress| {
+            let _ = writeln!(
+                std::io::stdout(),
+                "{}",
+                serde_json::json!({ "event": "batch", "message": p.to_string() })
+            );
+        }),
+        Mode::Quiet => Arc::new(|p: &batch::Progress| {
+            if let batch::Progress::Problem { .. } = p {
+                let _ = writeln!(std::io::stderr(), "{p}");
+            }
+        }),
+    };
+    let batches = Batches::new(&session.store, &providers, policy, sink)
+        .map_err(|e| error::store(e.to_string()))?;
+    if matches!(mode, Mode::Bar | Mode::Lines) {
+        for (path, f) in batches.foreign() {
+            writeln!(
+                std::io::stderr(),
+                "note: {} (batch {} of provider `{}`) is for a provider this run does not use: left as it is.",
+                path.display(),
+                f.batch,
+                f.provider
+            )?;
+        }
+    }
+    Ok(batches)
 }
 
 /// Proves `results/` can take a record before any call is paid for: create the folder,

@@ -7,6 +7,7 @@ use crate::Outcome;
 use crate::args::{BoardFormat, RunArgs};
 use crate::render::plural;
 use fabula_core::model::FailureKind;
+use fabula_engine::batch::Kept;
 use fabula_engine::budget::Budget;
 use fabula_engine::recorder::{Reporter, Stored, Tally};
 use fabula_engine::scheduler::{Event, Skip, StopReason};
@@ -25,6 +26,8 @@ pub struct Done {
     pub mode: Mode,
     /// The run's spending cap, when it had one.
     pub budget: Option<Arc<Budget>>,
+    /// Batch files left under `results/.batches/` (`--batch`).
+    pub kept: Vec<Kept>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -168,6 +171,7 @@ fn json_event(event: &Event, stored: &Stored) -> serde_json::Value {
                 Skip::Refused(w) => format!("refused: {w}"),
                 Skip::Stopped => "stopped".to_string(),
                 Skip::Unreadable(w) => format!("unreadable: {w}"),
+                Skip::Deferred(w) => format!("deferred: {w}"),
             },
         }),
     }
@@ -186,6 +190,7 @@ pub fn plan(p: &Prepared, json: bool) -> anyhow::Result<()> {
                 "evaluations": plan.evaluations,
                 "calls": plan.calls,
                 "estimated_cost_usd": plan.estimated_cost,
+                "estimated_batch_cost_usd": plan.estimated_batch_cost,
                 "done_generations": plan.done_generations,
                 "done_evaluations": plan.done_evaluations,
                 "failed": failures_json(&plan.failed),
@@ -235,6 +240,12 @@ pub fn plan(p: &Prepared, json: bool) -> anyhow::Result<()> {
         out,
         "\nEstimated cost: ${:.2} (from config prices; unpriced models count as $0).",
         plan.estimated_cost
+    )?;
+    writeln!(
+        out,
+        "With --batch: ${:.2} (single requests of OpenAI and Anthropic models in provider batches at {:.0}% of the price; the rest interactively).",
+        plan.estimated_batch_cost,
+        fabula_core::model::BATCH_PRICE_FACTOR * 100.0
     )?;
     Ok(())
 }
@@ -373,6 +384,8 @@ pub fn finished(p: &Prepared, done: &Done) -> anyhow::Result<Outcome> {
                 })),
                 "stopped": done.stopped.as_ref().map(ToString::to_string),
                 "stored_failures": p.plan.failed.total(),
+                "deferred": t.deferred,
+                "batch_files": done.kept.iter().map(|k| k.path.display().to_string()).collect::<Vec<_>>(),
                 "exit_code": outcome.code(),
             })
         )?;
@@ -411,6 +424,36 @@ pub fn finished(p: &Prepared, done: &Done) -> anyhow::Result<Outcome> {
             writeln!(
                 err,
                 "{undone} of the planned generations and evaluations were not made; run again once that is fixed."
+            )?;
+        }
+    }
+    if let Some(why) = &t.deferred_why {
+        writeln!(
+            err,
+            "Left in provider batches: {} of the planned generations and evaluations ({why}). Run `fabula run --batch` again to collect them.",
+            t.deferred
+        )?;
+    }
+    if !done.kept.is_empty() {
+        writeln!(
+            err,
+            "Batch files kept under results/.batches/ for the next `fabula run --batch`:"
+        )?;
+        for k in &done.kept {
+            let state = match k.running {
+                Some(true) => "still running at the provider",
+                Some(false) => {
+                    "answered, kept for a run that asks for them (delete the file to drop them)"
+                }
+                None => "not polled: this run does not use its provider",
+            };
+            writeln!(
+                err,
+                "  {}: batch {} of `{}`, {}: {state}",
+                k.path.display(),
+                k.batch,
+                k.provider,
+                plural(k.unsettled, "request")
             )?;
         }
     }
