@@ -89,7 +89,7 @@ async fn read<I, W>(
             }
             Frame::End => break,
         };
-        let value: Value = match serde_json::from_slice(&body) {
+        let mut value: Value = match serde_json::from_slice(&body) {
             Ok(v) => v,
             Err(err) => {
                 let why = format!("Parse error: {err}");
@@ -105,9 +105,13 @@ async fn read<I, W>(
             let _ = out.send(encode(&answer));
             continue;
         }
-        let method = value.get("method").and_then(Value::as_str).unwrap_or("");
+        let method = value
+            .get("method")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned();
         let is_request = value.get("id").is_some();
-        match method {
+        match method.as_str() {
             "initialize" if is_request => {
                 *lock(&initialize_id) = value.get("id").cloned();
             }
@@ -121,8 +125,13 @@ async fn read<I, W>(
             _ => {}
         }
         if !is_request && !method.is_empty() {
-            let params = value.get("params").cloned().unwrap_or(Value::Null);
-            if handler.in_order(method, params) {
+            // Taken, not copied: a `didOpen` carries the whole file. The body is what goes
+            // on to tower-lsp-server, so the parsed value is not needed after this.
+            let params = value
+                .get_mut("params")
+                .map(Value::take)
+                .unwrap_or(Value::Null);
+            if handler.in_order(&method, params) {
                 continue;
             }
         }
