@@ -8,7 +8,9 @@
 //! hover; peak RSS (VmHWM) of each. Medians; the machine is shared.
 //!
 //! `FABULA_BENCH_ONLY=1000` (or `20000`) runs only that size's rows;
-//! `FABULA_BENCH_MEMORY=1` prints the server's RSS after opening, editing and hovering.
+//! `FABULA_BENCH_MEMORY=1` prints the server's RSS after opening, editing and hovering;
+//! `FABULA_BENCH_SERVER=path` runs that executable instead of the release build (a
+//! wrapper that starts the server under a heap profiler, say).
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -20,6 +22,10 @@ use std::time::{Duration, Instant};
 use support::{Client, repo, uri};
 
 fn release_binary() -> PathBuf {
+    // `FABULA_BENCH_SERVER=path`: run that instead (a profiler's wrapper script, say).
+    if let Some(server) = std::env::var_os("FABULA_BENCH_SERVER") {
+        return PathBuf::from(server);
+    }
     let status = std::process::Command::new(env!("CARGO"))
         .args([
             "build",
@@ -33,12 +39,26 @@ fn release_binary() -> PathBuf {
         .status()
         .unwrap();
     assert!(status.success());
-    repo().join("target/release/fabula-lsp")
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map_or_else(|| repo().join("target"), |t| repo().join(t));
+    // A copy: a shared target folder's binary can be rebuilt from another checkout while
+    // the bench runs.
+    let copy = std::env::temp_dir().join(format!("fabula-lsp-bench-{}", std::process::id()));
+    std::fs::copy(target.join("release/fabula-lsp"), &copy).unwrap();
+    copy
 }
 
-/// The server as the clients start it: on glibc with two malloc arenas (see main.rs).
+/// The server as the clients start it: with jemalloc's options (see main.rs).
 fn spawn(bin: &Path) -> (tokio::process::Child, Client) {
-    support::spawn(bin, &[("MALLOC_ARENA_MAX", "2")], Stdio::null())
+    support::spawn(
+        bin,
+        &[(
+            "_RJEM_MALLOC_CONF",
+            "narenas:1,dirty_decay_ms:0,muzzy_decay_ms:0",
+        )],
+        Stdio::null(),
+    )
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -324,4 +344,7 @@ async fn main() {
     );
     use std::io::Write;
     let _ = std::io::stdout().lock().write_all(report.as_bytes());
+    if std::env::var_os("FABULA_BENCH_SERVER").is_none() {
+        let _ = std::fs::remove_file(&bin);
+    }
 }

@@ -6,18 +6,22 @@
 //! Why a thread: setting a salsa input waits until every computation on an older snapshot
 //! has noticed its cancellation and let go, and loading reads files; neither may hold up
 //! the async runtime that answers requests. Why one channel: the transport sends the
-//! editor's notifications into it in wire order ([`crate::transport`]), so the order of
+//! editor's notifications into it in wire order (`transport.rs`), so the order of
 //! edits never depends on how futures are polled.
 //!
-//! After each batch the loop tells the publisher which files the editor touched; the
-//! publisher sends their diagnostics first, then any other file's that changed.
+//! After each batch the loop tells the publisher which files the editor touched, through
+//! an [`Outbox`]; the publisher sends their diagnostics first, then any other file's that
+//! changed.
+//!
+//! The loop is given the state and the outbox, nothing else: it knows no client, no
+//! handler and no dispatcher.
 
-use crate::ls::Ls;
-use crate::results::Update;
-use crate::state::is_project_file;
+use crate::state::{State, is_project_file, lock};
+use crate::store::Update;
+use std::collections::BTreeSet;
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use tower_lsp_server::ls_types::TextDocumentContentChangeEvent;
 
 /// One change to the server's inputs.
@@ -46,8 +50,12 @@ pub enum Change {
     Stop,
 }
 
-/// Starts the loop on its own thread.
-pub fn start(ls: Arc<Ls>, mut rx: tokio::sync::mpsc::UnboundedReceiver<Change>) {
+/// Starts the loop on its own thread: it applies changes to `state` and tells `outbox`.
+pub fn start(
+    state: Arc<State>,
+    outbox: Arc<Outbox>,
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<Change>,
+) {
     let spawned = std::thread::Builder::new()
         .name("fabula-changes".into())
         .spawn(move || {
@@ -66,17 +74,17 @@ pub fn start(ls: Arc<Ls>, mut rx: tokio::sync::mpsc::UnboundedReceiver<Change>) 
                     let what = describe(&change);
                     // A bug in applying one change must not stop every later one.
                     let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                        apply(&ls, change, &mut touched)
+                        apply(&state, change, &mut touched)
                     }));
                     if let Err(payload) = outcome {
                         tracing::error!(
                             "internal error applying {what}: {}",
-                            crate::server::panic_message(payload.as_ref())
+                            crate::panic::panic_message(payload.as_ref())
                         );
                     }
                 }
-                ls.state.applied(applied);
-                ls.publisher.changed(touched);
+                state.applied(applied);
+                outbox.changed(touched);
             }
         });
     if let Err(err) = spawned {
@@ -96,6 +104,51 @@ pub struct Touched {
     pub results: bool,
 }
 
+/// What the change loop has told the publisher since the publisher's last round.
+#[derive(Default)]
+pub struct Outbox {
+    pending: Mutex<Pending>,
+    wake: tokio::sync::Notify,
+}
+
+/// The files and kinds of change not yet published.
+#[derive(Default)]
+pub struct Pending {
+    pub edited: BTreeSet<String>,
+    pub files: bool,
+    pub results: bool,
+}
+
+impl Outbox {
+    /// Called by the change loop after a batch.
+    pub fn changed(&self, touched: Touched) {
+        {
+            let mut p = lock(&self.pending);
+            p.edited.extend(touched.edited);
+            p.files |= touched.files;
+            p.results |= touched.results;
+        }
+        self.wake.notify_one();
+    }
+
+    /// What is pending, leaving nothing.
+    pub fn take(&self) -> Pending {
+        std::mem::take(&mut *lock(&self.pending))
+    }
+
+    /// Puts back what a cancelled round did not get to.
+    pub fn restore(&self, edited: BTreeSet<String>) {
+        let mut p = lock(&self.pending);
+        p.edited.extend(edited);
+        p.files = true;
+    }
+
+    /// Waits for the next batch (returns at once if one came since the last wait).
+    pub async fn wait(&self) {
+        self.wake.notified().await;
+    }
+}
+
 fn describe(change: &Change) -> String {
     match change {
         Change::Open { path, .. } => format!("the opening of {path}"),
@@ -108,8 +161,7 @@ fn describe(change: &Change) -> String {
     }
 }
 
-fn apply(ls: &Ls, change: Change, touched: &mut Touched) {
-    let state = &ls.state;
+fn apply(state: &State, change: Change, touched: &mut Touched) {
     match change {
         Change::Open {
             path,

@@ -14,6 +14,7 @@
 //! from the file's last document ([`Recent`]) and re-parses only the entry an edit touched
 //! ([`Document::reparse`], which loads exactly what a whole parse would).
 
+use crate::store::Results;
 use fabula_core::check;
 use fabula_core::diagnostic::Diagnostic;
 use fabula_core::document::Document;
@@ -22,9 +23,8 @@ use fabula_core::workspace::Workspace;
 use fabula_engine::env::Env;
 use fabula_eval::agreement::RankingAgreement;
 use fabula_eval::fingerprint::Current;
-use fabula_eval::scores::{ModelScore, TaskRecords};
+use fabula_eval::scores::ModelScore;
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
 /// Salsa's database, plus the last document of each large file.
@@ -102,26 +102,6 @@ pub struct Project {
 pub struct Environment(pub Arc<Env>);
 
 impl PartialEq for Environment {
-    fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
-    }
-}
-
-/// The results store, split by task. Compared by identity: a new snapshot is a change.
-#[derive(Clone, Debug, Default)]
-pub struct Results(pub Arc<ResultsSnapshot>);
-
-/// The store's records, by record folder (as read) and by task (as scores read them).
-/// Built and updated by [`crate::results::Update`].
-#[derive(Debug, Default)]
-pub struct ResultsSnapshot {
-    pub root: PathBuf,
-    pub folders: HashMap<PathBuf, Arc<crate::results::Folder>>,
-    pub by_task: HashMap<String, Arc<TaskRecords>>,
-    pub problems: usize,
-}
-
-impl PartialEq for Results {
     fn eq(&self, other: &Self) -> bool {
         Arc::ptr_eq(&self.0, &other.0)
     }

@@ -1,20 +1,26 @@
-//! [`Ls`]: what every handler and background task of the server shares. The dispatcher
-//! (`server.rs`) holds one and hands it to handlers; handlers import this module, never
-//! the dispatcher, so dependencies run one way.
+//! [`Ls`]: the context every handler and service of the server is given — the client, the
+//! state (read on snapshots), the change loop's sender (the one way to edit), the
+//! publisher's outbox, the runs in flight and the watcher.
+//!
+//! A layer of its own: it is built from the modules below it (state, the change loop's
+//! types, the runs registry) and imports nothing that takes an `&Ls`, so what takes one
+//! (handlers, the publisher, runs, the watcher, results) sits above it, and the dispatcher
+//! (`server.rs`) sits above them all. Dependencies run one way.
 
-use crate::changes::Change;
-use crate::publish::Publisher;
-use crate::run::Runs;
+use crate::changes::{Change, Outbox};
+use crate::runs::Runs;
 use crate::state::{State, lock};
 use std::sync::{Arc, Mutex, Weak};
 use tower_lsp_server::Client;
 
 pub struct Ls {
     pub client: Client,
-    pub state: State,
-    pub publisher: Publisher,
+    /// Shared with the change loop, the only writer of its inputs.
+    pub state: Arc<State>,
+    /// Shared with the change loop, which fills it.
+    pub outbox: Arc<Outbox>,
     pub runs: Runs,
-    pub watcher: Mutex<Option<crate::watch::Watcher>>,
+    pub watcher: Mutex<Option<notify::RecommendedWatcher>>,
     changes: tokio::sync::mpsc::UnboundedSender<Change>,
     me: Weak<Ls>,
 }
@@ -24,8 +30,8 @@ impl Ls {
     pub fn new(client: Client, changes: tokio::sync::mpsc::UnboundedSender<Change>) -> Arc<Ls> {
         Arc::new_cyclic(|me| Ls {
             client,
-            state: State::default(),
-            publisher: Publisher::default(),
+            state: Arc::default(),
+            outbox: Arc::default(),
             runs: Runs::default(),
             watcher: Mutex::new(None),
             changes,

@@ -3,12 +3,19 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-// The allocator is the system's. On glibc, start the server with `MALLOC_ARENA_MAX=2`
-// (the VS Code extension does; README shows it for Neovim): documents are re-parsed on
-// whichever blocking thread is free, and glibc's default of an arena per thread kept
-// freed documents around. Measured with the 20,000-line file with findings
-// (`cargo bench -p fabula-lsp --bench lsp`): peak 53-64 MB with the limit; 117-139 MB
-// with mimalloc, which this replaced; 85-90 MB with mimalloc purging at once.
+// The allocator is jemalloc with one arena, its options compiled in (`.cargo/config.toml`:
+// freed pages returned within a second); the editor clients start the server with
+// `_RJEM_MALLOC_CONF=narenas:1,dirty_decay_ms:0,muzzy_decay_ms:0` (freed pages returned at
+// once; the VS Code extension sets it, README shows it for Neovim). Documents are built on
+// whichever blocking thread is free and freed on another; an allocator that keeps freed
+// memory per thread or per arena holds several documents' worth. Peak RSS with the
+// 20,000-line files (`cargo bench -p fabula-lsp --bench lsp`, release build): 40-44 MB as
+// the clients start it, 41-48 MB with the compiled-in options; 53-66 MB with glibc's
+// malloc and MALLOC_ARENA_MAX=2, which this replaced; 95-98 MB with jemalloc's defaults;
+// 117-139 MB with mimalloc. On Windows (msvc) the system allocator stays.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 const HELP: &str = "\
 fabula-lsp: the Fabula language server (speaks LSP over stdin/stdout)

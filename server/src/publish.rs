@@ -1,6 +1,6 @@
-//! Publishing diagnostics: one task, woken by the change loop after each batch of changes.
-//! It computes on a snapshot (on a blocking thread), sends the files the editor touched
-//! first, then every other file whose diagnostics changed (cross-file effects), each with
+//! Publishing diagnostics: one task, woken by the change loop after each batch of changes
+//! (through its outbox, [`crate::changes::Outbox`]). It computes on a snapshot (on a
+//! blocking thread), sends the files the editor touched first, then every other file whose diagnostics changed (cross-file effects), each with
 //! the version of that snapshot.
 //!
 //! One publisher and snapshots that only move forward are what keep an older result from
@@ -8,55 +8,16 @@
 //! arrives mid-computation, salsa cancels it and the next round starts from the newer
 //! snapshot, with the touched files carried over.
 
-use crate::changes::Touched;
 use crate::db;
 use crate::ls::Ls;
-use crate::state::{Snapshot, lock};
+use crate::state::Snapshot;
 use fabula_core::diagnostic::{Diagnostic, Severity};
 use std::collections::{BTreeSet, HashMap};
 use std::panic::AssertUnwindSafe;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tower_lsp_server::ls_types::{
     self as lsp, DiagnosticRelatedInformation, Location, NumberOrString, Uri,
 };
-
-/// What the change loop has told the publisher since its last round.
-#[derive(Default)]
-pub struct Publisher {
-    pending: Mutex<Pending>,
-    wake: tokio::sync::Notify,
-}
-
-#[derive(Default)]
-struct Pending {
-    edited: BTreeSet<String>,
-    files: bool,
-    results: bool,
-}
-
-impl Publisher {
-    /// Called by the change loop after a batch.
-    pub fn changed(&self, touched: Touched) {
-        {
-            let mut p = lock(&self.pending);
-            p.edited.extend(touched.edited);
-            p.files |= touched.files;
-            p.results |= touched.results;
-        }
-        self.wake.notify_one();
-    }
-
-    fn take(&self) -> Pending {
-        std::mem::take(&mut *lock(&self.pending))
-    }
-
-    /// Puts back what a cancelled round did not get to.
-    fn restore(&self, edited: BTreeSet<String>) {
-        let mut p = lock(&self.pending);
-        p.edited.extend(edited);
-        p.files = true;
-    }
-}
 
 /// What was last published for each file: its version and its diagnostics.
 type Sent = HashMap<String, (Option<i32>, Arc<Vec<Diagnostic>>)>;
@@ -68,16 +29,16 @@ pub fn start(ls: &Arc<Ls>) {
         // What was last sent for each file.
         let mut sent: Sent = HashMap::new();
         loop {
-            let pending = ls.publisher.take();
+            let pending = ls.outbox.take();
             if !pending.files && !pending.results && pending.edited.is_empty() {
-                ls.publisher.wake.notified().await;
+                ls.outbox.wait().await;
                 continue;
             }
             if (pending.files || !pending.edited.is_empty())
                 && let Err(unsent) = round(&ls, &mut sent, pending.edited).await
             {
                 // A newer change cancelled this round; its own wake-up follows.
-                ls.publisher.restore(unsent);
+                ls.outbox.restore(unsent);
                 continue;
             }
             if pending.results {
@@ -198,7 +159,7 @@ async fn compute(
         Ok(Err(payload)) => {
             tracing::error!(
                 "internal error computing diagnostics: {}",
-                crate::server::panic_message(payload.as_ref())
+                crate::panic::panic_message(payload.as_ref())
             );
             Some((Vec::new(), BTreeSet::new()))
         }

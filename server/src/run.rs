@@ -10,8 +10,7 @@
 
 use crate::db;
 use crate::ls::Ls;
-use crate::protocol::{ActiveRun, RunArgs, RunResult, RunsParams};
-use crate::state::lock;
+use crate::protocol::{RunArgs, RunResult};
 use fabula_core::diagnostic::Severity;
 use fabula_core::model::{Config, Status};
 use fabula_engine::env::Env;
@@ -23,65 +22,9 @@ use fabula_eval::fingerprint::Current;
 use fabula_eval::plan;
 use fabula_eval::prepared::{self, PreparedTask};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tower_lsp_server::jsonrpc;
-use tower_lsp_server::ls_types::{MessageType, NumberOrString, ProgressToken};
-
-#[derive(Clone, Debug)]
-struct Active {
-    task: String,
-    model: String,
-    token: Option<ProgressToken>,
-    cancel: Arc<tokio::sync::Notify>,
-    id: u64,
-}
-
-/// Runs in flight.
-#[derive(Default)]
-pub struct Runs {
-    active: Mutex<Vec<Active>>,
-    next: AtomicU64,
-}
-
-impl Runs {
-    pub fn cancel(&self, token: &ProgressToken) {
-        for a in lock(&self.active).iter() {
-            if a.token.as_ref() == Some(token) {
-                a.cancel.notify_one();
-            }
-        }
-    }
-
-    pub fn cancel_all(&self) {
-        for a in lock(&self.active).iter() {
-            a.cancel.notify_one();
-        }
-    }
-
-    fn list(&self) -> RunsParams {
-        let active = lock(&self.active)
-            .iter()
-            .map(|a| ActiveRun {
-                task: a.task.clone(),
-                model: a.model.clone(),
-            })
-            .collect();
-        RunsParams { active }
-    }
-}
-
-/// Removes a run from the list when dropped (finished, failed or cancelled).
-struct Registered<'a> {
-    runs: &'a Runs,
-    id: u64,
-}
-
-impl Drop for Registered<'_> {
-    fn drop(&mut self) {
-        lock(&self.runs.active).retain(|a| a.id != self.id);
-    }
-}
+use tower_lsp_server::ls_types::MessageType;
 
 /// What a run needs from the workspace, read on a snapshot.
 struct Prepared {
@@ -191,19 +134,10 @@ async fn run_inner(ls: &Arc<Ls>, args: RunArgs, rejudge: bool) -> jsonrpc::Resul
     };
     let sample = job.sample;
 
-    let id = ls.runs.next.fetch_add(1, Ordering::SeqCst);
-    let token = session
-        .work_done_progress
-        .then(|| NumberOrString::String(format!("fabula-run-{id}")));
-    let cancel = Arc::new(tokio::sync::Notify::new());
-    lock(&ls.runs.active).push(Active {
-        task: args.task.clone(),
-        model: args.model.clone(),
-        token: token.clone(),
-        cancel: cancel.clone(),
-        id,
-    });
-    let registered = Registered { runs: &ls.runs, id };
+    let registered = ls
+        .runs
+        .register(&args.task, &args.model, session.work_done_progress);
+    let (token, cancel) = (registered.token.clone(), registered.cancel.clone());
     notify_runs(ls).await;
     let verb = if rejudge { "Re-judging" } else { "Running" };
     let title = format!("{verb} {} with {}", args.task, args.model);
@@ -286,13 +220,13 @@ async fn run_inner(ls: &Arc<Ls>, args: RunArgs, rejudge: bool) -> jsonrpc::Resul
 }
 
 /// The test-only hook that panics inside an editor run, on the recorder's thread
-/// ([`crate::server::test_panic`]): the panic must reach the request's boundary.
+/// ([`crate::panic::test_panic`]): the panic must reach the request's boundary.
 struct PanicHook;
 
 impl Reporter for PanicHook {
     fn on(&mut self, event: &Event, _stored: &Stored, _tally: &Tally) {
         if matches!(event, Event::Generation(_)) {
-            crate::server::test_panic("engine");
+            crate::panic::test_panic("engine");
         }
     }
 }

@@ -1,12 +1,14 @@
-//! The dispatcher: each protocol method goes to its handler (one file each under
-//! `handlers/`), behind a panic boundary. What handlers share is [`crate::ls::Ls`], in its
-//! own module: handlers never import this one.
+//! The dispatcher, the top of the server's modules: each protocol method goes to its
+//! handler (one file each under `handlers/`), behind a panic boundary. What handlers share
+//! is [`crate::ls::Ls`], a layer below them: handlers never import this module, and
+//! nothing under `Ls` imports a handler.
 //!
 //! The panic boundary: a request whose handler panics (a bug in a feature, in the engine
 //! during a run) is answered with an internal error and logged; the server goes on.
 
 use crate::handlers;
 use crate::ls::Ls;
+use crate::panic::{panic_message, test_panic};
 use crate::protocol;
 use futures_util::FutureExt as _;
 use std::future::Future;
@@ -79,27 +81,6 @@ pub async fn guard<T>(what: &str, handler: impl Future<Output = Result<T>>) -> R
             })
         }
     }
-}
-
-/// Test support, debug builds only: `FABULA_LSP_TEST_PANIC=<what>` (a request name, or
-/// `engine` for inside a run's job) panics there, so the panic boundary is tested against
-/// a real server process. Release builds have no such hook.
-pub fn test_panic(what: &str) {
-    #[cfg(debug_assertions)]
-    if std::env::var("FABULA_LSP_TEST_PANIC").is_ok_and(|w| w == what) {
-        panic!("FABULA_LSP_TEST_PANIC={what}");
-    }
-    #[cfg(not(debug_assertions))]
-    let _ = what;
-}
-
-/// The text of a panic's payload.
-pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a handler panicked".into())
 }
 
 impl crate::transport::Handler for Ls {

@@ -1,15 +1,16 @@
 //! The server's state: the database, the files it knows and which of them the editor has
 //! open, and the negotiated settings.
 //!
-//! One writer, many readers. Only the change loop ([`crate::changes`]) sets inputs, on its
+//! One writer, many readers. Only the change loop (`changes.rs`) sets inputs, on its
 //! own thread, in the order changes arrived; salsa cancels computations on older snapshots
 //! and waits for them to let go, which blocks that thread and nothing else. Readers take a
 //! [`Snapshot`] (a database handle, the open files' versions) and compute on a blocking
 //! thread ([`State::compute`]); a request first waits until every change queued before it
 //! is applied, so it answers on the text the client last sent.
 
-use crate::db::{self, Database, Environment, Project, Results, SourceFile};
+use crate::db::{self, Database, Environment, Project, SourceFile};
 use crate::position::{Encoding, Positions};
+use crate::store::Results;
 use fabula_core::document::Document;
 use salsa::Setter as _;
 use std::collections::{BTreeMap, HashMap};
@@ -167,7 +168,7 @@ impl State {
         self.ready.send_replace(true);
     }
 
-    /// Counts a change queued for the change loop ([`crate::ls::Ls::change`]).
+    /// Counts a change queued for the change loop (`Ls::change`).
     pub fn sent(&self) {
         self.sent.fetch_add(1, Ordering::SeqCst);
     }
@@ -227,7 +228,7 @@ impl State {
     /// Runs `f` on a snapshot on a blocking thread, once every change queued before the
     /// call is applied. A salsa cancellation becomes `ContentModified` when an edit caused
     /// it (clients ask again) and runs again otherwise. Panics are the dispatcher's
-    /// business ([`crate::server`]): they propagate.
+    /// business (`server.rs`): they propagate.
     pub async fn compute<T, F>(&self, f: F) -> jsonrpc::Result<T>
     where
         F: Fn(&Snapshot) -> T + Send + Sync + 'static,

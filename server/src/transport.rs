@@ -13,12 +13,12 @@
 //!   gone out, then delivered.
 //! - **Edits go straight to the change loop, in wire order.** `didOpen`, `didChange`,
 //!   `didClose` and `didChangeWatchedFiles` never reach tower-lsp-server's concurrent
-//!   dispatch: they are handed to [`crate::server::in_order`] as they are read, so their
+//!   dispatch: they are handed to [`Handler::in_order`] as they are read, so their
 //!   order is the client's, by construction.
 
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::sync::{mpsc, watch};
 use tower_lsp_server::jsonrpc::{Request, Response};
@@ -35,15 +35,16 @@ pub trait Handler: Send + Sync + 'static {
 
 /// Serves `service` on `input`/`output` through this transport until `exit` or the end
 /// of input.
-pub async fn serve<I, O>(
+pub async fn serve<I, O, S>(
     input: I,
     output: O,
-    service: tower_lsp_server::LspService<crate::server::Server>,
+    service: tower_lsp_server::LspService<S>,
     socket: tower_lsp_server::ClientSocket,
     handler: Arc<dyn Handler>,
 ) where
     I: AsyncRead + Unpin,
     O: AsyncWrite + Unpin,
+    S: tower_lsp_server::LanguageServer,
 {
     let (to_server, server_input) = tokio::io::duplex(1 << 16);
     let (server_output, from_server) = tokio::io::duplex(1 << 16);
@@ -88,7 +89,7 @@ async fn read<I, W>(
             }
             Frame::End => break,
         };
-        let value: Value = match serde_json::from_slice(&body) {
+        let mut value: Value = match serde_json::from_slice(&body) {
             Ok(v) => v,
             Err(err) => {
                 let why = format!("Parse error: {err}");
@@ -104,11 +105,15 @@ async fn read<I, W>(
             let _ = out.send(encode(&answer));
             continue;
         }
-        let method = value.get("method").and_then(Value::as_str).unwrap_or("");
+        let method = value
+            .get("method")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned();
         let is_request = value.get("id").is_some();
-        match method {
+        match method.as_str() {
             "initialize" if is_request => {
-                *crate::state::lock(&initialize_id) = value.get("id").cloned();
+                *lock(&initialize_id) = value.get("id").cloned();
             }
             "initialized" if !*answered.borrow() => {
                 tracing::warn!(
@@ -120,8 +125,13 @@ async fn read<I, W>(
             _ => {}
         }
         if !is_request && !method.is_empty() {
-            let params = value.get("params").cloned().unwrap_or(Value::Null);
-            if handler.in_order(method, params) {
+            // Taken, not copied: a `didOpen` carries the whole file. The body is what goes
+            // on to tower-lsp-server, so the parsed value is not needed after this.
+            let params = value
+                .get_mut("params")
+                .map(Value::take)
+                .unwrap_or(Value::Null);
+            if handler.in_order(&method, params) {
                 continue;
             }
         }
@@ -158,7 +168,7 @@ async fn relay<R: AsyncRead + Unpin>(
             && serde_json::from_slice::<Value>(&body).is_ok_and(|v| {
                 v.get("method").is_none()
                     && v.get("id").is_some()
-                    && v.get("id") == crate::state::lock(&initialize_id).as_ref()
+                    && v.get("id") == lock(&initialize_id).as_ref()
             });
         let _ = out.send(encode_raw(&body));
         if is_answer {
@@ -231,6 +241,10 @@ async fn read_frame<R: AsyncRead + Unpin>(input: &mut BufReader<R>) -> Frame {
         return Frame::End;
     }
     Frame::Body(body)
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 fn error_answer(id: Value, code: i64, message: &str) -> Value {

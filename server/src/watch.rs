@@ -16,8 +16,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-pub type Watcher = notify::RecommendedWatcher;
-
 /// How long events are gathered before they are applied.
 const SETTLE: Duration = Duration::from_millis(100);
 
@@ -70,7 +68,7 @@ pub fn start(ls: &Arc<Ls>) {
 }
 
 /// Watches a folder and everything under it, unless it is itself a link.
-fn watch_folder(watcher: &mut Watcher, dir: &Path) {
+fn watch_folder(watcher: &mut notify::RecommendedWatcher, dir: &Path) {
     match std::fs::symlink_metadata(dir) {
         Ok(m) if m.file_type().is_symlink() => tracing::warn!(
             "{} is a symbolic link: not watched (links inside a project are never followed)",

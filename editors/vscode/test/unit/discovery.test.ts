@@ -6,6 +6,7 @@ import { describe, test } from "node:test";
 import {
   bundledServerPath,
   findServer,
+  JEMALLOC_OPTIONS,
   serverBinaryName,
   serverLaunch,
   SERVER_PATH_ENV,
@@ -113,13 +114,13 @@ describe("serverLaunch", () => {
     assert.equal(launch.env.OPENROUTER_API_KEY, "k");
     assert.equal(launch.env.FABULA_LOG, "debug");
     assert.equal(launch.env.RUST_BACKTRACE, "1");
-    assert.equal(launch.env.MALLOC_ARENA_MAX, "2");
+    assert.equal(launch.env._RJEM_MALLOC_CONF, JEMALLOC_OPTIONS);
   });
 
   test("keeps the user's RUST_BACKTRACE and does not change the base environment", () => {
-    const base = { RUST_BACKTRACE: "0", MALLOC_ARENA_MAX: "8" };
+    const base = { RUST_BACKTRACE: "0", _RJEM_MALLOC_CONF: "narenas:2" };
     assert.equal(serverLaunch("/bin/fabula-lsp", base).env.RUST_BACKTRACE, "0");
-    assert.equal(serverLaunch("/bin/fabula-lsp", base).env.MALLOC_ARENA_MAX, "8");
+    assert.equal(serverLaunch("/bin/fabula-lsp", base).env._RJEM_MALLOC_CONF, "narenas:2");
     const empty: NodeJS.ProcessEnv = {};
     serverLaunch("/bin/fabula-lsp", empty);
     assert.deepEqual(empty, {});
