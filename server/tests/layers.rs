@@ -10,14 +10,9 @@ use std::path::Path;
 /// and needs nothing.
 const LAYERS: &[&[&str]] = &[
     // Know nothing of the server.
-    &[
-        "position",
-        "protocol",
-        "ide",
-        "transport",
-        "panic",
-        "logging",
-    ],
+    &["position", "protocol", "transport", "panic", "logging"],
+    // The IDE features in byte offsets (the task hover's links name protocol commands).
+    &["ide"],
     &["store"],
     &["db"],
     &["state"],
