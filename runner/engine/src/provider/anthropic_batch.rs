@@ -8,7 +8,6 @@ use super::BoxFuture;
 use super::anthropic::{self, Anthropic};
 use super::batch::{
     self, BatchApi, BatchLine, BatchStatus, Counts, Ending, Lines, Phase, answer_bytes, error_text,
-    json_lines,
 };
 use super::openai_batch::safe_id;
 use crate::call::{CallError, ChatRequest, Completion};
@@ -131,25 +130,12 @@ impl BatchApi for Anthropic {
         expected: usize,
         latency: Duration,
     ) -> BoxFuture<'a, Result<Lines, CallError>> {
-        Box::pin(async move {
-            let cap = self.endpoint.max_response_bytes();
-            let mut out = Lines::default();
-            for url in &status.results {
-                let bytes = self
-                    .endpoint
-                    .send(Method::GET, url, None, batch::results_limit(cap, expected))
-                    .await?;
-                for line in json_lines(&bytes, &mut out.unreadable) {
-                    let Some(id) = line.get("custom_id").and_then(Value::as_str) else {
-                        out.unreadable.push("a line without a custom_id".into());
-                        continue;
-                    };
-                    let answer = self.answer(&line, cap, latency);
-                    out.answers.push((id.to_string(), answer));
-                }
-            }
-            Ok(out)
-        })
+        Box::pin(batch::read_results(
+            &self.endpoint,
+            status,
+            expected,
+            move |line, cap| self.answer(line, cap, latency),
+        ))
     }
 }
 

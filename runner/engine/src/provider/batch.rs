@@ -112,6 +112,37 @@ pub(crate) fn results_limit(max_response_bytes: u64, expected: usize) -> u64 {
         .saturating_mul(expected.max(1) as u64)
 }
 
+/// Reads each of `status.results` (paths under the base URL or URLs on its host) as JSONL
+/// and turns every line with a `custom_id` into an answer with `answer(line, cap)`, `cap`
+/// being one call's size limit: both providers' results, read the same way.
+pub(crate) async fn read_results(
+    endpoint: &super::http::Endpoint,
+    status: &BatchStatus,
+    expected: usize,
+    answer: impl Fn(&serde_json::Value, u64) -> Result<Completion, CallError>,
+) -> Result<Lines, CallError> {
+    let cap = endpoint.max_response_bytes();
+    let mut out = Lines::default();
+    for url in &status.results {
+        let bytes = endpoint
+            .send(
+                reqwest::Method::GET,
+                url,
+                None,
+                results_limit(cap, expected),
+            )
+            .await?;
+        for line in json_lines(&bytes, &mut out.unreadable) {
+            let Some(id) = line.get("custom_id").and_then(serde_json::Value::as_str) else {
+                out.unreadable.push("a line without a custom_id".into());
+                continue;
+            };
+            out.answers.push((id.to_string(), answer(&line, cap)));
+        }
+    }
+    Ok(out)
+}
+
 /// Splits a JSONL body into its non-empty lines, numbered from 1; a line that is not JSON
 /// is reported in `unreadable`.
 pub(crate) fn json_lines(bytes: &[u8], unreadable: &mut Vec<String>) -> Vec<serde_json::Value> {

@@ -176,7 +176,7 @@ impl Endpoint {
         parse: fn(&[u8]) -> Result<Parsed, CallError>,
     ) -> Result<(Parsed, Duration), CallError> {
         let started = Instant::now();
-        let mut response = self
+        let response = self
             .client
             .post(url)
             .headers(self.headers.clone())
@@ -186,6 +186,18 @@ impl Endpoint {
             .send()
             .await
             .map_err(|e| self.transport_error(e))?;
+        let body = self.success_body(response, self.max_response_bytes).await?;
+        Ok((parse(&body)?, started.elapsed()))
+    }
+
+    /// A success's body, read up to `limit` bytes (a longer one is
+    /// [`CallError::TooLarge`], unread past the cap); an error status as
+    /// [`CallError::Status`] with the start of its body and its `Retry-After`.
+    async fn success_body(
+        &self,
+        mut response: reqwest::Response,
+        limit: u64,
+    ) -> Result<Vec<u8>, CallError> {
         let status = response.status();
         if !status.is_success() {
             let retry_after = response
@@ -193,15 +205,15 @@ impl Endpoint {
                 .get(RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
                 .and_then(retry_after);
-            let limit = MAX_ERROR_BODY_BYTES.min(self.max_response_bytes);
-            let (body, _) = self.read_capped(&mut response, limit).await?;
+            let (body, _) = self
+                .read_capped(&mut response, MAX_ERROR_BODY_BYTES.min(limit))
+                .await?;
             return Err(CallError::Status {
                 code: status.as_u16(),
                 body: String::from_utf8_lossy(&body).into_owned(),
                 retry_after,
             });
         }
-        let limit = self.max_response_bytes;
         if response.content_length().is_some_and(|n| n > limit) {
             return Err(CallError::TooLarge { limit });
         }
@@ -209,7 +221,7 @@ impl Endpoint {
         if over {
             return Err(CallError::TooLarge { limit });
         }
-        Ok((parse(&body)?, started.elapsed()))
+        Ok(body)
     }
 
     /// Sends one request of a provider's batch API (`method` to `<base_url>/<path>`, or
@@ -298,31 +310,8 @@ impl Endpoint {
         if let Some((content_type, bytes)) = body {
             request = request.header("content-type", content_type).body(bytes);
         }
-        let mut response = request.send().await.map_err(|e| self.transport_error(e))?;
-        let status = response.status();
-        if !status.is_success() {
-            let retry_after = response
-                .headers()
-                .get(RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(retry_after);
-            let (body, _) = self
-                .read_capped(&mut response, MAX_ERROR_BODY_BYTES.min(limit))
-                .await?;
-            return Err(CallError::Status {
-                code: status.as_u16(),
-                body: String::from_utf8_lossy(&body).into_owned(),
-                retry_after,
-            });
-        }
-        if response.content_length().is_some_and(|n| n > limit) {
-            return Err(CallError::TooLarge { limit });
-        }
-        let (body, over) = self.read_capped(&mut response, limit).await?;
-        if over {
-            return Err(CallError::TooLarge { limit });
-        }
-        Ok(body)
+        let response = request.send().await.map_err(|e| self.transport_error(e))?;
+        self.success_body(response, limit).await
     }
 
     /// A parsed answer that came back in a batch, as [`Endpoint::post`] hands one out:
