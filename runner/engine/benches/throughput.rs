@@ -13,6 +13,11 @@
 #[path = "../tests/local/mod.rs"]
 mod local;
 
+// The engine as `fabula run` runs it: with the binary's allocator (runner/cli/src/main.rs).
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 use fabula_core::workspace::Workspace;
 use fabula_engine::recorder;
 use fabula_engine::store::Store;
