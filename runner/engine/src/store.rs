@@ -343,7 +343,7 @@ pub(crate) fn contents(root: &Path) -> Contents {
         .filter_entry(|e| {
             let dir = e.file_type().is_dir();
             !(dir && e.depth() == 3 && e.file_name() == HISTORY
-                || dir && e.depth() == 1 && e.file_name() == crate::batch::LEDGER_DIR)
+                || dir && e.depth() == 1 && e.file_name() == LEDGER_DIR)
         });
     for entry in walk {
         let entry = match entry {
@@ -405,6 +405,10 @@ pub(crate) fn is_temporary(name: &str) -> bool {
                 && r.ends_with(".json")
         })
 }
+
+/// The folder under `results/` that holds `fabula run --batch`'s batch files
+/// ([`crate::batch`]): never records, never loaded.
+pub const LEDGER_DIR: &str = ".batches";
 
 /// How many files [`Store::load_with`] reads at once.
 const LOAD_SLICE: usize = 1024;

@@ -13,8 +13,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-/// The folder under `results/` that holds the batch files.
-pub const LEDGER_DIR: &str = ".batches";
+pub use crate::store::LEDGER_DIR;
 
 /// The version of the batch file format this build writes and reads.
 pub const LEDGER_VERSION: u32 = 1;
