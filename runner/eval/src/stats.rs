@@ -371,8 +371,8 @@ mod tests {
     /// used), so the p-value `fabula compare` prints stays the same to the bit.
     #[test]
     fn the_drawn_patterns_are_the_plain_loops() {
-        let diffs: Vec<f64> = (0..150)
-            .map(|i| f64::from((i * 37 % 11) as i32 - 4) / 7.0)
+        let diffs: Vec<f64> = (0..150i32)
+            .map(|i| f64::from(i * 37 % 11 - 4) / 7.0)
             .collect();
         let seed = 42;
         let terms: Vec<f64> = diffs.iter().copied().filter(|x| *x != 0.0).collect();
