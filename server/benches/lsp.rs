@@ -49,10 +49,16 @@ fn release_binary() -> PathBuf {
     copy
 }
 
-/// The server as the clients start it: nothing in the environment (the allocator's
-/// options are compiled in, see main.rs).
+/// The server as the clients start it: with jemalloc's options (see main.rs).
 fn spawn(bin: &Path) -> (tokio::process::Child, Client) {
-    support::spawn(bin, &[], Stdio::null())
+    support::spawn(
+        bin,
+        &[(
+            "_RJEM_MALLOC_CONF",
+            "narenas:1,dirty_decay_ms:0,muzzy_decay_ms:0",
+        )],
+        Stdio::null(),
+    )
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
