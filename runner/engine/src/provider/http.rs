@@ -147,7 +147,7 @@ impl Endpoint {
         if let Some(refused) = self.refused(model) {
             return Err(refused);
         }
-        let url = format!("{}/{}", self.base_url, path.trim_start_matches('/'));
+        let url = self.url(path)?;
         let bytes = serde_json::to_vec(body)
             .map_err(|e| CallError::Config(format!("cannot encode the request: {e}")))?;
         let ((parsed, latency), attempts) = self
@@ -176,52 +176,15 @@ impl Endpoint {
         parse: fn(&[u8]) -> Result<Parsed, CallError>,
     ) -> Result<(Parsed, Duration), CallError> {
         let started = Instant::now();
-        let response = self
-            .client
-            .post(url)
-            .headers(self.headers.clone())
-            .header("content-type", "application/json")
-            .timeout(self.limits.retry.timeout)
-            .body(bytes)
-            .send()
-            .await
-            .map_err(|e| self.transport_error(e))?;
-        let body = self.success_body(response, self.max_response_bytes).await?;
+        let body = self
+            .send_once(
+                reqwest::Method::POST,
+                url,
+                Some(("application/json", bytes)),
+                self.max_response_bytes,
+            )
+            .await?;
         Ok((parse(&body)?, started.elapsed()))
-    }
-
-    /// A success's body, read up to `limit` bytes (a longer one is
-    /// [`CallError::TooLarge`], unread past the cap); an error status as
-    /// [`CallError::Status`] with the start of its body and its `Retry-After`.
-    async fn success_body(
-        &self,
-        mut response: reqwest::Response,
-        limit: u64,
-    ) -> Result<Vec<u8>, CallError> {
-        let status = response.status();
-        if !status.is_success() {
-            let retry_after = response
-                .headers()
-                .get(RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(retry_after);
-            let (body, _) = self
-                .read_capped(&mut response, MAX_ERROR_BODY_BYTES.min(limit))
-                .await?;
-            return Err(CallError::Status {
-                code: status.as_u16(),
-                body: String::from_utf8_lossy(&body).into_owned(),
-                retry_after,
-            });
-        }
-        if response.content_length().is_some_and(|n| n > limit) {
-            return Err(CallError::TooLarge { limit });
-        }
-        let (body, over) = self.read_capped(&mut response, limit).await?;
-        if over {
-            return Err(CallError::TooLarge { limit });
-        }
-        Ok(body)
     }
 
     /// Sends one request of a provider's batch API (`method` to `<base_url>/<path>`, or
@@ -295,6 +258,9 @@ impl Endpoint {
         }
     }
 
+    /// One request (no retries): the success's body, read up to `limit` bytes (a longer
+    /// one is [`CallError::TooLarge`], unread past the cap); an error status as
+    /// [`CallError::Status`] with the start of its body and its `Retry-After`.
     async fn send_once(
         &self,
         method: reqwest::Method,
@@ -310,8 +276,31 @@ impl Endpoint {
         if let Some((content_type, bytes)) = body {
             request = request.header("content-type", content_type).body(bytes);
         }
-        let response = request.send().await.map_err(|e| self.transport_error(e))?;
-        self.success_body(response, limit).await
+        let mut response = request.send().await.map_err(|e| self.transport_error(e))?;
+        let status = response.status();
+        if !status.is_success() {
+            let retry_after = response
+                .headers()
+                .get(RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(retry_after);
+            let (body, _) = self
+                .read_capped(&mut response, MAX_ERROR_BODY_BYTES.min(limit))
+                .await?;
+            return Err(CallError::Status {
+                code: status.as_u16(),
+                body: String::from_utf8_lossy(&body).into_owned(),
+                retry_after,
+            });
+        }
+        if response.content_length().is_some_and(|n| n > limit) {
+            return Err(CallError::TooLarge { limit });
+        }
+        let (body, over) = self.read_capped(&mut response, limit).await?;
+        if over {
+            return Err(CallError::TooLarge { limit });
+        }
+        Ok(body)
     }
 
     /// A parsed answer that came back in a batch, as [`Endpoint::post`] hands one out:
