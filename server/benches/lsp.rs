@@ -55,7 +55,7 @@ fn spawn(bin: &Path) -> (tokio::process::Child, Client) {
         bin,
         &[(
             "_RJEM_MALLOC_CONF",
-            "narenas:1,dirty_decay_ms:0,muzzy_decay_ms:0",
+            "narenas:1,dirty_decay_ms:0,muzzy_decay_ms:0,tcache:false",
         )],
         Stdio::null(),
     )

@@ -100,7 +100,8 @@ pub struct Touched {
     pub edited: Vec<String>,
     /// Anything that can change diagnostics happened.
     pub files: bool,
-    /// Scores may have changed: the client is asked to refresh its lenses.
+    /// Scores may have changed, or the project was (re)loaded: the client is asked to
+    /// refresh its lenses.
     pub results: bool,
 }
 
@@ -136,11 +137,14 @@ impl Outbox {
         std::mem::take(&mut *lock(&self.pending))
     }
 
-    /// Puts back what a cancelled round did not get to.
-    pub fn restore(&self, edited: BTreeSet<String>) {
+    /// Puts back what a cancelled round did not get to: the edited files it did not send,
+    /// a whole pass over the files, and the lens refresh it owed (`results`) — dropped,
+    /// a client's lenses could stay as they were before the store or the project loaded.
+    pub fn restore(&self, edited: BTreeSet<String>, results: bool) {
         let mut p = lock(&self.pending);
         p.edited.extend(edited);
         p.files = true;
+        p.results |= results;
     }
 
     /// Waits for the next batch (returns at once if one came since the last wait).
@@ -226,6 +230,8 @@ fn apply(state: &State, change: Change, touched: &mut Touched) {
                 Err(err) => tracing::error!("cannot read the project: {err}"),
             }
             touched.files = true;
+            // A lens asked for before the project was read found no task: ask again.
+            touched.results = true;
         }
         Change::Results(update) => {
             let results = update.apply(&state.results());
@@ -249,4 +255,29 @@ fn read_project(root: &std::path::Path) -> std::io::Result<Vec<(String, Vec<u8>)
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A round cancelled by a newer change owed the client a lens refresh (the store had
+    /// just loaded): it is put back with the files, not lost. Found by the code-server
+    /// e2e, whose lens never came when the file's opening cancelled the first round.
+    #[test]
+    fn a_cancelled_round_keeps_its_lens_refresh() {
+        let outbox = Outbox::default();
+        outbox.changed(Touched {
+            edited: vec!["a.yaml".into()],
+            files: true,
+            results: true,
+        });
+        let pending = outbox.take();
+        assert!(pending.results && pending.files);
+        outbox.restore(pending.edited, pending.results);
+        let again = outbox.take();
+        assert!(again.results, "the lens refresh was dropped");
+        assert!(again.files);
+        assert_eq!(again.edited.into_iter().collect::<Vec<_>>(), ["a.yaml"]);
+    }
 }

@@ -5,12 +5,13 @@ use std::process::ExitCode;
 
 // The allocator is jemalloc with one arena, its options compiled in (`.cargo/config.toml`:
 // freed pages returned within a second); the editor clients start the server with
-// `_RJEM_MALLOC_CONF=narenas:1,dirty_decay_ms:0,muzzy_decay_ms:0` (freed pages returned at
-// once; the VS Code extension sets it, README shows it for Neovim). Documents are built on
-// whichever blocking thread is free and freed on another; an allocator that keeps freed
-// memory per thread or per arena holds several documents' worth. Peak RSS with the
-// 20,000-line files (`cargo bench -p fabula-lsp --bench lsp`, release build): 40-44 MB as
-// the clients start it, 41-48 MB with the compiled-in options; 53-66 MB with glibc's
+// `_RJEM_MALLOC_CONF=narenas:1,dirty_decay_ms:0,muzzy_decay_ms:0,tcache:false` (freed
+// pages returned at once, no per-thread caches; the VS Code extension sets it, README
+// shows it for Neovim). Documents are built on whichever blocking thread is free and
+// freed on another; an allocator that keeps freed memory per thread or per arena holds
+// several documents' worth. Peak RSS with the 20,000-line files (`cargo bench -p
+// fabula-lsp --bench lsp`, release build), 15-17 MB of it the binary's mapped code: 34-38
+// MB as the clients start it, 36-42 MB with the per-thread caches; 53-66 MB with glibc's
 // malloc and MALLOC_ARENA_MAX=2, which this replaced; 95-98 MB with jemalloc's defaults;
 // 117-139 MB with mimalloc. On Windows (msvc) the system allocator stays.
 #[cfg(not(target_env = "msvc"))]

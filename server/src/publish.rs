@@ -38,7 +38,7 @@ pub fn start(ls: &Arc<Ls>) {
                 && let Err(unsent) = round(&ls, &mut sent, pending.edited).await
             {
                 // A newer change cancelled this round; its own wake-up follows.
-                ls.outbox.restore(unsent);
+                ls.outbox.restore(unsent, pending.results);
                 continue;
             }
             if pending.results {

@@ -340,7 +340,7 @@ fn describe_kind(kind: SchemaKind) -> &'static str {
 fn read_model(kind: SchemaKind, value: &Value) -> Result<Model, serde_json::Error> {
     use serde::Deserialize;
     Ok(match kind {
-        SchemaKind::Task => Model::Task(Box::new(Task::deserialize(value)?)),
+        SchemaKind::Task => Model::Task(Box::new(Task::from_value(value)?)),
         SchemaKind::Theory => Model::Theory(Theory::deserialize(value)?),
         SchemaKind::Config => Model::Config(Config::deserialize(value)?),
         SchemaKind::Slop => Model::Slop(SlopList::deserialize(value)?),

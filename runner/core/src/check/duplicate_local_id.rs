@@ -8,7 +8,6 @@ use super::{Check, Context, On, Reads};
 use crate::diagnostic::Diagnostic;
 use crate::model::TaskBody;
 use crate::path;
-use crate::path::Path;
 use std::collections::HashSet;
 
 pub const CHECK: Check = Check {
@@ -20,48 +19,37 @@ pub const CHECK: Check = Check {
 };
 
 fn run(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-    let mut ids: Vec<(&str, Path)> = Vec::new();
-    let what;
-    if let Some(theory) = cx.theory() {
-        what = "beat";
-        ids.extend(
-            theory
-                .beats
-                .iter()
-                .enumerate()
-                .map(|(i, b)| (b.id.as_str(), path!["beats", i, "id"])),
-        );
+    // The ids, and the list they are in (paths are built only for the repeated ones:
+    // a sequence can have thousands of steps).
+    let (what, list, ids): (&str, &str, Vec<&str>) = if let Some(theory) = cx.theory() {
+        (
+            "beat",
+            "beats",
+            theory.beats.iter().map(|b| b.id.as_str()).collect(),
+        )
     } else if let Some(task) = cx.task() {
         match &task.body {
-            TaskBody::Sequence(t) => {
-                what = "step";
-                ids.extend(
-                    t.steps
-                        .iter()
-                        .enumerate()
-                        .map(|(i, s)| (s.id.as_str(), path!["steps", i, "id"])),
-                );
-            }
-            TaskBody::AgenticConstraintDiscovery(t) => {
-                what = "constraint";
-                ids.extend(
-                    t.hidden_constraints
-                        .iter()
-                        .enumerate()
-                        .map(|(i, c)| (c.id.as_str(), path!["hidden_constraints", i, "id"])),
-                );
-            }
+            TaskBody::Sequence(t) => (
+                "step",
+                "steps",
+                t.steps.iter().map(|s| s.id.as_str()).collect(),
+            ),
+            TaskBody::AgenticConstraintDiscovery(t) => (
+                "constraint",
+                "hidden_constraints",
+                t.hidden_constraints.iter().map(|c| c.id.as_str()).collect(),
+            ),
             _ => return,
         }
     } else {
         return;
-    }
-    let mut seen = HashSet::new();
-    for (id, at) in ids {
+    };
+    let mut seen = HashSet::with_capacity(ids.len());
+    for (i, id) in ids.into_iter().enumerate() {
         if !seen.insert(id) {
             out.push(Diagnostic::error(
                 CHECK.code,
-                cx.value(&at),
+                cx.value(&path![list, i, "id"]),
                 format!("{what} id `{id}` is used more than once in this file"),
             ));
         }

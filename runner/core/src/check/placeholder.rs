@@ -25,7 +25,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     }
     let Some(value) = &cx.doc.value else { return };
     let mut found = Vec::new();
-    collect(value, Path::root(), &mut found);
+    collect(value, &mut Vec::new(), &mut found);
     for (path, text) in found {
         let shown: String = text.trim().chars().take(60).collect();
         let more = if text.trim().chars().count() > 60 {
@@ -41,18 +41,36 @@ fn run(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// A step from a node to one of its children, borrowed from the value tree.
+#[derive(Clone, Copy)]
+enum Step<'v> {
+    Key(&'v str),
+    Index(usize),
+}
+
 /// Every placeholder string under `value`, with its path (diagnostics are sorted later).
-fn collect<'v>(value: &'v Value, path: Path, out: &mut Vec<(Path, &'v str)>) {
+/// `at` is the way down to `value`; a path is built only for a placeholder found.
+fn collect<'v>(value: &'v Value, at: &mut Vec<Step<'v>>, out: &mut Vec<(Path, &'v str)>) {
     match value {
-        Value::String(s) if is_placeholder(s) => out.push((path, s)),
+        Value::String(s) if is_placeholder(s) => {
+            let path = at.iter().fold(Path::root(), |path, step| match step {
+                Step::Key(k) => path.key(k),
+                Step::Index(i) => path.index(*i),
+            });
+            out.push((path, s));
+        }
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
-                collect(item, path.clone().index(i), out);
+                at.push(Step::Index(i));
+                collect(item, at, out);
+                at.pop();
             }
         }
         Value::Object(map) => {
             for (k, v) in map {
-                collect(v, path.clone().key(k), out);
+                at.push(Step::Key(k));
+                collect(v, at, out);
+                at.pop();
             }
         }
         _ => {}

@@ -74,23 +74,59 @@ impl fmt::Display for TaskType {
     }
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug)]
 pub struct Task {
     pub id: String,
     pub title: String,
     pub theory: String,
     pub words: WordRange,
-    #[serde(default)]
     pub budget: Option<super::TokenBudget>,
-    #[serde(default)]
     pub rubric: Option<BTreeMap<String, u32>>,
-    #[serde(default)]
     pub tags: Vec<String>,
-    #[serde(default)]
     pub notes: Option<String>,
-    // Input format only (never stored): the schema, not serde, rejects unknown keys.
-    #[serde(flatten)]
     pub body: TaskBody,
+}
+
+/// The fields every task has, and its type, read first ([`Task::from_value`]).
+#[derive(Deserialize)]
+struct Head {
+    id: String,
+    title: String,
+    theory: String,
+    words: WordRange,
+    #[serde(default)]
+    budget: Option<super::TokenBudget>,
+    #[serde(default)]
+    rubric: Option<BTreeMap<String, u32>>,
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default)]
+    notes: Option<String>,
+    #[serde(rename = "type")]
+    ty: TaskType,
+}
+
+impl Task {
+    /// Reads a task from its value tree. Unknown keys are ignored here: the schema, not
+    /// serde, rejects them.
+    ///
+    /// By hand rather than a derive with `#[serde(flatten)]` over a body tagged by `type`:
+    /// serde reads both by first copying every remaining entry into a buffer of its own,
+    /// twice, and for a 20,000-line task that was a third of an edit's time.
+    pub fn from_value(value: &serde_json::Value) -> Result<Task, serde_json::Error> {
+        let head = Head::deserialize(value)?;
+        Ok(Task {
+            body: TaskBody::from_value(head.ty, value)?,
+            id: head.id,
+            title: head.title,
+            theory: head.theory,
+            words: head.words,
+            budget: head.budget,
+            rubric: head.rubric,
+            tags: head.tags,
+            notes: head.notes,
+        })
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -99,9 +135,8 @@ pub struct WordRange {
     pub max: u32,
 }
 
-/// The type-specific part of a task, tagged by `type`.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+/// The type-specific part of a task, chosen by `type`.
+#[derive(Clone, Debug)]
 pub enum TaskBody {
     BeatInterpolation(BeatInterpolation),
     BeatRevision(BeatRevision),
@@ -113,6 +148,31 @@ pub enum TaskBody {
     AgenticPlanningExecution(PlanningExecution),
     AgenticIterativeRevision(IterativeRevision),
     CritiqueImprovement(CritiqueImprovement),
+}
+
+impl TaskBody {
+    /// The body of a task of type `ty`, read from the task's whole value tree.
+    fn from_value(ty: TaskType, value: &serde_json::Value) -> Result<TaskBody, serde_json::Error> {
+        fn read<'a, T: Deserialize<'a>>(
+            value: &'a serde_json::Value,
+        ) -> Result<T, serde_json::Error> {
+            T::deserialize(value)
+        }
+        Ok(match ty {
+            TaskType::BeatInterpolation => TaskBody::BeatInterpolation(read(value)?),
+            TaskType::BeatRevision => TaskBody::BeatRevision(read(value)?),
+            TaskType::ConstrainedContinuation => TaskBody::ConstrainedContinuation(read(value)?),
+            TaskType::TheoryConversion => TaskBody::TheoryConversion(read(value)?),
+            TaskType::MultiBeatSynthesis => TaskBody::MultiBeatSynthesis(read(value)?),
+            TaskType::Sequence => TaskBody::Sequence(read(value)?),
+            TaskType::AgenticConstraintDiscovery => {
+                TaskBody::AgenticConstraintDiscovery(read(value)?)
+            }
+            TaskType::AgenticPlanningExecution => TaskBody::AgenticPlanningExecution(read(value)?),
+            TaskType::AgenticIterativeRevision => TaskBody::AgenticIterativeRevision(read(value)?),
+            TaskType::CritiqueImprovement => TaskBody::CritiqueImprovement(read(value)?),
+        })
+    }
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]

@@ -35,46 +35,96 @@ pub struct SpanNode {
     /// The value's range (for a missing value, the key's range).
     pub value: TextRange,
     pub kind: SpanKind,
-    /// Mapping entries (`Some(key)`) or sequence items (`None`), as node indexes.
-    children: Vec<(Option<String>, u32)>,
+    /// Its children (mapping entries or sequence items) are its tree's
+    /// `nodes[first..first + count]`.
+    first: u32,
+    count: u32,
+    /// Its key as text, when it has a key: its tree's `names[name.0..name.1]`.
+    name: (u32, u32),
 }
 
 impl SpanNode {
-    /// A slot to fill while copying a tree.
+    /// A slot to fill while building a tree.
     fn placeholder() -> Self {
         SpanNode {
             key: None,
             value: TextRange::default(),
             kind: SpanKind::Missing,
-            children: Vec::new(),
+            first: 0,
+            count: 0,
+            name: (0, 0),
         }
-    }
-
-    /// The index of the child a path segment names.
-    fn child(&self, seg: &Segment) -> Option<u32> {
-        let found = match seg {
-            Segment::Key(k) => self
-                .children
-                .iter()
-                .find(|(name, _)| name.as_deref() == Some(k.as_str())),
-            Segment::Index(i) => self.children.get(*i).filter(|(name, _)| name.is_none()),
-        };
-        found.map(|(_, idx)| *idx)
     }
 
     /// The key if there is one, else the value: what to underline for "this entry".
     pub fn key_or_value(&self) -> TextRange {
         self.key.unwrap_or(self.value)
     }
+
+    fn children(&self) -> std::ops::Range<u32> {
+        self.first..self.first + self.count
+    }
 }
 
 /// The span tree of one document.
+///
+/// Flat, for memory and for the copies an edit makes: the nodes in one array (a node's
+/// children side by side in it), the keys' text in one string. A 20,000-line task's tree
+/// is about a megabyte, where a node per allocation made it 2.4 MB.
 #[derive(Clone, Debug)]
 pub struct SpanTree {
     nodes: Vec<SpanNode>,
+    names: String,
 }
 
 impl SpanTree {
+    /// A tree of one node, to build from.
+    fn single(value: TextRange) -> Self {
+        SpanTree {
+            nodes: vec![SpanNode {
+                value,
+                ..SpanNode::placeholder()
+            }],
+            names: String::new(),
+        }
+    }
+
+    /// The key of `node` (a node of this tree), as text.
+    fn name(&self, node: &SpanNode) -> Option<&str> {
+        node.key?;
+        self.names.get(node.name.0 as usize..node.name.1 as usize)
+    }
+
+    /// Stores `name` as a key's text; returns where it lies in `names`.
+    fn add_name(&mut self, name: &str) -> (u32, u32) {
+        let start = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+        self.names.push_str(name);
+        let end = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+        (start, end)
+    }
+
+    /// `count` empty slots at the end, for one node's children; returns the first one.
+    fn reserve(&mut self, count: u32) -> u32 {
+        let first = u32::try_from(self.nodes.len()).unwrap_or(u32::MAX);
+        self.nodes
+            .resize_with(self.nodes.len() + count as usize, SpanNode::placeholder);
+        first
+    }
+
+    /// The index of the child of `node` a path segment names.
+    fn child(&self, node: &SpanNode, seg: &Segment) -> Option<u32> {
+        match seg {
+            Segment::Key(k) => node
+                .children()
+                .find(|c| self.name(&self.nodes[*c as usize]) == Some(k.as_str())),
+            Segment::Index(i) => {
+                let i = u32::try_from(*i).ok()?;
+                let c = node.first + i;
+                (i < node.count && self.nodes[c as usize].key.is_none()).then_some(c)
+            }
+        }
+    }
+
     /// Builds the tree for `text`, adding `base` to every offset (for a stripped BOM).
     ///
     /// A long file is built in parts when it has the usual shape of one (a top-level
@@ -82,12 +132,17 @@ impl SpanTree {
     /// The tree is the same; the parser never holds the whole file's syntax tree, which
     /// for a 20,000-line task is over 25 MB.
     pub fn parse(text: &str, base: usize) -> Self {
-        if text.len() >= CHUNKED_BYTES
+        let mut tree = if text.len() >= CHUNKED_BYTES
             && let Some(tree) = Self::parse_in_parts(text, base)
         {
-            return tree;
-        }
-        Self::parse_whole(text, base)
+            tree
+        } else {
+            Self::parse_whole(text, base)
+        };
+        // Kept as long as the file is open: without the room left by growing.
+        tree.nodes.shrink_to_fit();
+        tree.names.shrink_to_fit();
+        tree
     }
 
     fn parse_in_parts(text: &str, base: usize) -> Option<Self> {
@@ -121,23 +176,15 @@ impl SpanTree {
             }
             let ts = parser.parse(&item, None)?;
             let top = document_content(ts.root_node())?;
-            let mut one = SpanTree {
-                nodes: vec![SpanNode {
-                    key: None,
-                    value: shifted(top, base + start),
-                    kind: SpanKind::Missing,
-                    children: Vec::new(),
-                }],
-            };
+            let mut one = SpanTree::single(shifted(top, base + start));
             one.build(&item, base + start, top);
-            if one.nodes[0].kind != SpanKind::Sequence || one.nodes[0].children.is_empty() {
+            if one.nodes[0].kind != SpanKind::Sequence || one.nodes[0].count == 0 {
                 return None;
             }
             items.push(one);
         }
         let last = items.last()?;
-        let (_, last_idx) = *last.nodes[0].children.first()?;
-        let last_item = &last.nodes[last_idx as usize];
+        let last_item = &last.nodes[last.nodes[0].first as usize];
         if last_item.kind == SpanKind::Missing {
             return None; // `- ` with nothing: no range to end the sequence at
         }
@@ -145,66 +192,60 @@ impl SpanTree {
         // Copy the outer tree (moved past the cut), putting the items under the key.
         let mut out = SpanTree {
             nodes: Vec::with_capacity(outer.nodes.len() + items.len() * 8),
+            names: outer.names,
         };
-        for node in &outer.nodes {
-            out.nodes.push(SpanNode {
-                key: node.key.map(|k| TextRange {
-                    start: shift(k.start),
-                    end: shift(k.end),
-                }),
-                value: TextRange {
-                    start: shift(node.value.start),
-                    end: shift(node.value.end),
-                },
-                kind: node.kind,
-                children: node.children.clone(),
-            });
-        }
-        let key_node = out.nodes[0]
-            .children
-            .iter()
-            .map(|(_, idx)| *idx)
-            .find(|idx| {
-                out.nodes[*idx as usize]
-                    .key
-                    .is_some_and(|k| k.start as usize == base + seq.key_line)
-            })?;
+        out.nodes.extend(outer.nodes.iter().map(|node| SpanNode {
+            key: node.key.map(|k| TextRange {
+                start: shift(k.start),
+                end: shift(k.end),
+            }),
+            value: TextRange {
+                start: shift(node.value.start),
+                end: shift(node.value.end),
+            },
+            ..*node
+        }));
+        let key_node = out.nodes[0].children().find(|idx| {
+            out.nodes[*idx as usize]
+                .key
+                .is_some_and(|k| k.start as usize == base + seq.key_line)
+        })?;
         if out.nodes[key_node as usize].kind != SpanKind::Missing {
             return None;
         }
         out.nodes[0].value.end = out.nodes[0].value.end.max(seq_range.end);
-        out.nodes[key_node as usize].value = seq_range;
-        out.nodes[key_node as usize].kind = SpanKind::Sequence;
-        for one in &items {
-            let (_, top) = one.nodes[0].children[0];
-            let idx = out.graft(one, top)?;
-            out.nodes[key_node as usize].children.push((None, idx));
+        let count = u32::try_from(items.len()).ok()?;
+        let slots = out.reserve(count);
+        let key = &mut out.nodes[key_node as usize];
+        key.value = seq_range;
+        key.kind = SpanKind::Sequence;
+        key.first = slots;
+        key.count = count;
+        for (one, at) in items.iter().zip(slots..) {
+            out.graft(one, one.nodes[0].first, at);
         }
         Some(out)
     }
 
-    /// Copies node `top` of `from` and everything under it to the end of this tree, as is;
-    /// returns the copy's index.
-    fn graft(&mut self, from: &SpanTree, top: u32) -> Option<u32> {
-        let first = u32::try_from(self.nodes.len()).ok()?;
-        self.nodes.push(SpanNode::placeholder());
+    /// Copies node `top` of `from` and everything under it into this tree, as is: the node
+    /// into slot `at`, the rest at the end.
+    fn graft(&mut self, from: &SpanTree, top: u32, at: u32) {
         // (index in `from`, index here)
-        let mut stack = vec![(top, first)];
+        let mut stack = vec![(top, at)];
         while let Some((idx, at)) = stack.pop() {
             let node = &from.nodes[idx as usize];
-            let mut copy = SpanNode {
-                children: Vec::with_capacity(node.children.len()),
+            let first = self.reserve(node.count);
+            let name = match from.name(node) {
+                Some(name) => self.add_name(name),
+                None => (0, 0),
+            };
+            stack.extend(node.children().zip(first..));
+            self.nodes[at as usize] = SpanNode {
+                first,
+                name,
                 ..*node
             };
-            for (name, child) in &node.children {
-                let next = u32::try_from(self.nodes.len()).ok()?;
-                self.nodes.push(SpanNode::placeholder());
-                copy.children.push((name.clone(), next));
-                stack.push((*child, next));
-            }
-            self.nodes[at as usize] = copy;
         }
-        Some(first)
     }
 
     fn parse_whole(text: &str, base: usize) -> Self {
@@ -213,15 +254,7 @@ impl SpanTree {
             .set_language(&tree_sitter_yaml::LANGUAGE.into())
             .ok()
             .and_then(|()| parser.parse(text, None));
-        let whole = TextRange::new(base, base + text.len());
-        let mut tree = SpanTree {
-            nodes: vec![SpanNode {
-                key: None,
-                value: whole,
-                kind: SpanKind::Missing,
-                children: Vec::new(),
-            }],
-        };
+        let mut tree = SpanTree::single(TextRange::new(base, base + text.len()));
         let Some(ts_tree) = root_node else {
             return tree;
         };
@@ -241,7 +274,7 @@ impl SpanTree {
     pub fn find(&self, path: &Path) -> (&SpanNode, bool) {
         let mut node = &self.nodes[0];
         for seg in path.segments() {
-            match node.child(seg) {
+            match self.child(node, seg) {
                 Some(idx) => node = &self.nodes[idx as usize],
                 None => return (node, false),
             }
@@ -266,11 +299,11 @@ impl SpanTree {
         let mut node = &self.nodes[0];
         let mut place = Place::Value;
         'descend: loop {
-            for (i, (name, idx)) in node.children.iter().enumerate() {
-                let child = &self.nodes[*idx as usize];
+            for (i, idx) in node.children().enumerate() {
+                let child = &self.nodes[idx as usize];
                 let on_key = child.key.is_some_and(|k| k.contains(offset));
                 if on_key || child.value.contains(offset) {
-                    path = match name {
+                    path = match self.name(child) {
                         Some(k) => path.key(k),
                         None => path.index(i),
                     };
@@ -292,9 +325,11 @@ impl SpanTree {
         if !found {
             return Vec::new();
         }
-        node.children
-            .iter()
-            .map(|(name, idx)| (name.as_deref(), &self.nodes[*idx as usize]))
+        node.children()
+            .map(|idx| {
+                let child = &self.nodes[idx as usize];
+                (self.name(child), child)
+            })
             .collect()
     }
 
@@ -304,11 +339,10 @@ impl SpanTree {
         if !found {
             return Vec::new();
         }
-        node.children
-            .iter()
-            .filter_map(|(name, idx)| {
-                let child = &self.nodes[*idx as usize];
-                Some((name.as_deref()?, child.key?))
+        node.children()
+            .filter_map(|idx| {
+                let child = &self.nodes[idx as usize];
+                Some((self.name(child)?, child.key?))
             })
             .collect()
     }
@@ -323,10 +357,10 @@ impl SpanTree {
                 .map(|n| SpanNode {
                     key: n.key.map(|k| change.range(k)),
                     value: change.range(n.value),
-                    kind: n.kind,
-                    children: n.children.clone(),
+                    ..*n
                 })
                 .collect(),
+            names: self.names.clone(),
         }
     }
 
@@ -335,14 +369,18 @@ impl SpanTree {
     /// `splice.text`, already placed), and every other range moves with the edit.
     pub fn splice(&self, splice: &super::splice::Splice, fragment: &SpanTree) -> Option<SpanTree> {
         // The entry, then the stand-in sibling when there is one.
-        let (_, replacement) = *fragment.nodes.first()?.children.first()?;
+        let top = fragment.nodes.first()?;
+        if top.count == 0 {
+            return None;
+        }
+        let replacement = top.first;
         let replaced = fragment.nodes.get(replacement as usize)?;
         let (new_end, replaced_kind) = (replaced.value.end, replaced.kind);
         // The replaced node and its ancestors.
         let mut chain = vec![0u32];
         for seg in splice.path.segments() {
             let node = &self.nodes[*chain.last()? as usize];
-            chain.push(node.child(seg)?);
+            chain.push(self.child(node, seg)?);
         }
         let target = chain.pop()?;
         let change = splice.change;
@@ -350,17 +388,24 @@ impl SpanTree {
         let moved = |r: TextRange| change.range(r);
         let mut out = SpanTree {
             nodes: Vec::with_capacity(self.nodes.len() + fragment.nodes.len()),
+            names: String::with_capacity(self.names.len() + fragment.names.len()),
         };
         out.nodes.push(SpanNode::placeholder());
         // (index here, index in `out`)
         let mut stack = vec![(0u32, 0u32)];
         while let Some((idx, at)) = stack.pop() {
             let node = &self.nodes[idx as usize];
+            let first = out.reserve(node.count);
+            let name = match self.name(node) {
+                Some(name) => out.add_name(name),
+                None => (0, 0),
+            };
             let mut copy = SpanNode {
                 key: node.key.map(moved),
                 value: moved(node.value),
-                kind: node.kind,
-                children: Vec::with_capacity(node.children.len()),
+                first,
+                name,
+                ..*node
             };
             if chain.contains(&idx) {
                 // An ancestor ends where its last content ends. When that was inside
@@ -375,18 +420,14 @@ impl SpanTree {
                     copy.value.end = new_end;
                 }
             }
-            for (name, child) in &node.children {
-                let next = if *child == target {
-                    out.graft(fragment, replacement)?
-                } else {
-                    let next = u32::try_from(out.nodes.len()).ok()?;
-                    out.nodes.push(SpanNode::placeholder());
-                    stack.push((*child, next));
-                    next
-                };
-                copy.children.push((name.clone(), next));
-            }
             out.nodes[at as usize] = copy;
+            for (child, at) in node.children().zip(first..) {
+                if child == target {
+                    out.graft(fragment, replacement, at);
+                } else {
+                    stack.push((child, at));
+                }
+            }
         }
         Some(out)
     }
@@ -414,6 +455,9 @@ impl SpanTree {
             if !cursor.goto_first_child() {
                 continue;
             }
+            // The children go side by side at the end of the array.
+            let first = u32::try_from(self.nodes.len()).unwrap_or(u32::MAX);
+            self.nodes[idx as usize].first = first;
             loop {
                 let child = cursor.node();
                 let pair = if !child.is_named() {
@@ -442,7 +486,10 @@ impl SpanTree {
                     && !(kind == SpanKind::Mapping && key.is_none())
                 {
                     let key_range = key.map(|k| shifted(k, base));
-                    let name = key.map(|k| scalar_text(text, k));
+                    let name = match key {
+                        Some(k) => self.add_name(&scalar_text(text, k)),
+                        None => (0, 0),
+                    };
                     let new_idx = u32::try_from(self.nodes.len()).unwrap_or(u32::MAX);
                     let (value_range, value_kind) = match value {
                         Some(v) => (shifted(v, base), SpanKind::Scalar),
@@ -452,9 +499,10 @@ impl SpanTree {
                         key: key_range,
                         value: value_range,
                         kind: value_kind,
-                        children: Vec::new(),
+                        name,
+                        ..SpanNode::placeholder()
                     });
-                    self.nodes[idx as usize].children.push((name, new_idx));
+                    self.nodes[idx as usize].count += 1;
                     if let Some(v) = value {
                         stack.push((v, new_idx));
                     }
@@ -588,12 +636,12 @@ mod tests {
         while let Some((path, idx)) = stack.pop() {
             let n = &tree.nodes[idx as usize];
             out.push(format!("{path}: {:?} {:?} {:?}", n.key, n.value, n.kind));
-            for (i, (name, c)) in n.children.iter().enumerate().rev() {
-                let p = match name {
+            for (i, c) in n.children().enumerate().rev() {
+                let p = match tree.name(&tree.nodes[c as usize]) {
                     Some(k) => path.clone().key(k),
                     None => path.clone().index(i),
                 };
-                stack.push((p, *c));
+                stack.push((p, c));
             }
         }
         out
