@@ -5,8 +5,9 @@
 //! recorder thread, fsync per record) or kept in memory. The floor is the request-level
 //! one: ceil(204/slots) rounds of one latency each. Reports the server-side span (first
 //! request in to last reply out) and its ratio to the floor, the whole wall time (engine
-//! start to the last record on disk), peak RSS and CPU per request. The server runs in the same process (on its own threads), so RSS and
-//! CPU include it: they are upper bounds.
+//! start to the last record on disk), peak RSS and CPU per request. The server runs in the
+//! same process, on a runtime and threads of its own (the engine's runtime schedules only
+//! the engine, as against a real API), so RSS and CPU include it: they are upper bounds.
 //!
 //! Run: `cargo bench -p fabula-engine --bench throughput` (one setting: `FABULA_BENCH_ONLY=50/32/memory`)
 
@@ -60,11 +61,10 @@ async fn one(ws: &Workspace, latency_ms: u64, slots: u32, disk: bool) -> Row {
     // Arrival times, from the handler (called as each request arrives).
     let arrivals = Arc::new(std::sync::Mutex::new(Vec::<Instant>::new()));
     let seen_at = Arc::clone(&arrivals);
-    let server = FakeServer::start(Duration::from_millis(latency_ms), move |_, seen| {
+    let server = FakeServer::start_apart(Duration::from_millis(latency_ms), move |_, seen| {
         seen_at.lock().unwrap().push(Instant::now());
         model_reply(&seen.body)
-    })
-    .await;
+    });
     let fixed = Slots {
         fixed: Some(slots),
         floor: None,

@@ -301,12 +301,13 @@ impl Limits {
             Ok(r) => r,
             Err(_) => Err(CallError::Timeout(timeout)),
         };
-        if let Slot::Adaptive(permit) = slot {
-            permit.finish(match &result {
+        match slot {
+            Slot::Adaptive(permit) => permit.finish(match &result {
                 Ok(_) => Outcome::Success(started.elapsed()),
                 Err(CallError::Status { code: 429, .. }) => Outcome::Overloaded,
                 Err(_) => Outcome::Neutral,
-            });
+            }),
+            Slot::Fixed { _permit: permit } => drop(permit),
         }
         let (ok, endpoint_failure) = match &result {
             Ok(_) => (true, false),
@@ -316,6 +317,11 @@ impl Limits {
             Some(guard) => guard.report(ok, endpoint_failure),
             None => self.breaker.record(ok, endpoint_failure, false),
         }
+        // The slot is free: the request waiting for it goes out before this one's
+        // answer is put to use. Answers come in bursts (a round of requests sent
+        // together comes back together), and the work each answer leads to (a record,
+        // the next prompt) would otherwise hold the next requests back.
+        tokio::task::yield_now().await;
         result
     }
 }
@@ -465,5 +471,53 @@ mod tests {
             Admission::Probe,
             "another call may probe"
         );
+    }
+
+    /// A call that ends hands its slot to the request waiting for it, and that request
+    /// goes out before the ended call's answer is put to use (a burst of answers would
+    /// otherwise hold the next requests back by all of their records and prompts).
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_freed_slot_sends_the_waiting_request_before_the_answer_is_used() {
+        use std::sync::Mutex;
+        let limits = Limits::new(
+            Concurrency::Fixed(1),
+            None,
+            RetryPolicy::default(),
+            BreakerPolicy::default(),
+        );
+        let order = Mutex::new(Vec::new());
+        let (release, released) = tokio::sync::oneshot::channel::<()>();
+        let released = Mutex::new(Some(released));
+        let first = async {
+            let r = limits
+                .run(|| async {
+                    let wait = released.lock().unwrap().take();
+                    if let Some(wait) = wait {
+                        let _ = wait.await;
+                    }
+                    Ok::<_, CallError>(())
+                })
+                .await;
+            order.lock().unwrap().push("first answer used");
+            r
+        };
+        let second = async {
+            // Queued behind the first, which holds the only slot.
+            tokio::task::yield_now().await;
+            limits
+                .run(|| async {
+                    order.lock().unwrap().push("second sent");
+                    Ok::<_, CallError>(())
+                })
+                .await
+        };
+        let opener = async {
+            tokio::task::yield_now().await;
+            tokio::task::yield_now().await;
+            let _ = release.send(());
+        };
+        let (a, b, ()) = tokio::join!(first, second, opener);
+        assert!(a.is_ok() && b.is_ok());
+        assert_eq!(*order.lock().unwrap(), ["second sent", "first answer used"]);
     }
 }

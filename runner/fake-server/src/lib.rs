@@ -191,6 +191,38 @@ impl FakeServer {
         }
     }
 
+    /// Like [`FakeServer::start`], on a runtime of its own (two threads, started here): the
+    /// caller's runtime then schedules only the client's work, as it would against a real
+    /// API. The server stops when the returned [`Apart`] is dropped.
+    pub fn start_apart(
+        latency: Duration,
+        handler: impl Fn(usize, &Seen) -> Reply + Send + Sync + 'static,
+    ) -> Apart {
+        let (started, server) = std::sync::mpsc::channel();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("fake-server".into())
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .thread_name("fake-server")
+                    .enable_all()
+                    .build()
+                    .expect("a runtime for the fake server");
+                runtime.block_on(async move {
+                    let _ = started.send(FakeServer::start(latency, handler).await);
+                    let _ = stopped.await;
+                });
+            })
+            .expect("a thread for the fake server");
+        let server = server.recv().expect("the fake server started");
+        Apart {
+            server,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
     /// Requests answered 429 for want of capacity ([`FakeServer::start_limited`]).
     pub fn rejected(&self) -> usize {
         self.admission
@@ -236,6 +268,32 @@ impl FakeServer {
     /// Body bytes of streamed replies the client accepted so far.
     pub fn streamed(&self) -> usize {
         self.streamed.load(Ordering::SeqCst)
+    }
+}
+
+/// A [`FakeServer`] running on a runtime of its own ([`FakeServer::start_apart`]); stops it
+/// when dropped.
+pub struct Apart {
+    server: FakeServer,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl std::ops::Deref for Apart {
+    type Target = FakeServer;
+    fn deref(&self) -> &FakeServer {
+        &self.server
+    }
+}
+
+impl Drop for Apart {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
     }
 }
 
@@ -309,8 +367,9 @@ async fn serve(mut stream: TcpStream, latency: Duration, handler: Arc<Handler>, 
                     head.push_str(&format!("{k}: {v}\r\n"));
                 }
                 head.push_str("\r\n");
-                let ok = stream.write_all(head.as_bytes()).await.is_ok()
-                    && stream.write_all(body.as_bytes()).await.is_ok();
+                // One write, as an API's small answer arrives: head and body together.
+                head.push_str(&body);
+                let ok = stream.write_all(head.as_bytes()).await.is_ok();
                 in_flight.fetch_sub(1, Ordering::SeqCst);
                 ok
             }
