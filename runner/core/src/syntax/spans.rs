@@ -118,9 +118,9 @@ impl SpanTree {
                 .children()
                 .find(|c| self.name(&self.nodes[*c as usize]) == Some(k.as_str())),
             Segment::Index(i) => {
-                let i = u32::try_from(*i).ok()?;
+                let i = u32::try_from(*i).ok().filter(|i| *i < node.count)?;
                 let c = node.first + i;
-                (i < node.count && self.nodes[c as usize].key.is_none()).then_some(c)
+                self.nodes[c as usize].key.is_none().then_some(c)
             }
         }
     }
@@ -611,6 +611,12 @@ mod tests {
         assert_eq!(nearest.kind, SpanKind::Mapping);
         let keys: Vec<&str> = tree.keys(&path![]).into_iter().map(|(k, _)| k).collect();
         assert_eq!(keys, ["id", "beats", "flow", "empty"]);
+        // Indexes past the items (up to any a value tree can name): the sequence itself.
+        for i in [1, u32::MAX as usize - 1, u32::MAX as usize, usize::MAX] {
+            let (nearest, found) = tree.find(&path!["beats", i]);
+            assert!(!found, "{i}");
+            assert_eq!(nearest.kind, SpanKind::Sequence);
+        }
     }
 
     #[test]
