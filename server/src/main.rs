@@ -11,7 +11,7 @@ use std::process::ExitCode;
 // freed on another; an allocator that keeps freed memory per thread or per arena holds
 // several documents' worth. Peak RSS with the 20,000-line files (`cargo bench -p
 // fabula-lsp --bench lsp`, release build), 15-17 MB of it the binary's mapped code: 34-38
-// MB as the clients start it, 36-42 MB with the per-thread caches; 53-66 MB with glibc's
+// MB as the clients start it, 37-41 MB with the per-thread caches; 53-66 MB with glibc's
 // malloc and MALLOC_ARENA_MAX=2, which this replaced; 95-98 MB with jemalloc's defaults;
 // 117-139 MB with mimalloc. On Windows (msvc) the system allocator stays.
 #[cfg(not(target_env = "msvc"))]
