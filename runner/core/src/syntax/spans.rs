@@ -103,6 +103,14 @@ impl SpanTree {
         (start, end)
     }
 
+    /// The key of `node` (a node of `from`) stored here too; where it lies in `names`.
+    fn copy_name(&mut self, from: &SpanTree, node: &SpanNode) -> (u32, u32) {
+        match from.name(node) {
+            Some(name) => self.add_name(name),
+            None => (0, 0),
+        }
+    }
+
     /// `count` empty slots at the end, for one node's children; returns the first one.
     fn reserve(&mut self, count: u32) -> u32 {
         let first = u32::try_from(self.nodes.len()).unwrap_or(u32::MAX);
@@ -235,10 +243,7 @@ impl SpanTree {
         while let Some((idx, at)) = stack.pop() {
             let node = &from.nodes[idx as usize];
             let first = self.reserve(node.count);
-            let name = match from.name(node) {
-                Some(name) => self.add_name(name),
-                None => (0, 0),
-            };
+            let name = self.copy_name(from, node);
             stack.extend(node.children().zip(first..));
             self.nodes[at as usize] = SpanNode {
                 first,
@@ -396,10 +401,7 @@ impl SpanTree {
         while let Some((idx, at)) = stack.pop() {
             let node = &self.nodes[idx as usize];
             let first = out.reserve(node.count);
-            let name = match self.name(node) {
-                Some(name) => out.add_name(name),
-                None => (0, 0),
-            };
+            let name = out.copy_name(self, node);
             let mut copy = SpanNode {
                 key: node.key.map(moved),
                 value: moved(node.value),
