@@ -5,9 +5,11 @@
 //! recorder thread, fsync per record) or kept in memory. The floor is the request-level
 //! one: ceil(204/slots) rounds of one latency each. Reports the server-side span (first
 //! request in to last reply out) and its ratio to the floor, the whole wall time (engine
-//! start to the last record on disk), peak RSS and CPU per request. The server runs in the
+//! start to the last record on disk), peak RSS, CPU per request (the engine's threads and
+//! the server's, apart) and how late the server answered beyond its latency (mean and
+//! largest: what of the span is the harness's, not the engine's). The server runs in the
 //! same process, on a runtime and threads of its own (the engine's runtime schedules only
-//! the engine, as against a real API), so RSS and CPU include it: they are upper bounds.
+//! the engine, as against a real API), so RSS includes it: an upper bound.
 //!
 //! Run: `cargo bench -p fabula-engine --bench throughput` (one setting: `FABULA_BENCH_ONLY=50/32/memory`)
 
@@ -37,13 +39,28 @@ fn rss_peak_kb() -> u64 {
         .unwrap_or(0)
 }
 
-fn cpu_secs() -> f64 {
-    let s = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after = s.rsplit(')').next().unwrap_or("");
-    let f: Vec<&str> = after.split_whitespace().collect();
-    let ticks: f64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0)
-        + f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
-    ticks / 100.0
+/// CPU time of the process's live threads, in seconds to the nanosecond (each thread's
+/// `schedstat`), as (the server's threads, the others): the engine's and the server's
+/// threads live through a run.
+fn cpu_secs() -> (f64, f64) {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return (0.0, 0.0);
+    };
+    let (mut server, mut rest) = (0u64, 0u64);
+    for task in tasks.flatten() {
+        let read = |f: &str| std::fs::read_to_string(task.path().join(f)).unwrap_or_default();
+        let ns: u64 = read("schedstat")
+            .split_whitespace()
+            .next()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        if read("comm").starts_with("fake-server") {
+            server += ns;
+        } else {
+            rest += ns;
+        }
+    }
+    (server as f64 / 1e9, rest as f64 / 1e9)
 }
 
 struct Row {
@@ -53,8 +70,12 @@ struct Row {
     span: f64,
     wall: f64,
     failures: usize,
+    /// CPU seconds of the engine (and the bench's own thread) and of the server.
     cpu: f64,
+    server_cpu: f64,
     requests: usize,
+    /// The server's mean and largest delay beyond the latency.
+    late: (Duration, Duration),
 }
 
 async fn one(ws: &Workspace, latency_ms: u64, slots: u32, disk: bool) -> Row {
@@ -79,7 +100,8 @@ async fn one(ws: &Workspace, latency_ms: u64, slots: u32, disk: bool) -> Row {
     let started = Instant::now();
     let (tally, _) = recorder::run_collecting(&engine, jobs, store).await;
     let wall = started.elapsed().as_secs_f64();
-    let cpu = cpu_secs() - cpu0;
+    let cpu1 = cpu_secs();
+    let (server_cpu, cpu) = (cpu1.0 - cpu0.0, cpu1.1 - cpu0.1);
     let span = {
         let at = arrivals.lock().unwrap();
         let (first, last) = (at.iter().min().unwrap(), at.iter().max().unwrap());
@@ -97,7 +119,9 @@ async fn one(ws: &Workspace, latency_ms: u64, slots: u32, disk: bool) -> Row {
         wall,
         failures: tally.failed(),
         cpu,
+        server_cpu,
         requests: server.hits(),
+        late: server.lateness(),
     }
 }
 
@@ -135,11 +159,11 @@ fn main() {
     out.push_str(&format!(
         "fabula-engine scheduler: {TASKS} tasks x (1 generation + 1 judge), medians of 3 runs\n"
     ));
-    out.push_str("| latency | slots | records | server span | floor | span/floor | wall | failures | CPU/request |\n|---|---|---|---|---|---|---|---|---|\n");
+    out.push_str("| latency | slots | records | server span | floor | span/floor | wall | failures | engine CPU/request | server CPU/request | server late (mean, max) |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
     for r in rows {
         let floor = (2 * TASKS).div_ceil(r.slots as usize) as f64 * r.latency_ms as f64 / 1000.0;
         out.push_str(&format!(
-            "| {} ms | {} | {} | {:.3} s | {floor:.3} s | {:.3}x | {:.3} s | {} | {:.3} ms |\n",
+            "| {} ms | {} | {} | {:.3} s | {floor:.3} s | {:.3}x | {:.3} s | {} | {:.3} ms | {:.3} ms | {:.3}, {:.3} ms |\n",
             r.latency_ms,
             r.slots,
             if r.disk { "disk (fsync)" } else { "memory" },
@@ -147,7 +171,10 @@ fn main() {
             r.span / floor,
             r.wall,
             r.failures,
-            r.cpu * 1000.0 / r.requests as f64
+            r.cpu * 1000.0 / r.requests as f64,
+            r.server_cpu * 1000.0 / r.requests as f64,
+            r.late.0.as_secs_f64() * 1000.0,
+            r.late.1.as_secs_f64() * 1000.0,
         ));
     }
     out.push_str(&format!(

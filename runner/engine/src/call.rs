@@ -73,8 +73,9 @@ pub struct ChatRequest {
     pub verbosity: Option<String>,
     /// Ask for a JSON object answer where the provider supports it (judges, oracle).
     pub json: bool,
-    /// The JSON Schema a valid answer follows (judges), for providers that can
-    /// constrain an answer to one and for the offline simulator.
+    /// The JSON Schema a valid answer follows (judges), set only for a provider that
+    /// reads one ([`crate::provider::Provider::reads_answer_schema`]: the offline
+    /// simulator).
     pub response_schema: Option<serde_json::Value>,
 }
 

@@ -63,23 +63,26 @@ pub async fn run(
     ask(
         judge,
         |fence| judge::prompt(input, rubric, view, fence),
-        judge::response_schema(rubric),
+        || judge::response_schema(rubric),
         |text| judge::parse(text, rubric),
         retries,
     )
     .await
 }
 
-/// Asks `judge` the prompt `prompt(fence)` with the answer schema `schema`, each try
+/// Asks `judge` the prompt `prompt(fence)` with the answer schema `schema()`, each try
 /// with a fence boundary drawn at random, and parses the answer with `parse`, retrying an
 /// unparsable answer up to `retries` times: the one retry loop of every kind of judging.
+/// The schema is built only for a provider that reads it
+/// ([`crate::provider::Provider::reads_answer_schema`]).
 pub async fn ask<T: Default>(
     judge: &ModelHandle,
     prompt: impl Fn(&str) -> String,
-    schema: serde_json::Value,
+    schema: impl FnOnce() -> serde_json::Value,
     parse: impl Fn(&str) -> Result<T, String>,
     retries: u32,
 ) -> Answer<T> {
+    let schema = judge.provider.reads_answer_schema().then(schema);
     let mut verdict = Answer::default();
     for _ in 0..=retries {
         // A fresh boundary per prompt: a generation cannot learn it from an earlier try.
@@ -94,7 +97,7 @@ pub async fn ask<T: Default>(
                     return verdict;
                 }
             };
-        request.response_schema = Some(schema.clone());
+        request.response_schema.clone_from(&schema);
         match judge.call(&request).await {
             Ok(c) => {
                 verdict.batch.clone_from(&c.batch);

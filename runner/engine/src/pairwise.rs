@@ -141,7 +141,7 @@ impl Engine {
                 judging::ask(
                     judge,
                     |fence| pairwise::prompt(input, &rubric, a, b, fence),
-                    pairwise::response_schema(&rubric),
+                    || pairwise::response_schema(&rubric),
                     |text| pairwise::parse(text, &rubric),
                     self.judge_retries,
                 )

@@ -409,6 +409,60 @@ async fn keys_echoed_by_a_provider_never_reach_errors() {
     assert!(!debug.contains(KEY), "{debug}");
 }
 
+#[tokio::test]
+async fn a_redirect_is_an_error_and_the_key_never_follows_it() {
+    // Another origin (another port): reqwest's own policy would follow there and strip
+    // only `authorization`, so Anthropic's `x-api-key` would go along.
+    let elsewhere =
+        FakeServer::start(Duration::ZERO, |_, _| Reply::ok(chat("stolen", "stop"))).await;
+    let to = format!("{}/messages", elsewhere.url());
+    let server = FakeServer::start(Duration::ZERO, move |_, _| {
+        Reply::status(307, "").with_header("location", &to)
+    })
+    .await;
+    let env = Env::from_pairs([("TEST_API_KEY", KEY)]);
+    let p = provider::build(
+        "claude",
+        &config(ProviderKind::Anthropic, &server.url(), 2),
+        &env,
+        &fast(3, 2000),
+    )
+    .unwrap();
+    let err = p.complete(&request()).await.unwrap_err();
+    assert_eq!(elsewhere.hits(), 0, "the request followed the redirect");
+    assert!(
+        matches!(err, CallError::Status { code: 307, .. }),
+        "{err:?}"
+    );
+    let shown = err.to_string();
+    assert!(
+        shown.contains("redirect") && shown.contains("base_url"),
+        "{shown}"
+    );
+    // Not retried: where the provider answers is a setting to fix, not a fault to wait out.
+    assert_eq!(server.hits(), 1);
+}
+
+#[test]
+fn a_base_url_that_is_not_a_url_fails_when_the_provider_is_built() {
+    let env = Env::from_pairs([("TEST_API_KEY", KEY)]);
+    for kind in [ProviderKind::Openai, ProviderKind::Anthropic] {
+        let err = provider::build(
+            "broken",
+            &config(kind, "not a url", 2),
+            &env,
+            &fast(0, 2000),
+        )
+        .unwrap_err();
+        let shown = err.to_string();
+        assert!(matches!(err, CallError::Config(_)), "{err:?}");
+        assert!(
+            shown.contains("provider `broken`") && shown.contains("base_url `not a url`"),
+            "{shown}"
+        );
+    }
+}
+
 /// Awaits all futures concurrently on the current task.
 async fn join_all<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
     let mut set = Vec::new();

@@ -9,9 +9,9 @@ pub mod batch;
 pub use batch::{FakeBatches, Script};
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -91,6 +91,25 @@ pub struct FakeServer {
     /// Body bytes of [`Reply::Stream`] replies that the client's socket accepted.
     pub streamed: Arc<AtomicUsize>,
     admission: Option<Arc<Admission>>,
+    lateness: Arc<Lateness>,
+}
+
+/// How much later than its latency the server answered: the timer's error, which a
+/// benchmark would otherwise charge to the client.
+#[derive(Debug, Default)]
+struct Lateness {
+    answers: AtomicUsize,
+    total_ns: AtomicU64,
+    max_ns: AtomicU64,
+}
+
+impl Lateness {
+    fn add(&self, late: Duration) {
+        let ns = u64::try_from(late.as_nanos()).unwrap_or(u64::MAX);
+        self.answers.fetch_add(1, Ordering::SeqCst);
+        self.total_ns.fetch_add(ns, Ordering::SeqCst);
+        self.max_ns.fetch_max(ns, Ordering::SeqCst);
+    }
 }
 
 /// A server that admits at most `capacity` requests at once and answers the rest at once
@@ -146,6 +165,8 @@ impl FakeServer {
         let in_flight = Arc::new(AtomicUsize::new(0));
         let max_in_flight = Arc::new(AtomicUsize::new(0));
         let streamed = Arc::new(AtomicUsize::new(0));
+        let lateness = Arc::new(Lateness::default());
+        let alarm = Alarm::start();
         let handler: Arc<Handler> = Arc::new(handler);
         let counter = Arc::new(AtomicUsize::new(0));
         {
@@ -154,6 +175,7 @@ impl FakeServer {
             let max_in_flight = Arc::clone(&max_in_flight);
             let streamed = Arc::clone(&streamed);
             let admission = admission.clone();
+            let lateness = Arc::clone(&lateness);
             tokio::spawn(async move {
                 loop {
                     let Ok((stream, _)) = listener.accept().await else {
@@ -167,6 +189,8 @@ impl FakeServer {
                     let counter = Arc::clone(&counter);
                     let streamed = Arc::clone(&streamed);
                     let admission = admission.clone();
+                    let lateness = Arc::clone(&lateness);
+                    let alarm = alarm.clone();
                     tokio::spawn(async move {
                         let counters = Counters {
                             counter,
@@ -175,6 +199,8 @@ impl FakeServer {
                             max_in_flight,
                             streamed,
                             admission,
+                            lateness,
+                            alarm,
                         };
                         serve(stream, latency, handler, counters).await;
                     });
@@ -188,6 +214,7 @@ impl FakeServer {
             max_in_flight,
             streamed,
             admission,
+            lateness,
         }
     }
 
@@ -265,6 +292,17 @@ impl FakeServer {
         self.max_in_flight.load(Ordering::SeqCst)
     }
 
+    /// The mean and the largest delay beyond the latency of the answers so far (the
+    /// latency counts from the moment a request has been read whole).
+    pub fn lateness(&self) -> (Duration, Duration) {
+        let l = &self.lateness;
+        let n = l.answers.load(Ordering::SeqCst).max(1) as u64;
+        (
+            Duration::from_nanos(l.total_ns.load(Ordering::SeqCst) / n),
+            Duration::from_nanos(l.max_ns.load(Ordering::SeqCst)),
+        )
+    }
+
     /// Body bytes of streamed replies the client accepted so far.
     pub fn streamed(&self) -> usize {
         self.streamed.load(Ordering::SeqCst)
@@ -305,6 +343,8 @@ struct Counters {
     max_in_flight: Arc<AtomicUsize>,
     streamed: Arc<AtomicUsize>,
     admission: Option<Arc<Admission>>,
+    lateness: Arc<Lateness>,
+    alarm: Alarm,
 }
 
 async fn serve(mut stream: TcpStream, latency: Duration, handler: Arc<Handler>, c: Counters) {
@@ -315,16 +355,18 @@ async fn serve(mut stream: TcpStream, latency: Duration, handler: Arc<Handler>, 
         max_in_flight,
         streamed,
         admission,
+        lateness,
+        alarm,
     } = c;
     let mut buf = Vec::with_capacity(8192);
     loop {
         let Some(request) = read_request(&mut stream, &mut buf).await else {
             return;
         };
+        let arrived = Instant::now();
         let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         max_in_flight.fetch_max(now, Ordering::SeqCst);
         let index = counter.fetch_add(1, Ordering::SeqCst);
-        seen.lock().unwrap().push(request.clone());
         let admitted = match &admission {
             None => true,
             Some(a) => {
@@ -341,14 +383,16 @@ async fn serve(mut stream: TcpStream, latency: Duration, handler: Arc<Handler>, 
         };
         let reply = if admitted {
             let reply = handler(index, &request);
+            seen.lock().unwrap().push(request);
             if !latency.is_zero() {
-                tokio::time::sleep(latency).await;
+                lateness.add(alarm.until(arrived + latency).await);
             }
             if let Some(a) = &admission {
                 a.admitted.fetch_sub(1, Ordering::SeqCst);
             }
             reply
         } else {
+            seen.lock().unwrap().push(request);
             let after = admission.as_ref().map_or(0.0, |a| a.retry_after_secs);
             Reply::status(429, r#"{"error": {"message": "rate limited"}}"#)
                 .with_header("retry-after", &after.to_string())
@@ -422,6 +466,61 @@ async fn serve(mut stream: TcpStream, latency: Duration, handler: Arc<Handler>, 
             let _ = stream.shutdown().await;
             return;
         }
+    }
+}
+
+/// Wakes each waiter at its deadline, to within tens of microseconds, from one thread of
+/// its own. Tokio's timer counts whole milliseconds and woke the server 1.2 ms late on
+/// average (measured), which at 50 ms a round a benchmark would charge to the client.
+#[derive(Clone)]
+struct Alarm(std::sync::mpsc::Sender<(Instant, tokio::sync::oneshot::Sender<()>)>);
+
+impl Alarm {
+    /// Starts the thread; it ends when every clone of the alarm is dropped.
+    fn start() -> Alarm {
+        let (tx, rx) = std::sync::mpsc::channel::<(Instant, tokio::sync::oneshot::Sender<()>)>();
+        std::thread::Builder::new()
+            .name("fake-server-alarm".into())
+            .spawn(move || {
+                let mut due: std::collections::BTreeMap<
+                    (Instant, u64),
+                    tokio::sync::oneshot::Sender<()>,
+                > = std::collections::BTreeMap::new();
+                let mut next_id = 0u64;
+                loop {
+                    let now = Instant::now();
+                    while let Some(entry) = due.first_entry() {
+                        let &(at, _) = entry.key();
+                        if at > now {
+                            break;
+                        }
+                        let _ = entry.remove().send(());
+                    }
+                    let got = match due.keys().next() {
+                        Some(&(at, _)) => match rx.recv_timeout(at - now) {
+                            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
+                            other => other.map_err(|_| ()),
+                        },
+                        None => rx.recv().map_err(|_| ()),
+                    };
+                    let Ok((at, waiter)) = got else {
+                        return;
+                    };
+                    due.insert((at, next_id), waiter);
+                    next_id += 1;
+                }
+            })
+            .expect("a thread for the fake server's alarm");
+        Alarm(tx)
+    }
+
+    /// Waits until `deadline`; says how much later than that the caller runs again.
+    async fn until(&self, deadline: Instant) -> Duration {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        if deadline > Instant::now() && self.0.send((deadline, tx)).is_ok() {
+            let _ = rx.await;
+        }
+        Instant::now().saturating_duration_since(deadline)
     }
 }
 
@@ -574,12 +673,8 @@ pub fn messages(text: &str, stop_reason: &str) -> String {
 /// prompt, an oracle's JSON `NO` for an oracle prompt, and a short piece of prose
 /// otherwise.
 pub fn model_reply(body: &str) -> Reply {
-    let v: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
-    let prompt = v["messages"]
-        .as_array()
-        .and_then(|m| m.last())
-        .and_then(|m| m["content"].as_str())
-        .unwrap_or("");
+    let prompt = last_prompt(body);
+    let prompt = prompt.as_ref();
     if let Some(reply) = pairwise_reply(prompt, |_, _| "tie") {
         return reply;
     }
@@ -614,6 +709,37 @@ pub fn model_reply(body: &str) -> Reply {
     ))
 }
 
+/// The text of a request's last message; empty when the body has none. Read without
+/// building a JSON tree: the benchmark's server shares the machine with the engine
+/// under test, so it should take little of it.
+fn last_prompt(body: &str) -> std::borrow::Cow<'_, str> {
+    #[derive(serde::Deserialize)]
+    struct Chat<'a> {
+        #[serde(borrow)]
+        messages: Vec<Said<'a>>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Said<'a> {
+        #[serde(borrow)]
+        content: std::borrow::Cow<'a, str>,
+    }
+    match serde_json::from_str::<Chat<'_>>(body) {
+        Ok(chat) => chat.messages.into_iter().last().map(|m| m.content),
+        // Another shape (an earlier message's content in parts): read it as a tree.
+        Err(_) => serde_json::from_str::<serde_json::Value>(body)
+            .ok()
+            .and_then(|v| {
+                Some(
+                    v["messages"].as_array()?.last()?["content"]
+                        .as_str()?
+                        .to_string()
+                        .into(),
+                )
+            }),
+    }
+    .unwrap_or_default()
+}
+
 /// [`model_reply`] as the Messages API would give it: the same text, stop and tokens.
 pub fn messages_reply(body: &str) -> Reply {
     match model_reply(body) {
@@ -622,5 +748,65 @@ pub fn messages_reply(body: &str) -> Reply {
             Reply::ok(batch::as_message(&chat).to_string())
         }
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_alarm_wakes_each_waiter_at_its_deadline_never_before() {
+        let alarm = Alarm::start();
+        let start = Instant::now();
+        let woke = Arc::new(Mutex::new(Vec::new()));
+        // Added latest-first: a later arrival with an earlier deadline still wakes first.
+        let waits: Vec<_> = [60u64, 20, 40]
+            .into_iter()
+            .map(|ms| {
+                let (alarm, woke) = (alarm.clone(), Arc::clone(&woke));
+                tokio::spawn(async move {
+                    let deadline = start + Duration::from_millis(ms);
+                    let late = alarm.until(deadline).await;
+                    assert!(Instant::now() >= deadline, "{ms} ms woke early");
+                    woke.lock().unwrap().push(ms);
+                    late
+                })
+            })
+            .collect();
+        for w in waits {
+            let late = w.await.unwrap();
+            assert!(late < Duration::from_secs(5), "{late:?}");
+        }
+        assert_eq!(*woke.lock().unwrap(), vec![20, 40, 60]);
+        // A deadline already past returns at once.
+        let late = alarm.until(start).await;
+        assert!(late >= Duration::from_millis(60), "{late:?}");
+    }
+
+    #[test]
+    fn lateness_is_the_mean_and_the_largest() {
+        let l = Lateness::default();
+        l.add(Duration::from_micros(100));
+        l.add(Duration::from_micros(500));
+        l.add(Duration::from_micros(300));
+        let server = |lateness| FakeServer {
+            addr: "127.0.0.1:1".parse().unwrap(),
+            seen: Arc::default(),
+            in_flight: Arc::default(),
+            max_in_flight: Arc::default(),
+            streamed: Arc::default(),
+            admission: None,
+            lateness,
+        };
+        // (100 + 500 + 300) / 3 = 300 µs; the largest is 500 µs.
+        assert_eq!(
+            server(Arc::new(l)).lateness(),
+            (Duration::from_micros(300), Duration::from_micros(500))
+        );
+        assert_eq!(
+            server(Arc::default()).lateness(),
+            (Duration::ZERO, Duration::ZERO)
+        );
     }
 }

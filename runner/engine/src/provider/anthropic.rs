@@ -1,18 +1,23 @@
 //! Anthropic's Messages API (`POST <base_url>/messages`).
 
-use super::{BoxFuture, Endpoint, Parsed, Provider};
+use super::{BoxFuture, Endpoint, Messages, Parsed, Provider};
 use crate::call::{CallError, ChatRequest, Completion, MessageRole, ReasoningRequest};
 use fabula_core::model::{FinishReason, Usage};
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Value, json};
 
 #[derive(Debug)]
 pub struct Anthropic {
     pub(super) endpoint: Endpoint,
+    /// `<base_url>/messages`, parsed once.
+    url: reqwest::Url,
 }
 
 impl Anthropic {
-    pub fn new(endpoint: Endpoint) -> Anthropic {
-        Anthropic { endpoint }
+    pub fn new(endpoint: Endpoint) -> Result<Anthropic, CallError> {
+        let url = endpoint.url("messages")?;
+        Ok(Anthropic { endpoint, url })
     }
 }
 
@@ -24,7 +29,7 @@ impl Provider for Anthropic {
         Box::pin(async move {
             let body = body(request)?;
             self.endpoint
-                .post("messages", &request.model, &body, parse)
+                .post(&self.url, &request.model, &body, parse)
                 .await
         })
     }
@@ -45,27 +50,7 @@ const MIN_THINKING: u32 = 1024;
 /// The request body. What the Messages API cannot take is left out or adjusted as
 /// `rules::review_model` warns: `verbosity` is not sent, a temperature is clamped to 1
 /// and not sent while thinking is on, an effort level becomes a thinking budget.
-pub(crate) fn body(request: &ChatRequest) -> Result<Value, CallError> {
-    let system: Vec<&str> = request
-        .messages
-        .iter()
-        .filter(|m| m.role == MessageRole::System)
-        .map(|m| m.content.as_str())
-        .collect();
-    let messages: Vec<Value> = request
-        .messages
-        .iter()
-        .filter(|m| m.role != MessageRole::System)
-        .map(|m| json!({ "role": m.role.as_str(), "content": m.content }))
-        .collect();
-    let mut body = json!({
-        "model": request.model,
-        "max_tokens": request.max_tokens,
-        "messages": messages,
-    });
-    if !system.is_empty() {
-        body["system"] = json!(system.join("\n\n"));
-    }
+pub(crate) fn body(request: &ChatRequest) -> Result<Body<'_>, CallError> {
     let thinking = match &request.reasoning {
         Some(ReasoningRequest::Tokens(n)) => Some(*n),
         // The Messages API takes a budget, not an effort: map the levels.
@@ -76,26 +61,60 @@ pub(crate) fn body(request: &ChatRequest) -> Result<Value, CallError> {
             _ => Some(request.max_tokens * 3 / 4),
         },
         None => None,
-    };
-    match thinking {
-        Some(budget) => {
-            let budget = budget.max(MIN_THINKING);
-            if budget >= request.max_tokens {
-                return Err(CallError::Config(format!(
-                    "thinking budget {budget} leaves no room for the answer in max_tokens {}",
-                    request.max_tokens
-                )));
-            }
-            // Extended thinking requires the default temperature.
-            body["thinking"] = json!({ "type": "enabled", "budget_tokens": budget });
-        }
-        None => {
-            if let Some(t) = request.temperature {
-                body["temperature"] = json!(t.clamp(0.0, 1.0));
-            }
-        }
     }
-    Ok(body)
+    .map(|budget| budget.max(MIN_THINKING));
+    if let Some(budget) = thinking
+        && budget >= request.max_tokens
+    {
+        return Err(CallError::Config(format!(
+            "thinking budget {budget} leaves no room for the answer in max_tokens {}",
+            request.max_tokens
+        )));
+    }
+    Ok(Body { request, thinking })
+}
+
+/// A checked request as the JSON body [`body`] describes: written straight from the
+/// request (no JSON tree is built or the prompt copied).
+pub(crate) struct Body<'a> {
+    request: &'a ChatRequest,
+    /// The thinking budget, when thinking is on.
+    thinking: Option<u32>,
+}
+
+impl Serialize for Body<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let r = self.request;
+        let mut body = serializer.serialize_map(None)?;
+        body.serialize_entry("model", &r.model)?;
+        body.serialize_entry("max_tokens", &r.max_tokens)?;
+        let messages = Messages {
+            messages: &r.messages,
+            keep: |m| m.role != MessageRole::System,
+        };
+        body.serialize_entry("messages", &messages)?;
+        let system: Vec<&str> = r
+            .messages
+            .iter()
+            .filter(|m| m.role == MessageRole::System)
+            .map(|m| m.content.as_str())
+            .collect();
+        match system.as_slice() {
+            [] => {}
+            [one] => body.serialize_entry("system", one)?,
+            many => body.serialize_entry("system", &many.join("\n\n"))?,
+        }
+        match (self.thinking, r.temperature) {
+            // Extended thinking requires the default temperature.
+            (Some(budget), _) => body.serialize_entry(
+                "thinking",
+                &json!({ "type": "enabled", "budget_tokens": budget }),
+            )?,
+            (None, Some(t)) => body.serialize_entry("temperature", &t.clamp(0.0, 1.0))?,
+            (None, None) => {}
+        }
+        body.end()
+    }
 }
 
 /// Parses a Messages API response body. Anything but the expected shape is
@@ -172,6 +191,10 @@ mod tests {
         }
     }
 
+    fn body(r: &ChatRequest) -> Result<Value, CallError> {
+        super::body(r).map(|b| serde_json::to_value(b).unwrap())
+    }
+
     #[test]
     fn system_is_separate_and_thinking_drops_temperature() {
         let b = body(&request(None, 4000)).unwrap();
@@ -181,6 +204,14 @@ mod tests {
         let b = body(&request(Some(ReasoningRequest::Tokens(2048)), 8000)).unwrap();
         assert_eq!(b["thinking"]["budget_tokens"], 2048);
         assert!(b.get("temperature").is_none());
+        let mut two = request(None, 4000);
+        two.messages.insert(1, Message::system("Be brief."));
+        let b = body(&two).unwrap();
+        assert_eq!(b["system"], "You write.\n\nBe brief.");
+        assert_eq!(b["messages"][0]["content"], "Go.");
+        let mut none = request(None, 4000);
+        none.messages.remove(0);
+        assert!(body(&none).unwrap().get("system").is_none());
     }
 
     #[test]

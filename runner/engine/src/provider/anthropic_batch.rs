@@ -28,7 +28,7 @@ impl BatchApi for Anthropic {
     }
 
     fn body(&self, request: &ChatRequest) -> Result<Value, CallError> {
-        anthropic::body(request)
+        batch::line_body(anthropic::body(request)?)
     }
 
     fn retries(&self) -> u32 {
@@ -56,7 +56,7 @@ impl BatchApi for Anthropic {
                 .send(
                     Method::POST,
                     "messages/batches",
-                    Some(("application/json", body)),
+                    Some(("application/json", body.into())),
                     SMALL_BODY,
                 )
                 .await?;

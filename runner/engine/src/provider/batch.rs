@@ -161,6 +161,12 @@ pub(crate) fn json_lines(bytes: &[u8], unreadable: &mut Vec<String>) -> Vec<serd
     out
 }
 
+/// A request body as a batch line carries it (a JSON value inside the line).
+pub(crate) fn line_body(body: impl serde::Serialize) -> Result<serde_json::Value, CallError> {
+    serde_json::to_value(body)
+        .map_err(|e| CallError::Config(format!("cannot encode the request: {e}")))
+}
+
 /// An answer's body as bytes for the one-call parser, refused when larger than one
 /// call's answer may be.
 pub(crate) fn answer_bytes(body: &serde_json::Value, limit: u64) -> Result<Vec<u8>, CallError> {

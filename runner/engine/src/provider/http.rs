@@ -7,7 +7,9 @@
 //! [`CallError::TooLarge`], the rest unread), maps an error status to
 //! [`CallError::Status`] (with a capped `Retry-After`), and hands a success body to the
 //! provider's parser. A body that ends early or is not the JSON the parser expects is
-//! [`CallError::Malformed`], which is retried like a 5xx.
+//! [`CallError::Malformed`], which is retried like a 5xx. A redirect is never followed
+//! (the request carries the key): it is a [`CallError::Status`] that names where the
+//! provider pointed, not retried.
 //!
 //! A refusal (HTTP 401, 402, 403; 404 for one model) is remembered: later calls fail at
 //! once with [`CallError::Refused`] and send nothing. The completion text and every
@@ -18,6 +20,8 @@ use super::Parsed;
 use crate::call::{CallError, Completion, Refusal};
 use crate::limits::{Limits, retry_after};
 use crate::secret::Secrets;
+use bytes::Bytes;
+use reqwest::Url;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -47,9 +51,9 @@ pub(crate) struct Settings<'a> {
 pub struct Endpoint {
     provider: String,
     key_env: Option<String>,
+    /// Sends the provider's headers (API key included) with every request.
     client: reqwest::Client,
     base_url: String,
-    headers: HeaderMap,
     secrets: Secrets,
     max_response_bytes: u64,
     refused: Mutex<Refused>,
@@ -97,6 +101,11 @@ impl Endpoint {
             map.insert(name, value);
         }
         let client = reqwest::Client::builder()
+            .default_headers(map)
+            // A redirect is answered as an error, never followed: the request carries the
+            // key, and reqwest's own policy strips only `authorization` on the way to
+            // another origin (an `x-api-key` would go along).
+            .redirect(reqwest::redirect::Policy::none())
             .pool_max_idle_per_host(256)
             .connect_timeout(Duration::from_secs(30))
             .build()
@@ -106,7 +115,6 @@ impl Endpoint {
             key_env: s.key_env.map(str::to_string),
             client,
             base_url: s.base_url.trim_end_matches('/').to_string(),
-            headers: map,
             secrets: Secrets::new(secrets),
             max_response_bytes: s.max_response_bytes,
             refused: Mutex::new(Refused::default()),
@@ -114,16 +122,17 @@ impl Endpoint {
         })
     }
 
-    /// POSTs `body` (a request for `model`) to `<base_url>/<path>` under the limits and
-    /// parses the answer. The completion's text and any error are scrubbed of secrets.
+    /// POSTs `body` (a request for `model`) to `url` (from [`Endpoint::url`], made once
+    /// per provider) under the limits and parses the answer. The completion's text and
+    /// any error are scrubbed of secrets.
     pub(crate) async fn post(
         &self,
-        path: &str,
+        url: &Url,
         model: &str,
-        body: &serde_json::Value,
+        body: &(impl serde::Serialize + Sync),
         parse: fn(&[u8]) -> Result<Parsed, CallError>,
     ) -> Result<Completion, CallError> {
-        match self.post_unscrubbed(path, model, body, parse).await {
+        match self.post_unscrubbed(url, model, body, parse).await {
             Ok((parsed, attempts, latency)) => Ok(Completion {
                 text: self.secrets.scrub(&parsed.text),
                 finish: parsed.finish,
@@ -139,20 +148,22 @@ impl Endpoint {
 
     async fn post_unscrubbed(
         &self,
-        path: &str,
+        url: &Url,
         model: &str,
-        body: &serde_json::Value,
+        body: &(impl serde::Serialize + Sync),
         parse: fn(&[u8]) -> Result<Parsed, CallError>,
     ) -> Result<(Parsed, u32, Duration), CallError> {
         if let Some(refused) = self.refused(model) {
             return Err(refused);
         }
-        let url = self.url(path)?;
-        let bytes = serde_json::to_vec(body)
-            .map_err(|e| CallError::Config(format!("cannot encode the request: {e}")))?;
+        let bytes = Bytes::from(
+            serde_json::to_vec(body)
+                .map_err(|e| CallError::Config(format!("cannot encode the request: {e}")))?,
+        );
         let ((parsed, latency), attempts) = self
             .limits
             .run(|| {
+                // Both clones are cheap: a shared buffer and a parsed URL.
                 let url = url.clone();
                 let bytes = bytes.clone();
                 async move {
@@ -160,7 +171,7 @@ impl Endpoint {
                     if let Some(refused) = self.refused(model) {
                         return Err(refused);
                     }
-                    self.attempt(&url, bytes, parse)
+                    self.attempt(url, bytes, parse)
                         .await
                         .map_err(|e| self.remember_refusal(model, e))
                 }
@@ -171,8 +182,8 @@ impl Endpoint {
 
     async fn attempt(
         &self,
-        url: &str,
-        bytes: Vec<u8>,
+        url: Url,
+        bytes: Bytes,
         parse: fn(&[u8]) -> Result<Parsed, CallError>,
     ) -> Result<(Parsed, Duration), CallError> {
         let started = Instant::now();
@@ -197,7 +208,7 @@ impl Endpoint {
         &self,
         method: reqwest::Method,
         path: &str,
-        body: Option<(&str, Vec<u8>)>,
+        body: Option<(&str, Bytes)>,
         limit: u64,
     ) -> Result<Vec<u8>, CallError> {
         const BATCH: &str = "batch";
@@ -214,7 +225,7 @@ impl Endpoint {
                         return Err(refused);
                     }
                     // A 404 names a missing batch or file, not a refused model.
-                    self.send_once(method, &url, body, limit)
+                    self.send_once(method, url, body, limit)
                         .await
                         .map_err(|e| match e {
                             CallError::Status { code: 404, .. } => e,
@@ -231,13 +242,16 @@ impl Endpoint {
     /// `<base_url>/<path>`, or `path` when it is an absolute URL on the base URL's scheme,
     /// host and port (a results URL the provider handed back). Any other URL is refused:
     /// the request carries the key, which must not go anywhere else.
-    fn url(&self, path: &str) -> Result<String, CallError> {
+    pub(crate) fn url(&self, path: &str) -> Result<Url, CallError> {
         if !(path.starts_with("http://") || path.starts_with("https://")) {
-            return Ok(format!(
-                "{}/{}",
-                self.base_url,
-                path.trim_start_matches('/')
-            ));
+            let url = format!("{}/{}", self.base_url, path.trim_start_matches('/'));
+            return Url::parse(&url).map_err(|e| {
+                CallError::Config(format!(
+                    "provider `{}`: base_url `{}` does not make a URL ({e})",
+                    self.provider,
+                    self.secrets.excerpt(&self.base_url)
+                ))
+            });
         }
         let origin = |u: &str| -> Option<String> {
             let parsed = reqwest::Url::parse(u).ok()?;
@@ -249,7 +263,9 @@ impl Endpoint {
             ))
         };
         match (origin(path), origin(&self.base_url)) {
-            (Some(a), Some(b)) if a == b => Ok(path.to_string()),
+            (Some(a), Some(b)) if a == b => {
+                Url::parse(path).map_err(|e| CallError::Malformed(e.to_string()))
+            }
             _ => Err(CallError::Malformed(format!(
                 "provider `{}` named a results URL on another host ({}); the key is never sent there",
                 self.provider,
@@ -264,20 +280,33 @@ impl Endpoint {
     async fn send_once(
         &self,
         method: reqwest::Method,
-        url: &str,
-        body: Option<(&str, Vec<u8>)>,
+        url: Url,
+        body: Option<(&str, Bytes)>,
         limit: u64,
     ) -> Result<Vec<u8>, CallError> {
         let mut request = self
             .client
             .request(method, url)
-            .headers(self.headers.clone())
             .timeout(self.limits.retry.timeout);
         if let Some((content_type, bytes)) = body {
             request = request.header("content-type", content_type).body(bytes);
         }
         let mut response = request.send().await.map_err(|e| self.transport_error(e))?;
         let status = response.status();
+        if status.is_redirection() {
+            let to = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("an address it did not give");
+            return Err(CallError::Status {
+                code: status.as_u16(),
+                body: format!(
+                    "the provider redirected to {to}; redirects are not followed (the request carries the key): set the provider's base_url to where it now answers"
+                ),
+                retry_after: None,
+            });
+        }
         if !status.is_success() {
             let retry_after = response
                 .headers()

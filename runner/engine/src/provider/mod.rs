@@ -41,6 +41,12 @@ pub trait Provider: Send + Sync + std::fmt::Debug {
         false
     }
 
+    /// True when the provider reads [`ChatRequest::response_schema`] (the simulator
+    /// answers a judge from it). The others are sent none, so none is built for them.
+    fn reads_answer_schema(&self) -> bool {
+        false
+    }
+
     fn complete<'a>(
         &'a self,
         request: &'a ChatRequest,
@@ -56,6 +62,33 @@ pub trait Provider: Send + Sync + std::fmt::Debug {
     /// OpenRouter, not the simulator).
     fn batch(&self) -> Option<&dyn BatchApi> {
         None
+    }
+}
+
+/// The messages of a request for which `keep` holds, as both wire formats take them
+/// (`{"role": …, "content": …}`), written from the request as they go: no copy of a
+/// prompt, no JSON tree.
+pub(crate) struct Messages<'a> {
+    pub messages: &'a [crate::call::Message],
+    pub keep: fn(&crate::call::Message) -> bool,
+}
+
+impl serde::Serialize for Messages<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        #[derive(serde::Serialize)]
+        struct Wired<'a> {
+            role: &'a str,
+            content: &'a str,
+        }
+        let mut seq = serializer.serialize_seq(None)?;
+        for m in self.messages.iter().filter(|m| (self.keep)(m)) {
+            seq.serialize_element(&Wired {
+                role: m.role.as_str(),
+                content: &m.content,
+            })?;
+        }
+        seq.end()
     }
 }
 
@@ -149,8 +182,8 @@ pub fn build(
         limits,
     )?;
     Ok(match wire(config, env) {
-        Some(Wire::Chat(dialect)) => Arc::new(openai::OpenAi::new(endpoint, dialect)),
-        _ => Arc::new(anthropic::Anthropic::new(endpoint)),
+        Some(Wire::Chat(dialect)) => Arc::new(openai::OpenAi::new(endpoint, dialect)?),
+        _ => Arc::new(anthropic::Anthropic::new(endpoint)?),
     })
 }
 

@@ -2,20 +2,29 @@
 //! default, and OpenAI, DeepInfra, Groq, Together, vLLM, Ollama, llama.cpp, LM Studio.
 
 use super::rules::{self, Wire};
-use super::{BoxFuture, Endpoint, Parsed, Provider};
+use super::{BoxFuture, Endpoint, Messages, Parsed, Provider};
 use crate::call::{CallError, ChatRequest, Completion, ReasoningRequest};
 use fabula_core::model::{Dialect, FinishReason, Usage};
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Value, json};
 
 #[derive(Debug)]
 pub struct OpenAi {
     pub(super) endpoint: Endpoint,
     pub(super) dialect: Dialect,
+    /// `<base_url>/chat/completions`, parsed once.
+    url: reqwest::Url,
 }
 
 impl OpenAi {
-    pub fn new(endpoint: Endpoint, dialect: Dialect) -> OpenAi {
-        OpenAi { endpoint, dialect }
+    pub fn new(endpoint: Endpoint, dialect: Dialect) -> Result<OpenAi, CallError> {
+        let url = endpoint.url("chat/completions")?;
+        Ok(OpenAi {
+            endpoint,
+            dialect,
+            url,
+        })
     }
 }
 
@@ -27,7 +36,7 @@ impl Provider for OpenAi {
         Box::pin(async move {
             let body = body(request, self.dialect)?;
             self.endpoint
-                .post("chat/completions", &request.model, &body, parse)
+                .post(&self.url, &request.model, &body, parse)
                 .await
         })
     }
@@ -44,52 +53,75 @@ impl Provider for OpenAi {
 
 /// The request body for `request` in `dialect`. A setting the dialect cannot carry, or
 /// the model rejects, is an error, never dropped ([`rules`]).
-pub(crate) fn body(request: &ChatRequest, dialect: Dialect) -> Result<Value, CallError> {
+pub(crate) fn body(request: &ChatRequest, dialect: Dialect) -> Result<Body<'_>, CallError> {
     let rule = rules::rule(Wire::Chat(dialect), &request.model);
-    let messages: Vec<Value> = request
-        .messages
-        .iter()
-        .map(|m| json!({ "role": m.role.as_str(), "content": m.content }))
-        .collect();
-    let mut body = json!({
-        "model": request.model,
-        "messages": messages,
-    });
-    body[rule.max_tokens_field] = json!(request.max_tokens);
-    if let Some(t) = request.temperature {
-        if !rule.temperature && t != 1.0 {
-            return Err(CallError::Config(rules::temperature_rejected(
-                &request.model,
-                t,
-            )));
+    if let Some(t) = request.temperature
+        && !rule.temperature
+        && t != 1.0
+    {
+        return Err(CallError::Config(rules::temperature_rejected(
+            &request.model,
+            t,
+        )));
+    }
+    if dialect == Dialect::Openai && matches!(request.reasoning, Some(ReasoningRequest::Tokens(_)))
+    {
+        return Err(CallError::Config(rules::reasoning_budget_unsendable()));
+    }
+    Ok(Body {
+        request,
+        dialect,
+        max_tokens_field: rule.max_tokens_field,
+    })
+}
+
+/// A checked request as the JSON body [`body`] describes: written straight from the
+/// request (no JSON tree is built or the prompt copied), with only the fields set.
+pub(crate) struct Body<'a> {
+    request: &'a ChatRequest,
+    dialect: Dialect,
+    max_tokens_field: &'static str,
+}
+
+impl Serialize for Body<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let r = self.request;
+        let mut body = serializer.serialize_map(None)?;
+        body.serialize_entry("model", &r.model)?;
+        let messages = Messages {
+            messages: &r.messages,
+            keep: |_| true,
+        };
+        body.serialize_entry("messages", &messages)?;
+        body.serialize_entry(self.max_tokens_field, &r.max_tokens)?;
+        if let Some(t) = r.temperature {
+            body.serialize_entry("temperature", &t)?;
         }
-        body["temperature"] = json!(t);
-    }
-    if let Some(v) = &request.verbosity {
-        body["verbosity"] = json!(v);
-    }
-    if request.json {
-        body["response_format"] = json!({ "type": "json_object" });
-    }
-    match dialect {
-        Dialect::Openrouter => {
-            match &request.reasoning {
-                Some(ReasoningRequest::Effort(e)) => body["reasoning"] = json!({ "effort": e }),
-                Some(ReasoningRequest::Tokens(n)) => body["reasoning"] = json!({ "max_tokens": n }),
-                None => {}
+        if let Some(v) = &r.verbosity {
+            body.serialize_entry("verbosity", v)?;
+        }
+        if r.json {
+            body.serialize_entry("response_format", &json!({ "type": "json_object" }))?;
+        }
+        match (self.dialect, &r.reasoning) {
+            (Dialect::Openrouter, Some(ReasoningRequest::Effort(e))) => {
+                body.serialize_entry("reasoning", &json!({ "effort": e }))?;
             }
+            (Dialect::Openrouter, Some(ReasoningRequest::Tokens(n))) => {
+                body.serialize_entry("reasoning", &json!({ "max_tokens": n }))?;
+            }
+            (Dialect::Openai, Some(ReasoningRequest::Effort(e))) => {
+                body.serialize_entry("reasoning_effort", e)?;
+            }
+            // Refused by `body`.
+            (Dialect::Openai, Some(ReasoningRequest::Tokens(_))) | (_, None) => {}
+        }
+        if self.dialect == Dialect::Openrouter {
             // Ask OpenRouter to report the cost of the call in `usage.cost`.
-            body["usage"] = json!({ "include": true });
+            body.serialize_entry("usage", &json!({ "include": true }))?;
         }
-        Dialect::Openai => match &request.reasoning {
-            Some(ReasoningRequest::Effort(e)) => body["reasoning_effort"] = json!(e),
-            Some(ReasoningRequest::Tokens(_)) => {
-                return Err(CallError::Config(rules::reasoning_budget_unsendable()));
-            }
-            None => {}
-        },
+        body.end()
     }
-    Ok(body)
 }
 
 /// Parses a chat-completions response body. Anything but the expected shape is
@@ -197,6 +229,10 @@ mod tests {
             json: false,
             response_schema: None,
         }
+    }
+
+    fn body(r: &ChatRequest, dialect: Dialect) -> Result<Value, CallError> {
+        super::body(r, dialect).map(|b| serde_json::to_value(b).unwrap())
     }
 
     #[test]

@@ -30,7 +30,7 @@ impl BatchApi for OpenAi {
     }
 
     fn body(&self, request: &ChatRequest) -> Result<Value, CallError> {
-        openai::body(request, self.dialect)
+        batch::line_body(openai::body(request, self.dialect)?)
     }
 
     fn retries(&self) -> u32 {
@@ -65,7 +65,7 @@ impl BatchApi for OpenAi {
                 .send(
                     Method::POST,
                     "files",
-                    Some((&content_type, form)),
+                    Some((&content_type, form.into())),
                     SMALL_BODY,
                 )
                 .await?;
@@ -80,7 +80,7 @@ impl BatchApi for OpenAi {
                 .send(
                     Method::POST,
                     "batches",
-                    Some(("application/json", create.to_string().into_bytes())),
+                    Some(("application/json", create.to_string().into())),
                     SMALL_BODY,
                 )
                 .await?;

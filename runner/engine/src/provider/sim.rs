@@ -47,6 +47,11 @@ impl Provider for Sim {
         true
     }
 
+    /// A simulated judge answers the schema it is sent.
+    fn reads_answer_schema(&self) -> bool {
+        true
+    }
+
     fn complete<'a>(
         &'a self,
         request: &'a ChatRequest,
