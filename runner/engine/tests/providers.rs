@@ -64,6 +64,17 @@ fn openai(server: &FakeServer, tuning: &Tuning, concurrency: u32) -> Arc<dyn Pro
     .unwrap()
 }
 
+fn anthropic(server: &FakeServer, tuning: &Tuning) -> Arc<dyn Provider> {
+    let env = Env::from_pairs([("TEST_API_KEY", KEY)]);
+    provider::build(
+        "claude",
+        &config(ProviderKind::Anthropic, &server.url(), 2),
+        &env,
+        tuning,
+    )
+    .unwrap()
+}
+
 fn request() -> ChatRequest {
     ChatRequest {
         model: "vendor/model-x".into(),
@@ -279,14 +290,7 @@ async fn anthropic_messages_format() {
         )
     })
     .await;
-    let env = Env::from_pairs([("TEST_API_KEY", KEY)]);
-    let p = provider::build(
-        "claude",
-        &config(ProviderKind::Anthropic, &server.url(), 2),
-        &env,
-        &fast(0, 2000),
-    )
-    .unwrap();
+    let p = anthropic(&server, &fast(0, 2000));
     let c = p.complete(&request()).await.unwrap();
     assert_eq!(c.text, "Hello there.");
     assert_eq!(c.finish, FinishReason::Stop);
@@ -420,14 +424,7 @@ async fn a_redirect_is_an_error_and_the_key_never_follows_it() {
         Reply::status(307, "").with_header("location", &to)
     })
     .await;
-    let env = Env::from_pairs([("TEST_API_KEY", KEY)]);
-    let p = provider::build(
-        "claude",
-        &config(ProviderKind::Anthropic, &server.url(), 2),
-        &env,
-        &fast(3, 2000),
-    )
-    .unwrap();
+    let p = anthropic(&server, &fast(3, 2000));
     let err = p.complete(&request()).await.unwrap_err();
     assert_eq!(elsewhere.hits(), 0, "the request followed the redirect");
     assert!(
