@@ -381,9 +381,10 @@ async fn serve(mut stream: TcpStream, latency: Duration, handler: Arc<Handler>, 
                 }
             }
         };
-        let reply = if admitted {
-            let reply = handler(index, &request);
-            seen.lock().unwrap().push(request);
+        // The handler reads the request before it is kept (moved, not copied).
+        let handled = admitted.then(|| handler(index, &request));
+        seen.lock().unwrap().push(request);
+        let reply = if let Some(reply) = handled {
             if !latency.is_zero() {
                 lateness.add(alarm.until(arrived + latency).await);
             }
@@ -392,7 +393,6 @@ async fn serve(mut stream: TcpStream, latency: Duration, handler: Arc<Handler>, 
             }
             reply
         } else {
-            seen.lock().unwrap().push(request);
             let after = admission.as_ref().map_or(0.0, |a| a.retry_after_secs);
             Reply::status(429, r#"{"error": {"message": "rate limited"}}"#)
                 .with_header("retry-after", &after.to_string())

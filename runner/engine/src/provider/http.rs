@@ -253,19 +253,10 @@ impl Endpoint {
                 ))
             });
         }
-        let origin = |u: &str| -> Option<String> {
-            let parsed = reqwest::Url::parse(u).ok()?;
-            Some(format!(
-                "{}://{}:{}",
-                parsed.scheme(),
-                parsed.host_str()?,
-                parsed.port_or_known_default()?
-            ))
-        };
-        match (origin(path), origin(&self.base_url)) {
-            (Some(a), Some(b)) if a == b => {
-                Url::parse(path).map_err(|e| CallError::Malformed(e.to_string()))
-            }
+        // Scheme, host and port, as `Url::origin` compares them.
+        let base = Url::parse(&self.base_url).ok();
+        match Url::parse(path) {
+            Ok(url) if base.is_some_and(|b| b.origin() == url.origin()) => Ok(url),
             _ => Err(CallError::Malformed(format!(
                 "provider `{}` named a results URL on another host ({}); the key is never sent there",
                 self.provider,
